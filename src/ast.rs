@@ -1,0 +1,303 @@
+//! The abstract syntax tree: what the user wrote, with spans, not yet checked.
+//!
+//! Names are not resolved here and values are not interpreted; the checker
+//! ([`crate::check`]) does both. Settings have already been matched against
+//! their schema by the syntax phase, so the AST has typed fields, but their
+//! values are still [`Value`]s as written.
+
+use crate::source::Span;
+
+/// A name as written, with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Name {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct File {
+    pub pipeline: Option<Pipeline>,
+    pub variables: Vec<VarDecl>,
+    pub artifacts: Vec<Name>,
+    pub environments: Vec<Environment>,
+    pub gates: Vec<GateDecl>,
+    pub templates: Vec<Template>,
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Pipeline {
+    pub title: Option<String>,
+    pub span: Span,
+    pub trigger: Option<Trigger>,
+    pub pr: Option<Trigger>,
+    pub schedules: Vec<Schedule>,
+    pub variables: Vec<VarDecl>,
+    pub settings: Vec<Setting>,
+}
+
+/// A CI or PR trigger; `filter` is `None` for `trigger none`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    pub span: Span,
+    pub filter: Option<Object>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub name: Name,
+    pub span: Span,
+    pub settings: Object,
+}
+
+/// `var`, `secret` or `group`, at any scope.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VarDecl {
+    Var { name: Name, value: Value },
+    Secret { name: Name },
+    Group { name: Name },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    pub name: Name,
+    pub span: Span,
+    pub protected: bool,
+    pub gates: Vec<GateExpr>,
+    pub settings: Vec<Setting>,
+    pub properties: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateDecl {
+    pub name: Name,
+    pub span: Span,
+    pub gate: GateExpr,
+}
+
+/// `a + approval { … } + when …`: every term must pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateExpr {
+    pub span: Span,
+    pub terms: Vec<GateTerm>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GateTerm {
+    When(Expr),
+    Ref(Name),
+    Kind(GateKind),
+}
+
+/// `approval { … }`, `business_hours { … }` …: the kind name and its settings, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateKind {
+    pub kind: Name,
+    pub span: Span,
+    pub settings: Vec<Setting>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub name: Name,
+    pub span: Span,
+    pub params: Vec<Param>,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: Name,
+    pub ty: Name,
+    pub default: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Use {
+    pub template: Name,
+    pub span: Span,
+    pub args: Vec<Value>,
+}
+
+/// The items of a stage, job or template body, in source order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Body {
+    pub items: Vec<Item>,
+    pub settings: Vec<Setting>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Job(Job),
+    Use(Use),
+    Gate(GateExpr),
+    When(Expr),
+    Var(VarDecl),
+    Step(Step),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub name: Name,
+    pub span: Span,
+    pub display: Option<Value>,
+    pub after: Option<After>,
+    pub body: Body,
+}
+
+/// `after X`, `after [X, Y]`, `after none`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct After {
+    pub span: Span,
+    pub names: Vec<Name>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub name: Name,
+    pub span: Span,
+    pub display: Option<Value>,
+    /// `Some` for a deployment job: the environment it deploys to.
+    pub environment: Option<Path>,
+    pub after: Option<After>,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub span: Span,
+    pub kind: StepKind,
+    pub when: Vec<Expr>,
+    pub settings: Vec<Setting>,
+    pub inputs: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepKind {
+    Script { shell: Shell, text: Value },
+    Task { name: String, name_span: Span },
+    Publish { artifact: Path, from: Value },
+    Download { artifact: Path },
+    Checkout { repo: Name },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shell {
+    Script,
+    Bash,
+    Pwsh,
+    PowerShell,
+}
+
+impl Shell {
+    pub fn key(self) -> &'static str {
+        match self {
+            Shell::Script => "script",
+            Shell::Bash => "bash",
+            Shell::Pwsh => "pwsh",
+            Shell::PowerShell => "powershell",
+        }
+    }
+}
+
+/// `keyword value`: a setting the language knows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub key: Name,
+    pub value: Value,
+}
+
+/// `key = value`: user data (task inputs, env vars, environment properties).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: Name,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub span: Span,
+    pub kind: ValueKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueKind {
+    Str(String),
+    Number(f64),
+    Bool(bool),
+    Duration(String),
+    List(Vec<Value>),
+    Object(Object),
+    Path(Path),
+    /// `a + b + …`: text joined at compile time.
+    Concat(Vec<Value>),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Object {
+    pub settings: Vec<Setting>,
+    pub entries: Vec<Entry>,
+    pub when: Vec<Expr>,
+}
+
+/// `a.b.c`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path {
+    pub span: Span,
+    pub segments: Vec<Name>,
+}
+
+impl Path {
+    pub fn text(&self) -> String {
+        let parts: Vec<&str> = self.segments.iter().map(|s| s.text.as_str()).collect();
+        parts.join(".")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub span: Span,
+    pub kind: ExprKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Str(String),
+    Number(f64),
+    Bool(bool),
+    Ident(String),
+    Call { name: Name, args: Vec<Expr> },
+    Index { base: Box<Expr>, index: Box<Expr> },
+    Field { base: Box<Expr>, name: Name },
+    Not(Box<Expr>),
+    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    In { negated: bool, lhs: Box<Expr>, list: Vec<Expr> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    And,
+    Or,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl BinOp {
+    /// The Azure function an infix operator stands for.
+    pub fn function(self) -> &'static str {
+        match self {
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Eq => "eq",
+            BinOp::Ne => "ne",
+            BinOp::Lt => "lt",
+            BinOp::Le => "le",
+            BinOp::Gt => "gt",
+            BinOp::Ge => "ge",
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Backends: what relc produces from a checked [`crate::ir::Pipeline`].
+//!
+//! - [`azure`]: `azure-pipelines.yml`, written through yaml-rust2's emitter;
+//! - [`checks`]: the checks manifest, JSON in the shape of Azure DevOps'
+//!   check-configuration REST payloads, for the gates Azure keeps outside YAML;
+//! - [`expr`]: conditions printed in Azure's expression syntax.
+
+pub mod azure;
+pub mod checks;
+pub mod expr;

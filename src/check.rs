@@ -1,0 +1,599 @@
+//! The checker: [`ast::File`] → [`ir::Pipeline`], reporting every problem it finds.
+//!
+//! It never stops at the first error: a broken stage is still checked as far
+//! as it can be, and unresolved names become placeholders that do not cause
+//! further errors. The IR it returns is complete only when no error was
+//! reported; callers look at [`Diagnostics::has_errors`] before emitting.
+//!
+//! Sub-modules by concern: declarations and the pipeline block here,
+//! [`stages`] (stages, jobs, templates), [`steps`], [`gates`], [`expr`]
+//! (conditions), [`graph`] (dependencies, cycles, artifact order), and
+//! [`settings`] (schemas of `keyword value` settings).
+
+pub mod cron;
+pub mod duration;
+mod expr;
+pub mod functions;
+mod gates;
+mod graph;
+mod settings;
+mod stages;
+mod steps;
+
+use crate::ast::{self, VarDecl};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::ir;
+use crate::source::{SourceMap, Span};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+pub use expr::{NAMESPACES, SHORTHANDS, is_predefined};
+pub use settings::format_number as settings_format_number;
+
+/// Check a parsed file. The IR is meaningful only if the diagnostics hold no error.
+pub fn check(file: &ast::File, sources: &SourceMap) -> (ir::Pipeline, Diagnostics) {
+    let mut checker = Checker::new(file, sources);
+    let pipeline = checker.run();
+    (pipeline, checker.diags)
+}
+
+/// A template argument bound to a parameter.
+#[derive(Debug, Clone)]
+pub(crate) enum ParamValue {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    Environment(String),
+    Artifact(String),
+}
+
+impl ParamValue {
+    fn text(&self) -> String {
+        match self {
+            ParamValue::Text(t) | ParamValue::Environment(t) | ParamValue::Artifact(t) => t.clone(),
+            ParamValue::Number(n) => settings::format_number(*n),
+            ParamValue::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// What names mean at one point of the file.
+#[derive(Clone, Default)]
+pub(crate) struct Scope {
+    /// Template parameters in force.
+    pub params: HashMap<String, ParamValue>,
+    /// Variables declared by the enclosing stage and job (pipeline ones are global).
+    pub vars: Vec<String>,
+    /// A variable group is in scope, so undeclared variables may come from it.
+    pub has_group: bool,
+    /// Names a status function or `dependencies.X` may refer to.
+    pub nodes: Rc<Vec<String>>,
+    pub in_stage_condition: bool,
+}
+
+impl Scope {
+    pub fn root() -> Scope {
+        Scope::default()
+    }
+}
+
+struct VarInfo {
+    name: String,
+    span: Span,
+}
+
+pub(crate) struct Checker<'a> {
+    ast: &'a ast::File,
+    sources: &'a SourceMap,
+    diags: Diagnostics,
+    /// Pipeline-level variables by lower-cased name.
+    root_vars: HashMap<String, VarInfo>,
+    root_has_group: bool,
+    /// Variables that scripts set at run time (`##vso[task.setvariable variable=x]`), lower-cased.
+    runtime_vars: HashSet<String>,
+    envs: HashMap<String, usize>,
+    gates: HashMap<String, usize>,
+    templates: HashMap<String, usize>,
+    artifacts: HashMap<String, usize>,
+    used_vars: HashSet<String>,
+    used_envs: HashSet<String>,
+    used_gates: HashSet<String>,
+    used_templates: HashSet<String>,
+    /// Resolved declared gates, by index, filled lazily.
+    resolved_gates: HashMap<usize, Rc<Vec<gates::Term>>>,
+    gate_stack: Vec<usize>,
+    template_stack: Vec<String>,
+    stage_names: Rc<Vec<String>>,
+    /// The stage being checked, for recording artifact uses.
+    current_stage: String,
+    /// Publications and downloads of artifacts, checked once the stage graph is known.
+    publications: Vec<graph::ArtifactUse>,
+    downloads: Vec<graph::ArtifactUse>,
+}
+
+const NAME_HELP: &str = "Azure names may only contain letters, digits and '_', and may not start with a digit";
+
+/// Azure's rule for stage, job and step names: `^[A-Za-z_][A-Za-z0-9_]*$`.
+pub fn is_valid_azure_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn azure_name_fix(name: &str) -> String {
+    let mut fixed: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if fixed.starts_with(|c: char| c.is_ascii_digit()) {
+        fixed.insert(0, '_');
+    }
+    fixed
+}
+
+impl<'a> Checker<'a> {
+    fn new(ast: &'a ast::File, sources: &'a SourceMap) -> Checker<'a> {
+        Checker {
+            ast,
+            sources,
+            diags: Diagnostics::new(),
+            root_vars: HashMap::new(),
+            root_has_group: false,
+            runtime_vars: HashSet::new(),
+            envs: HashMap::new(),
+            gates: HashMap::new(),
+            templates: HashMap::new(),
+            artifacts: HashMap::new(),
+            used_vars: HashSet::new(),
+            used_envs: HashSet::new(),
+            used_gates: HashSet::new(),
+            used_templates: HashSet::new(),
+            resolved_gates: HashMap::new(),
+            gate_stack: Vec::new(),
+            template_stack: Vec::new(),
+            stage_names: Rc::new(Vec::new()),
+            current_stage: String::new(),
+            publications: Vec::new(),
+            downloads: Vec::new(),
+        }
+    }
+
+    fn run(&mut self) -> ir::Pipeline {
+        self.index_declarations();
+        self.scan_runtime_variables();
+        let mut pipeline = ir::Pipeline::default();
+        let root_vars: Vec<&VarDecl> = self
+            .ast
+            .variables
+            .iter()
+            .chain(self.ast.pipeline.iter().flat_map(|p| p.variables.iter()))
+            .collect();
+        pipeline.variables = root_vars.iter().filter_map(|v| self.variable(v, &Scope::root())).collect();
+        if let Some(p) = &self.ast.pipeline {
+            self.pipeline_block(p, &mut pipeline);
+        }
+        for (i, env) in self.ast.environments.iter().enumerate() {
+            let e = self.environment(i, env);
+            pipeline.environments.insert(e.name.clone(), e);
+        }
+        for a in &self.ast.artifacts {
+            pipeline.artifacts.insert(a.text.clone(), ir::Artifact { name: a.text.clone(), published_by: None, span: a.span });
+        }
+        pipeline.stages = self.stages();
+        self.check_artifacts(&mut pipeline);
+        self.report_unused();
+        pipeline
+    }
+
+    fn duplicate(&mut self, what: &str, name: &ast::Name, first: Span) {
+        self.diags.push(
+            Diagnostic::error(Code::Duplicate, name.span, format!("{what} `{}` is declared twice", name.text))
+                .label("second declaration")
+                .related(first, "first declared here")
+                .help("names are compared without regard to case, as Azure does; rename one of them"),
+        );
+    }
+
+    pub(crate) fn check_azure_name(&mut self, what: &str, name: &ast::Name) {
+        if !is_valid_azure_name(&name.text) {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidName, name.span, format!("Azure rejects `{}` as a {what} name", name.text))
+                    .label("invalid name")
+                    .help(format!("{NAME_HELP}; for example `{}`", azure_name_fix(&name.text))),
+            );
+        }
+    }
+
+    /// Index top-level declarations, reporting duplicates (case-insensitive).
+    fn index_declarations(&mut self) {
+        let ast = self.ast;
+        let index = |diags: &mut Self, map: fn(&mut Self) -> &mut HashMap<String, usize>, what: &str, names: Vec<&'a ast::Name>| {
+            for (i, n) in names.into_iter().enumerate() {
+                let key = n.text.to_ascii_lowercase();
+                if let Some(&first) = map(diags).get(&key) {
+                    let first_span = match what {
+                        "environment" => ast.environments[first].name.span,
+                        "gate" => ast.gates[first].name.span,
+                        "template" => ast.templates[first].name.span,
+                        _ => ast.artifacts[first].span,
+                    };
+                    diags.duplicate(what, n, first_span);
+                } else {
+                    map(diags).insert(key, i);
+                }
+            }
+        };
+        index(self, |c| &mut c.envs, "environment", ast.environments.iter().map(|e| &e.name).collect());
+        index(self, |c| &mut c.gates, "gate", ast.gates.iter().map(|g| &g.name).collect());
+        index(self, |c| &mut c.templates, "template", ast.templates.iter().map(|t| &t.name).collect());
+        index(self, |c| &mut c.artifacts, "artifact", ast.artifacts.iter().collect());
+        for t in &ast.templates {
+            let mut seen: HashMap<String, Span> = HashMap::new();
+            for p in &t.params {
+                if let Some(first) = seen.insert(p.name.text.to_ascii_lowercase(), p.name.span) {
+                    self.duplicate("parameter", &p.name, first);
+                }
+            }
+        }
+        let root = ast.variables.iter().chain(ast.pipeline.iter().flat_map(|p| p.variables.iter()));
+        for v in root {
+            match v {
+                VarDecl::Var { name, .. } | VarDecl::Secret { name } => {
+                    self.check_var_name(name);
+                    let key = name.text.to_ascii_lowercase();
+                    if let Some(first) = self.root_vars.get(&key) {
+                        let first = first.span;
+                        self.duplicate("variable", name, first);
+                    } else {
+                        self.root_vars.insert(key, VarInfo { name: name.text.clone(), span: name.span });
+                    }
+                }
+                VarDecl::Group { .. } => self.root_has_group = true,
+            }
+        }
+        let mut stages: HashMap<String, Span> = HashMap::new();
+        for s in &ast.stages {
+            self.check_azure_name("stage", &s.name);
+            if let Some(first) = stages.insert(s.name.text.to_ascii_lowercase(), s.name.span) {
+                self.duplicate("stage", &s.name, first);
+                stages.insert(s.name.text.to_ascii_lowercase(), first);
+            }
+        }
+        self.stage_names = Rc::new(ast.stages.iter().map(|s| s.name.text.clone()).collect());
+    }
+
+    /// Variable names: letters, digits, `.` and `_`; some prefixes are reserved by Azure.
+    fn check_var_name(&mut self, name: &ast::Name) {
+        let valid = name.text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        let lower = name.text.to_ascii_lowercase();
+        let reserved = ["endpoint", "input", "secret", "path", "securefile"].into_iter().find(|p| lower.starts_with(p));
+        if !valid {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidName, name.span, format!("Azure rejects `{}` as a variable name", name.text))
+                    .label("invalid variable name")
+                    .help(format!("variable names may contain letters, digits, '.' and '_'; for example `{}`", azure_name_fix(&name.text))),
+            );
+        } else if let Some(prefix) = reserved {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidName, name.span, format!("variable names may not start with `{prefix}`"))
+                    .label("reserved prefix")
+                    .help("Azure reserves the prefixes endpoint, input, secret, path and securefile"),
+            );
+        }
+    }
+
+    /// Scripts that set variables at run time make those names known.
+    fn scan_runtime_variables(&mut self) {
+        fn visit_value(v: &ast::Value, out: &mut HashSet<String>) {
+            match &v.kind {
+                ast::ValueKind::Str(s) => {
+                    let mut rest = s.as_str();
+                    while let Some(i) = rest.find("task.setvariable") {
+                        rest = &rest[i + 16..];
+                        let lower = rest.to_ascii_lowercase();
+                        if let Some(j) = lower.find("variable=") {
+                            let name: String = rest[j + 9..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+                            out.insert(name.to_ascii_lowercase());
+                        }
+                    }
+                }
+                ast::ValueKind::Concat(parts) => parts.iter().for_each(|p| visit_value(p, out)),
+                _ => {}
+            }
+        }
+        fn visit_body(b: &ast::Body, out: &mut HashSet<String>) {
+            for item in &b.items {
+                match item {
+                    ast::Item::Job(j) => visit_body(&j.body, out),
+                    ast::Item::Step(s) => {
+                        if let ast::StepKind::Script { text, .. } = &s.kind {
+                            visit_value(text, out);
+                        }
+                        for e in &s.inputs {
+                            visit_value(&e.value, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut out = HashSet::new();
+        for s in &self.ast.stages {
+            visit_body(&s.body, &mut out);
+        }
+        for t in &self.ast.templates {
+            visit_body(&t.body, &mut out);
+        }
+        self.runtime_vars = out;
+    }
+
+    /// A variable declared in `scope` or at pipeline level, by its declared spelling.
+    pub(crate) fn lookup_var(&mut self, name: &str, scope: &Scope) -> Option<String> {
+        if let Some(v) = scope.vars.iter().find(|v| v.eq_ignore_ascii_case(name)) {
+            return Some(v.clone());
+        }
+        let key = name.to_ascii_lowercase();
+        let found = self.root_vars.get(&key).map(|v| v.name.clone());
+        if found.is_some() {
+            self.used_vars.insert(key);
+        }
+        found
+    }
+
+    pub(crate) fn visible_vars(&self, scope: &Scope) -> Vec<String> {
+        let mut out: Vec<String> = scope.vars.clone();
+        out.extend(self.root_vars.values().map(|v| v.name.clone()));
+        out.sort();
+        out
+    }
+
+    pub(crate) fn env_key(&self, name: &str) -> Option<usize> {
+        self.envs.get(&name.to_ascii_lowercase()).copied()
+    }
+
+    pub(crate) fn env_decl(&self, name: &str) -> Option<&'a ast::Environment> {
+        self.env_key(name).map(|i| &self.ast.environments[i])
+    }
+
+    pub(crate) fn mark_env_used(&mut self, name: &str) {
+        self.used_envs.insert(name.to_ascii_lowercase());
+    }
+
+    /// A `var`/`secret`/`group` declaration as IR.
+    pub(crate) fn variable(&mut self, v: &VarDecl, scope: &Scope) -> Option<ir::Variable> {
+        Some(match v {
+            VarDecl::Var { name, value } => {
+                if name.text.to_ascii_lowercase().contains("secret")
+                    || name.text.to_ascii_lowercase().contains("password")
+                    || name.text.to_ascii_lowercase().contains("token")
+                {
+                    if let ast::ValueKind::Str(s) = &value.kind
+                        && !s.is_empty()
+                        && !s.starts_with("$(")
+                    {
+                        self.diags.push(
+                            Diagnostic::error(Code::SecretInSource, value.span, format!("`{}` looks like a secret, and its value is written in the file", name.text))
+                                .label("secret in clear text")
+                                .help(format!("declare it with `secret {}` and set its value in Azure (pipeline settings or a variable group)", name.text)),
+                        );
+                    }
+                }
+                let value = self.text(value, scope)?;
+                ir::Variable::Value { name: name.text.clone(), value, span: name.span }
+            }
+            VarDecl::Secret { name } => ir::Variable::Secret { name: name.text.clone(), span: name.span },
+            VarDecl::Group { name } => ir::Variable::Group { name: name.text.clone(), span: name.span },
+        })
+    }
+
+    fn pipeline_block(&mut self, p: &ast::Pipeline, out: &mut ir::Pipeline) {
+        let scope = Scope::root();
+        out.title = p.title.clone();
+        let s = self.settings(&p.settings, &["run_name", "pool", "lock_behavior"], "a pipeline");
+        out.run_name = self.opt_text(s.get("run_name"), &scope);
+        out.pool = s.get("pool").and_then(|v| self.pool(v, &scope));
+        out.lock_behavior = self.word(s.get("lock_behavior"), &["sequential", "run_latest"]).map(|w| lock_behavior(&w));
+        if let Some(t) = &p.trigger {
+            out.trigger = self.trigger(t, false);
+        }
+        if let Some(t) = &p.pr {
+            out.pr = Some(self.trigger(t, true));
+        }
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for sch in &p.schedules {
+            if let Some(first) = seen.insert(sch.name.text.to_ascii_lowercase(), sch.name.span) {
+                self.duplicate("schedule", &sch.name, first);
+            }
+            if let Some(s) = self.schedule(sch) {
+                out.schedules.push(s);
+            }
+        }
+    }
+
+    fn trigger(&mut self, t: &ast::Trigger, pr: bool) -> ir::Trigger {
+        let Some(obj) = &t.filter else { return ir::Trigger::None };
+        let allowed: &[&str] =
+            if pr { &["branches", "paths", "auto_cancel", "drafts"] } else { &["branches", "paths", "tags", "batch"] };
+        let what = if pr { "a pr trigger" } else { "a trigger" };
+        self.no_when(&obj.when, what);
+        self.no_entries(&obj.entries, what);
+        let s = self.settings(&obj.settings, allowed, what);
+        let scope = Scope::root();
+        ir::Trigger::Filter(ir::TriggerFilter {
+            branches: s.get("branches").map(|v| self.filter(v)).unwrap_or_default(),
+            paths: s.get("paths").map(|v| self.filter(v)),
+            tags: s.get("tags").map(|v| self.filter(v)),
+            batch: self.bool(s.get("batch"), &scope),
+            auto_cancel: self.bool(s.get("auto_cancel"), &scope),
+            drafts: self.bool(s.get("drafts"), &scope),
+        })
+    }
+
+    /// `["a", "b"]` (include) or `{ include [..] exclude [..] }`.
+    fn filter(&mut self, v: &ast::Value) -> ir::Filter {
+        let scope = Scope::root();
+        match &v.kind {
+            ast::ValueKind::Object(obj) => {
+                self.no_entries(&obj.entries, "a branch filter");
+                let s = self.settings(&obj.settings, &["include", "exclude"], "a filter");
+                ir::Filter {
+                    include: self.text_list(s.get("include"), &scope).unwrap_or_default(),
+                    exclude: self.text_list(s.get("exclude"), &scope).unwrap_or_default(),
+                }
+            }
+            _ => ir::Filter { include: self.text_list(Some(v), &scope).unwrap_or_default(), exclude: Vec::new() },
+        }
+    }
+
+    fn schedule(&mut self, sch: &ast::Schedule) -> Option<ir::Schedule> {
+        self.no_when(&sch.settings.when, "a schedule");
+        self.no_entries(&sch.settings.entries, "a schedule");
+        let s = self.settings(&sch.settings.settings, &["cron", "display", "branches", "always", "batch"], "a schedule");
+        let scope = Scope::root();
+        let Some(cron_value) = s.get("cron") else {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidCron, sch.name.span, format!("schedule `{}` has no `cron`", sch.name.text))
+                    .label("when does it run?")
+                    .help("add e.g. `cron \"0 3 * * *\"` (minute hour day month weekday, in UTC)"),
+            );
+            return None;
+        };
+        let cron = self.text(cron_value, &scope)?;
+        if let Err(e) = cron::parse_cron(&cron) {
+            let span = match &cron_value.kind {
+                ast::ValueKind::Str(_) => cron_value.span.sub(e.start + 1, e.end + 1),
+                _ => cron_value.span,
+            };
+            self.diags.push(Diagnostic::error(Code::InvalidCron, span, e.message).label("invalid cron").help_opt(e.help));
+        }
+        Some(ir::Schedule {
+            name: sch.name.text.clone(),
+            cron,
+            display: self.opt_text(s.get("display"), &scope),
+            branches: s.get("branches").map(|v| self.filter(v)).unwrap_or_default(),
+            always: self.bool(s.get("always"), &scope).unwrap_or(false),
+            batch: self.bool(s.get("batch"), &scope),
+            span: sch.span,
+        })
+    }
+
+    pub(crate) fn no_when(&mut self, when: &[ast::Expr], what: &str) {
+        for w in when {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidValue, w.span, format!("{what} has no condition"))
+                    .label("`when` is not allowed here"),
+            );
+        }
+    }
+
+    pub(crate) fn no_entries(&mut self, entries: &[ast::Entry], what: &str) {
+        for e in entries {
+            self.diags.push(
+                Diagnostic::error(Code::UnknownSetting, e.key.span, format!("{what} takes settings written `key value`, not `{} = …`", e.key.text))
+                    .label("unexpected `=`")
+                    .help(format!("write `{} …` without `=`", e.key.text)),
+            );
+        }
+    }
+
+    /// `pool { vm_image "…" demands [..] }`, `pool "Name"`, or `pool server`.
+    pub(crate) fn pool(&mut self, v: &ast::Value, scope: &Scope) -> Option<ir::Pool> {
+        match &v.kind {
+            ast::ValueKind::Path(p) if p.segments.len() == 1 && p.segments[0].text == "server" => Some(ir::Pool::Server),
+            ast::ValueKind::Object(obj) => {
+                self.no_entries(&obj.entries, "a pool");
+                let s = self.settings(&obj.settings, &["vm_image", "name", "demands"], "a pool");
+                let demands = match s.get("demands") {
+                    Some(d @ ast::Value { kind: ast::ValueKind::List(_), .. }) => self.text_list(Some(d), scope)?,
+                    Some(d) => vec![self.text(d, scope)?],
+                    None => Vec::new(),
+                };
+                match (s.get("vm_image"), s.get("name")) {
+                    (Some(img), None) => Some(ir::Pool::VmImage { image: self.text(img, scope)?, demands }),
+                    (None, Some(n)) => Some(ir::Pool::Named { name: self.text(n, scope)?, demands }),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::error(Code::InvalidValue, v.span, "a pool needs exactly one of `vm_image` (Microsoft-hosted) or `name` (self-hosted)")
+                                .label("which agents?")
+                                .help("e.g. `pool { vm_image \"ubuntu-22.04\" }`"),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => Some(ir::Pool::Named { name: self.text(v, scope)?, demands: Vec::new() }),
+        }
+    }
+
+    fn environment(&mut self, index: usize, env: &ast::Environment) -> ir::Environment {
+        let scope = Scope::root();
+        let s = self.settings(&env.settings, &["description", "resource", "resource_type"], "an environment");
+        let description = self.opt_text(s.get("description"), &scope);
+        let resource_name = self.opt_text(s.get("resource"), &scope);
+        let resource_type = self.word(s.get("resource_type"), &["virtualMachine", "Kubernetes"]);
+        let mut properties = indexmap::IndexMap::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for p in &env.properties {
+            if p.key.text == "name" {
+                self.diags.push(
+                    Diagnostic::error(Code::Duplicate, p.key.span, "`name` is the environment's own name and cannot be a property")
+                        .label("reserved")
+                        .help("pick another property name"),
+                );
+                continue;
+            }
+            if let Some(first) = seen.insert(p.key.text.to_ascii_lowercase(), p.key.span) {
+                self.duplicate("property", &p.key, first);
+                continue;
+            }
+            if let Some(v) = self.text(&p.value, &Scope { has_group: true, ..Scope::root() }) {
+                properties.insert(p.key.text.clone(), v);
+            }
+        }
+        let checks = self.environment_checks(index, env);
+        ir::Environment {
+            name: env.name.text.clone(),
+            description,
+            resource_name,
+            resource_type,
+            protected: env.protected,
+            properties,
+            checks,
+            span: env.span,
+        }
+    }
+
+    fn report_unused(&mut self) {
+        let ast = self.ast;
+        let mut unused = Vec::new();
+        for (key, v) in &self.root_vars {
+            if !self.used_vars.contains(key) {
+                unused.push(("variable", v.name.clone(), v.span));
+            }
+        }
+        for e in &ast.environments {
+            if !self.used_envs.contains(&e.name.text.to_ascii_lowercase()) {
+                unused.push(("environment", e.name.text.clone(), e.name.span));
+            }
+        }
+        for g in &ast.gates {
+            if !self.used_gates.contains(&g.name.text.to_ascii_lowercase()) {
+                unused.push(("gate", g.name.text.clone(), g.name.span));
+            }
+        }
+        for t in &ast.templates {
+            if !self.used_templates.contains(&t.name.text.to_ascii_lowercase()) {
+                unused.push(("template", t.name.text.clone(), t.name.span));
+            }
+        }
+        unused.sort_by_key(|u| u.2.start);
+        for (what, name, span) in unused {
+            self.diags.push(
+                Diagnostic::warning(Code::Unused, span, format!("{what} `{name}` is never used"))
+                    .label("declared here, never used")
+                    .help(format!("remove it, or prefix its name with `_` to keep it{}", if what == "variable" { "" } else { "" })),
+            );
+        }
+    }
+}
+
+fn lock_behavior(word: &str) -> ir::LockBehavior {
+    if word == "sequential" { ir::LockBehavior::Sequential } else { ir::LockBehavior::RunLatest }
+}

@@ -1,0 +1,360 @@
+//! Conditions: [`ast::Expr`] → typed [`ir::Expr`] in Azure's function form.
+//!
+//! Infix operators become Azure functions (`==` → `eq`, `&&` → `and`), names
+//! resolve to variables or contexts, and the types follow Azure's coercion
+//! rules (SEMANTICS.md §3.4): the left operand of a comparison decides how the
+//! right one is converted, variables are strings, `Build.Reason` and results
+//! are strings from known sets.
+
+use super::functions::{self, Kind, REASONS, RESULTS};
+use super::{Checker, ParamValue, Scope};
+use crate::ast::{self, BinOp, ExprKind as A};
+use crate::diagnostic::{Code, Diagnostic, suggest};
+use crate::ir::{Expr, ExprKind, Type};
+use crate::source::Span;
+
+/// Shorthands for the predefined variables conditions use most.
+pub const SHORTHANDS: &[(&str, &str)] = &[
+    ("branch", "Build.SourceBranchName"),
+    ("source_branch", "Build.SourceBranch"),
+    ("reason", "Build.Reason"),
+];
+
+/// Namespaces of Azure's predefined variables.
+pub const NAMESPACES: &[&str] =
+    &["Build", "System", "Agent", "Environment", "Strategy", "Release", "Pipeline", "Resources", "Common", "TF_BUILD"];
+
+const CONTEXTS: &[&str] = &["dependencies", "stageDependencies", "pipeline"];
+
+pub fn predefined_type(name: &str) -> Type {
+    if name.eq_ignore_ascii_case("Build.Reason") {
+        Type::Reason
+    } else if name.eq_ignore_ascii_case("Agent.JobStatus") {
+        Type::Result
+    } else {
+        Type::String
+    }
+}
+
+pub fn is_predefined(name: &str) -> bool {
+    let head = name.split('.').next().unwrap_or("");
+    name.contains('.') && NAMESPACES.iter().any(|n| n.eq_ignore_ascii_case(head))
+}
+
+fn lit(kind: ExprKind, ty: Type, span: Span) -> Expr {
+    Expr { kind, ty, span }
+}
+
+impl Checker<'_> {
+    /// Lower a condition; reports a non-boolean result.
+    pub(super) fn condition(&mut self, e: &ast::Expr, scope: &Scope) -> Expr {
+        let out = self.expr(e, scope);
+        self.expect_bool(&out, "a condition");
+        out
+    }
+
+    fn expect_bool(&mut self, e: &Expr, what: &str) {
+        let (kind, help) = match e.ty {
+            Type::Bool | Type::Any => return,
+            Type::String | Type::Reason | Type::Result => (
+                "text",
+                "Azure treats every non-empty text as true, 'false' and 'False' included; compare it: \
+                 `x == \"true\"`",
+            ),
+            Type::Number => ("a number", "compare it with another number, e.g. `x > 0`"),
+            Type::Version | Type::Object => ("an object", "compare one of its values instead"),
+        };
+        self.diags.push(
+            Diagnostic::error(Code::NotBoolean, e.span, format!("{what} must be true or false, but this is {kind}"))
+                .label(format!("this is {kind}"))
+                .help(help),
+        );
+    }
+
+    pub(super) fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Expr {
+        let span = e.span;
+        match &e.kind {
+            A::Str(s) => lit(ExprKind::Str(s.clone()), Type::String, span),
+            A::Number(n) => lit(ExprKind::Number(*n), Type::Number, span),
+            A::Bool(b) => lit(ExprKind::Bool(*b), Type::Bool, span),
+            A::Ident(name) => self.ident(name, span, scope),
+            A::Field { base, name } => self.field(base, name, span, scope),
+            A::Index { base, index } => {
+                let index_ir = self.expr(index, scope);
+                if let A::Ident(root) = &base.kind
+                    && root == "variables"
+                {
+                    if let ExprKind::Str(var) = &index_ir.kind {
+                        return self.variable_ref(var, index.span, span, scope);
+                    }
+                    return lit(ExprKind::Index(Box::new(context("variables", base.span)), Box::new(index_ir)), Type::String, span);
+                }
+                let base_ir = self.expr(base, scope);
+                lit(ExprKind::Index(Box::new(base_ir), Box::new(index_ir)), Type::Any, span)
+            }
+            A::Not(inner) => {
+                let inner = self.expr(inner, scope);
+                self.expect_bool(&inner, "the operand of `!`");
+                Expr::call("not", vec![inner], span)
+            }
+            A::Binary { op: op @ (BinOp::And | BinOp::Or), lhs, rhs } => {
+                let name = op.function();
+                let mut args = Vec::new();
+                for side in [lhs, rhs] {
+                    let x = self.expr(side, scope);
+                    self.expect_bool(&x, &format!("an operand of `{}`", if name == "and" { "&&" } else { "||" }));
+                    match x.kind {
+                        ExprKind::Call(n, inner) if n == name => args.extend(inner),
+                        _ => args.push(x),
+                    }
+                }
+                Expr::call(name, args, span)
+            }
+            A::Binary { op, lhs, rhs } => {
+                let args = vec![self.expr(lhs, scope), self.expr(rhs, scope)];
+                self.compare(op.function(), &args);
+                Expr::call(op.function(), args, span)
+            }
+            A::In { negated, lhs, list } => {
+                let mut args = vec![self.expr(lhs, scope)];
+                args.extend(list.iter().map(|x| self.expr(x, scope)));
+                let name = if *negated { "notIn" } else { "in" };
+                if list.is_empty() {
+                    self.diags.push(
+                        Diagnostic::error(Code::Arity, span, format!("`{}` needs at least one value to compare with", if *negated { "not in" } else { "in" }))
+                            .label("empty list"),
+                    );
+                }
+                self.compare(name, &args);
+                Expr::call(name, args, span)
+            }
+            A::Call { name, args } => self.call(name, args, span, scope),
+        }
+    }
+
+    fn ident(&mut self, name: &str, span: Span, scope: &Scope) -> Expr {
+        if let Some(p) = scope.params.get(name) {
+            return match p {
+                ParamValue::Text(t) | ParamValue::Environment(t) | ParamValue::Artifact(t) => {
+                    lit(ExprKind::Str(t.clone()), Type::String, span)
+                }
+                ParamValue::Number(n) => lit(ExprKind::Number(*n), Type::Number, span),
+                ParamValue::Bool(b) => lit(ExprKind::Bool(*b), Type::Bool, span),
+            };
+        }
+        if let Some((_, var)) = SHORTHANDS.iter().find(|(s, _)| *s == name) {
+            return lit(ExprKind::Variable(var.to_string()), predefined_type(var), span);
+        }
+        if let Some(c) = CONTEXTS.iter().find(|c| c.eq_ignore_ascii_case(name)) {
+            return lit(ExprKind::Context(c.to_string()), Type::Object, span);
+        }
+        if name == "variables" || NAMESPACES.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            return lit(ExprKind::Context(name.to_string()), Type::Object, span);
+        }
+        if self.lookup_var(name, scope).is_some() {
+            return self.variable_ref(name, span, span, scope);
+        }
+        if functions::lookup(name).is_some() {
+            self.diags.push(
+                Diagnostic::error(Code::UnknownVariable, span, format!("`{name}` is a function, not a value"))
+                    .label("missing `()`")
+                    .help(format!("call it: `{name}()`")),
+            );
+            return lit(ExprKind::Str(String::new()), Type::Any, span);
+        }
+        let mut candidates: Vec<String> = SHORTHANDS.iter().map(|(s, _)| s.to_string()).collect();
+        candidates.extend(self.visible_vars(scope));
+        candidates.extend(scope.params.keys().cloned());
+        self.diags.push(
+            Diagnostic::error(Code::UnknownVariable, span, format!("unknown name `{name}` in a condition"))
+                .label("not a variable, parameter or shorthand")
+                .help_opt(suggest(name, candidates.iter().map(String::as_str)).or_else(|| {
+                    Some("conditions can use declared variables, template parameters, `branch`, `source_branch`, \
+                          `reason`, and `variables['Name']`"
+                        .into())
+                })),
+        );
+        lit(ExprKind::Str(String::new()), Type::Any, span)
+    }
+
+    fn field(&mut self, base: &ast::Expr, name: &ast::Name, span: Span, scope: &Scope) -> Expr {
+        if let A::Ident(root) = &base.kind {
+            if root == "variables" {
+                return self.variable_ref(&name.text, name.span, span, scope);
+            }
+            if let Some(ns) = NAMESPACES.iter().find(|n| n.eq_ignore_ascii_case(root))
+                && !scope.params.contains_key(root.as_str())
+            {
+                let var = format!("{ns}.{}", name.text);
+                return lit(ExprKind::Variable(var.clone()), predefined_type(&var), span);
+            }
+        }
+        // `Build.Repository.Name`: keep extending a predefined variable's name.
+        let base_ir = self.expr(base, scope);
+        if let ExprKind::Variable(v) = &base_ir.kind
+            && is_predefined(v)
+        {
+            let var = format!("{v}.{}", name.text);
+            return lit(ExprKind::Variable(var.clone()), predefined_type(&var), span);
+        }
+        if let ExprKind::Context(c) = &base_ir.kind
+            && c == "dependencies"
+        {
+            self.check_node_name(&name.text, name.span, scope);
+        }
+        let ty = match name.text.to_ascii_lowercase().as_str() {
+            "result" => Type::Result,
+            "outputs" => Type::Object,
+            _ => Type::Any,
+        };
+        lit(ExprKind::Property(Box::new(base_ir), name.text.clone()), ty, span)
+    }
+
+    /// `variables['name']`: a declared, predefined or runtime-set variable.
+    fn variable_ref(&mut self, name: &str, name_span: Span, span: Span, scope: &Scope) -> Expr {
+        if is_predefined(name) {
+            return lit(ExprKind::Variable(name.to_string()), predefined_type(name), span);
+        }
+        match self.lookup_var(name, scope) {
+            Some(canonical) => lit(ExprKind::Variable(canonical), Type::String, span),
+            None => {
+                if !scope.has_group && !self.runtime_vars.contains(&name.to_ascii_lowercase()) {
+                    let candidates = self.visible_vars(scope);
+                    self.diags.push(
+                        Diagnostic::error(Code::UnknownVariable, name_span, format!("unknown variable `{name}`"))
+                            .label("not declared")
+                            .help_opt(suggest(name, candidates.iter().map(String::as_str)).or_else(|| {
+                                Some(format!("declare it with `var {name} = \"…\"`, or bring in the variable group that defines it with `group Name`"))
+                            })),
+                    );
+                }
+                lit(ExprKind::Variable(name.to_string()), Type::String, span)
+            }
+        }
+    }
+
+    fn call(&mut self, name: &ast::Name, args: &[ast::Expr], span: Span, scope: &Scope) -> Expr {
+        let Some(f) = functions::lookup(&name.text) else {
+            let args: Vec<Expr> = args.iter().map(|a| self.expr(a, scope)).collect();
+            self.diags.push(
+                Diagnostic::error(Code::UnknownFunction, name.span, format!("unknown function `{}`", name.text))
+                    .label("not an Azure Pipelines function")
+                    .help_opt(suggest(&name.text, functions::FUNCTIONS.iter().map(|f| f.name))),
+            );
+            return Expr { kind: ExprKind::Call("unknown", args), ty: Type::Any, span };
+        };
+        if f.kind == Kind::NotInConditions {
+            self.diags.push(
+                Diagnostic::error(Code::NotInCondition, name.span, format!("`{}` cannot be used in a condition", f.name))
+                    .label("only allowed in variable definitions")
+                    .help("Azure evaluates it only in `$[ ]` variable definitions"),
+            );
+        }
+        if args.len() < f.min || args.len() > f.max {
+            let expected = match (f.min, f.max) {
+                (a, b) if a == b => format!("{a}"),
+                (a, usize::MAX) => format!("at least {a}"),
+                (a, b) => format!("{a} to {b}"),
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    Code::Arity,
+                    span,
+                    format!("`{}` takes {expected} argument{}, but {} {} given", f.name, if expected == "1" { "" } else { "s" }, args.len(), if args.len() == 1 { "was" } else { "were" }),
+                )
+                .label(format!("{} argument{}", args.len(), if args.len() == 1 { "" } else { "s" })),
+            );
+        }
+        let lowered: Vec<Expr> = if f.kind == Kind::Status {
+            args.iter()
+                .map(|a| {
+                    let x = self.expr(a, scope);
+                    if let ExprKind::Str(node) = &x.kind {
+                        self.check_node_name(node, a.span, scope);
+                    }
+                    x
+                })
+                .collect()
+        } else {
+            args.iter().map(|a| self.expr(a, scope)).collect()
+        };
+        match f.kind {
+            Kind::Logical => {
+                for a in &lowered {
+                    self.expect_bool(a, &format!("an argument of `{}`", f.name));
+                }
+            }
+            Kind::Comparison => self.compare(f.name, &lowered),
+            _ => {}
+        }
+        Expr { kind: ExprKind::Call(f.name, lowered), ty: f.result, span }
+    }
+
+    /// Type rules of comparisons: the left operand's type decides.
+    fn compare(&mut self, function: &str, args: &[Expr]) {
+        let Some((left, rest)) = args.split_first() else { return };
+        for right in rest {
+            self.compare_pair(function, left, right);
+            self.compare_pair(function, right, left);
+        }
+        if left.ty == Type::Bool
+            && matches!(left.kind, ExprKind::Bool(_))
+            && rest.iter().any(|r| matches!(r.kind, ExprKind::Variable(_)))
+        {
+            self.diags.push(
+                Diagnostic::error(Code::TypeMismatch, left.span, "a boolean on the left turns the variable on the right into a boolean")
+                    .label("left operand decides the comparison")
+                    .help("every non-empty text, 'false' included, becomes true; put the variable first and compare with text: `variables['x'] == \"true\"`"),
+            );
+        }
+    }
+
+    /// `value` is a set-typed value (reason, result); `other` is what it is compared with.
+    fn compare_pair(&mut self, function: &str, value: &Expr, other: &Expr) {
+        let (set, what): (&[&str], &str) = match value.ty {
+            Type::Reason => (REASONS, "the build reason"),
+            Type::Result => (RESULTS, "a result"),
+            _ => return,
+        };
+        match &other.kind {
+            ExprKind::Str(s) if !set.iter().any(|v| v.eq_ignore_ascii_case(s)) => {
+                self.diags.push(
+                    Diagnostic::error(Code::UnknownEnumValue, other.span, format!("'{s}' is never {what}"))
+                        .label(format!("not one of {}", set.join(", ")))
+                        .related(value.span, format!("{what} is compared here"))
+                        .help_opt(suggest(s, set.iter().copied()).or_else(|| Some(format!("{what} is one of {}", set.join(", "))))),
+                );
+            }
+            ExprKind::Number(_) | ExprKind::Bool(_) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::TypeMismatch,
+                        other.span,
+                        format!("`{function}` compares {what}, which is text, with a {}", if other.ty == Type::Number { "number" } else { "boolean" }),
+                    )
+                    .label("never equal")
+                    .related(value.span, format!("{what} is text"))
+                    .help(format!("compare it with one of {}", set.join(", "))),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// A name given to a status function or `dependencies.X` must be a stage or job.
+    fn check_node_name(&mut self, name: &str, span: Span, scope: &Scope) {
+        if scope.nodes.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            return;
+        }
+        let (code, what) = if scope.in_stage_condition { (Code::UnknownStage, "stage") } else { (Code::UnknownJob, "job") };
+        self.diags.push(
+            Diagnostic::error(code, span, format!("unknown {what} `{name}`"))
+                .label(format!("no {what} has this name"))
+                .help_opt(suggest(name, scope.nodes.iter().map(String::as_str))),
+        );
+    }
+}
+
+fn context(name: &str, span: Span) -> Expr {
+    lit(ExprKind::Context(name.to_string()), Type::Object, span)
+}

@@ -1,0 +1,288 @@
+//! Reading `keyword value` settings against a schema, and values as typed data.
+
+use super::duration::{Duration, parse_duration};
+use super::{Checker, ParamValue, Scope};
+use crate::ast::{Setting, Value, ValueKind};
+use crate::diagnostic::{Code, Diagnostic, suggest};
+
+/// The settings of one block, checked against the keys that block allows.
+pub(super) struct Settings<'a> {
+    found: Vec<(&'a str, &'a Value)>,
+}
+
+impl<'a> Settings<'a> {
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.found.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+impl Checker<'_> {
+    /// Report unknown and repeated settings; `what` names the block ("a stage").
+    pub(super) fn settings<'a>(&mut self, items: &'a [Setting], allowed: &[&str], what: &str) -> Settings<'a> {
+        let refs: Vec<&'a Setting> = items.iter().collect();
+        self.settings_of(&refs, allowed, what)
+    }
+
+    /// As [`Checker::settings`], for settings gathered from several bodies.
+    pub(super) fn settings_of<'a>(&mut self, items: &[&'a Setting], allowed: &[&str], what: &str) -> Settings<'a> {
+        let mut found: Vec<(&'a str, &'a Value)> = Vec::new();
+        let mut first_spans: Vec<(&'a str, crate::source::Span)> = Vec::new();
+        for s in items.iter().copied() {
+            let key = s.key.text.as_str();
+            if !allowed.contains(&key) {
+                let help = suggest(key, allowed.iter().copied())
+                    .or_else(|| Some(format!("{what} accepts: {}", allowed.join(", "))));
+                self.diags.push(
+                    Diagnostic::error(Code::UnknownSetting, s.key.span, format!("`{key}` is not a setting of {what}"))
+                        .label("unknown setting")
+                        .help_opt(help),
+                );
+                continue;
+            }
+            if let Some((_, first)) = first_spans.iter().find(|(k, _)| *k == key) {
+                self.diags.push(
+                    Diagnostic::error(Code::RepeatedSetting, s.key.span, format!("`{key}` is set twice"))
+                        .label("second value")
+                        .related(*first, "first set here")
+                        .help("keep one of them"),
+                );
+                continue;
+            }
+            first_spans.push((key, s.key.span));
+            found.push((key, &s.value));
+        }
+        Settings { found }
+    }
+
+    fn wrong_kind(&mut self, v: &Value, expected: &str) {
+        let found = match &v.kind {
+            ValueKind::Str(_) | ValueKind::Concat(_) => "text",
+            ValueKind::Number(_) => "a number",
+            ValueKind::Bool(_) => "a boolean",
+            ValueKind::Duration(_) => "a duration",
+            ValueKind::List(_) => "a list",
+            ValueKind::Object(_) => "a block",
+            ValueKind::Path(_) => "a name",
+        };
+        self.diags.push(
+            Diagnostic::error(Code::InvalidValue, v.span, format!("expected {expected}, found {found}"))
+                .label(format!("expected {expected}")),
+        );
+    }
+
+    /// A value as text: strings, numbers, booleans, parameters, environment
+    /// properties (`env.app`), and variables (`buildConfiguration` → `$(buildConfiguration)`).
+    pub(super) fn text(&mut self, v: &Value, scope: &Scope) -> Option<String> {
+        match &v.kind {
+            ValueKind::Str(s) => Some(s.clone()),
+            ValueKind::Number(n) => Some(format_number(*n)),
+            ValueKind::Bool(b) => Some(b.to_string()),
+            ValueKind::Concat(parts) => {
+                let mut out = String::new();
+                for p in parts {
+                    out.push_str(&self.text(p, scope)?);
+                }
+                Some(out)
+            }
+            ValueKind::Path(path) => self.path_text(path, scope),
+            _ => {
+                self.wrong_kind(v, "text");
+                None
+            }
+        }
+    }
+
+    fn path_text(&mut self, path: &crate::ast::Path, scope: &Scope) -> Option<String> {
+        let first = &path.segments[0];
+        let rest = &path.segments[1..];
+        let env_name = match scope.params.get(&first.text) {
+            Some(ParamValue::Environment(e)) => Some(e.clone()),
+            Some(p) if rest.is_empty() => return Some(p.text()),
+            Some(_) => {
+                self.diags.push(
+                    Diagnostic::error(Code::UnknownProperty, rest[0].span, format!("parameter `{}` has no properties", first.text))
+                        .label("not a property")
+                        .help("only environment parameters have properties"),
+                );
+                return None;
+            }
+            None => self.env_key(&first.text).map(|_| first.text.clone()),
+        };
+        if let Some(env) = env_name {
+            if rest.is_empty() {
+                self.mark_env_used(&env);
+                return Some(self.env_decl(&env).map_or(env, |e| e.name.text.clone()));
+            }
+            return self.env_property(&env, &rest[0], rest.len() > 1);
+        }
+        if rest.is_empty() && self.lookup_var(&first.text, scope).is_some() {
+            let canonical = self.lookup_var(&first.text, scope).unwrap_or_default();
+            return Some(format!("$({canonical})"));
+        }
+        let mut candidates: Vec<String> = scope.params.keys().cloned().collect();
+        candidates.extend(self.visible_vars(scope));
+        candidates.extend(self.ast.environments.iter().map(|e| e.name.text.clone()));
+        self.diags.push(
+            Diagnostic::error(Code::UnknownProperty, first.span, format!("unknown name `{}`", first.text))
+                .label("not a parameter, environment or variable")
+                .help_opt(suggest(&first.text, candidates.iter().map(String::as_str)).or_else(|| {
+                    Some("a value is text in quotes, or the name of a parameter, environment or variable".into())
+                })),
+        );
+        None
+    }
+
+    fn env_property(&mut self, env: &str, prop: &crate::ast::Name, too_deep: bool) -> Option<String> {
+        self.mark_env_used(env);
+        let decl = self.env_decl(env)?;
+        if too_deep {
+            self.diags.push(
+                Diagnostic::error(Code::UnknownProperty, prop.span, "environment properties are text and have no properties of their own")
+                    .label("one level too deep"),
+            );
+            return None;
+        }
+        let builtin = match prop.text.as_str() {
+            "name" => Some(decl.name.text.clone()),
+            _ => None,
+        };
+        if builtin.is_some() {
+            return builtin;
+        }
+        if let Some(e) = decl.properties.iter().find(|e| e.key.text == prop.text) {
+            let value = e.value.clone();
+            return self.text(&value, &Scope::root());
+        }
+        let mut names: Vec<&str> = decl.properties.iter().map(|e| e.key.text.as_str()).collect();
+        names.push("name");
+        let decl_span = decl.name.span;
+        self.diags.push(
+            Diagnostic::error(Code::UnknownProperty, prop.span, format!("environment `{env}` has no property `{}`", prop.text))
+                .label("unknown property")
+                .related(decl_span, "environment declared here")
+                .help_opt(suggest(&prop.text, names.iter().copied()).or_else(|| Some(format!("its properties are: {}", names.join(", "))))),
+        );
+        None
+    }
+
+    pub(super) fn opt_text(&mut self, v: Option<&Value>, scope: &Scope) -> Option<String> {
+        v.and_then(|v| self.text(v, scope))
+    }
+
+    pub(super) fn bool(&mut self, v: Option<&Value>, scope: &Scope) -> Option<bool> {
+        let v = v?;
+        match &v.kind {
+            ValueKind::Bool(b) => Some(*b),
+            ValueKind::Path(p) if p.segments.len() == 1 => match scope.params.get(&p.segments[0].text) {
+                Some(ParamValue::Bool(b)) => Some(*b),
+                _ => {
+                    self.wrong_kind(v, "`true` or `false`");
+                    None
+                }
+            },
+            _ => {
+                self.wrong_kind(v, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    pub(super) fn number(&mut self, v: Option<&Value>) -> Option<f64> {
+        let v = v?;
+        match &v.kind {
+            ValueKind::Number(n) => Some(*n),
+            _ => {
+                self.wrong_kind(v, "a number");
+                None
+            }
+        }
+    }
+
+    pub(super) fn duration(&mut self, v: Option<&Value>) -> Option<Duration> {
+        let v = v?;
+        match &v.kind {
+            ValueKind::Duration(text) => match parse_duration(text) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.diags.push(
+                        Diagnostic::error(Code::InvalidDuration, v.span.sub(e.start, e.end), e.message)
+                            .label("invalid duration")
+                            .help_opt(e.help),
+                    );
+                    None
+                }
+            },
+            ValueKind::Number(n) => {
+                self.diags.push(
+                    Diagnostic::error(Code::InvalidDuration, v.span, format!("a duration needs a unit: `{}m`, `{}h`?", format_number(*n), format_number(*n)))
+                        .label("no unit")
+                        .help("durations use d (days), h (hours), m (minutes) and s (seconds), e.g. 30m or 1h30m"),
+                );
+                None
+            }
+            _ => {
+                self.wrong_kind(v, "a duration such as `30m`");
+                None
+            }
+        }
+    }
+
+    /// A duration in whole minutes within `[1, max]` minutes, as Azure's settings take them.
+    pub(super) fn minutes(&mut self, v: Option<&Value>, max_minutes: u64, what: &str) -> Option<u64> {
+        let value = v?;
+        let d = self.duration(v)?;
+        let Some(m) = d.whole_minutes() else {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidDuration, value.span, format!("{what} is counted in whole minutes, not {d}"))
+                    .label("not a whole number of minutes")
+                    .help(format!("use {}m", d.minutes_ceil())),
+            );
+            return None;
+        };
+        if m == 0 || m > max_minutes {
+            self.diags.push(
+                Diagnostic::error(Code::OutOfRange, value.span, format!("{what} must be between 1 minute and {}", Duration { seconds: max_minutes * 60 }))
+                    .label(format!("{d} is out of range")),
+            );
+            return None;
+        }
+        Some(m)
+    }
+
+    pub(super) fn text_list(&mut self, v: Option<&Value>, scope: &Scope) -> Option<Vec<String>> {
+        let v = v?;
+        match &v.kind {
+            ValueKind::List(items) => Some(items.iter().filter_map(|i| self.text(i, scope)).collect()),
+            _ => {
+                self.wrong_kind(v, "a list such as `[\"main\"]`");
+                None
+            }
+        }
+    }
+
+    /// A bare word from a fixed set (`sequential`, `reject`, …).
+    pub(super) fn word(&mut self, v: Option<&Value>, options: &[&str]) -> Option<String> {
+        let v = v?;
+        let text = match &v.kind {
+            ValueKind::Path(p) if p.segments.len() == 1 => p.segments[0].text.clone(),
+            ValueKind::Str(s) => s.clone(),
+            _ => {
+                self.wrong_kind(v, &format!("one of {}", options.join(", ")));
+                return None;
+            }
+        };
+        if let Some(o) = options.iter().find(|o| o.eq_ignore_ascii_case(&text)) {
+            return Some(o.to_string());
+        }
+        self.diags.push(
+            Diagnostic::error(Code::InvalidValue, v.span, format!("`{text}` is not one of {}", options.join(", ")))
+                .label("unknown value")
+                .help_opt(suggest(&text, options.iter().copied())),
+        );
+        None
+    }
+}
+
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { n.to_string() }
+}

@@ -1,0 +1,594 @@
+//! Stages, jobs and template expansion.
+
+use super::gates::{self, Term, TermKind};
+use super::graph::{self, Node};
+use super::{Checker, ParamValue, Scope, lock_behavior};
+use crate::ast::{self, Item};
+use crate::diagnostic::{Code, Diagnostic, suggest};
+use crate::ir::{self, Expr};
+use crate::source::Span;
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Where a body is being expanded: into a stage (jobs) or into a job (steps).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Stage,
+    Job,
+}
+
+/// What a stage body adds up to while it is expanded.
+#[derive(Default)]
+struct StageParts<'a> {
+    jobs: Vec<(ir::Job, Option<&'a ast::After>)>,
+    vars: Vec<ir::Variable>,
+    conditions: Vec<Expr>,
+    gates: Vec<Term>,
+    settings: Vec<&'a ast::Setting>,
+}
+
+#[derive(Default)]
+struct JobParts<'a> {
+    steps: Vec<ir::Step>,
+    vars: Vec<ir::Variable>,
+    conditions: Vec<Expr>,
+    settings: Vec<&'a ast::Setting>,
+}
+
+/// The full condition of a node: the user's conditions, with Azure's implicit
+/// `succeeded()` written out unless a status function is already there.
+pub(crate) fn full_condition(conds: Vec<Expr>, span: Span) -> Expr {
+    let needs_default = !conds.iter().any(Expr::has_status_function);
+    let mut args = Vec::new();
+    if needs_default {
+        args.push(Expr::call("succeeded", Vec::new(), span));
+    }
+    for c in conds {
+        match c.kind {
+            ir::ExprKind::Call("and", inner) => args.extend(inner),
+            _ => args.push(c),
+        }
+    }
+    if args.len() == 1 { args.pop().expect("one") } else { Expr::call("and", args, span) }
+}
+
+impl<'a> Checker<'a> {
+    pub(crate) fn stages(&mut self) -> IndexMap<String, ir::Stage> {
+        let ast = self.ast;
+        let mut out: IndexMap<String, ir::Stage> = IndexMap::with_capacity(ast.stages.len());
+        let mut nodes: Vec<Node> = Vec::with_capacity(ast.stages.len());
+        let mut seen = std::collections::HashSet::new();
+        for (i, s) in ast.stages.iter().enumerate() {
+            let deps: Vec<(String, Span)> = match &s.after {
+                Some(a) => a.names.iter().map(|n| (n.text.clone(), n.span)).collect(),
+                // Azure's implicit dependency on the previous stage, made explicit.
+                None => i.checked_sub(1).map(|p| (ast.stages[p].name.text.clone(), s.name.span)).into_iter().collect(),
+            };
+            let stage = self.stage(s, deps.iter().map(|d| d.0.clone()).collect());
+            nodes.push(Node { name: s.name.text.clone(), deps });
+            if seen.insert(s.name.text.to_ascii_lowercase()) {
+                out.insert(s.name.text.clone(), stage);
+            }
+        }
+        graph::check_nodes(&mut self.diags, "stage", &nodes, Code::UnknownStage);
+        // Canonical spelling of dependencies, so the IR's names match its keys exactly.
+        let canonical: HashMap<String, String> = out.keys().map(|k| (k.to_ascii_lowercase(), k.clone())).collect();
+        for stage in out.values_mut() {
+            for d in &mut stage.depends_on {
+                if let Some(c) = canonical.get(&d.to_ascii_lowercase()) {
+                    *d = c.clone();
+                }
+            }
+        }
+        out
+    }
+
+    fn stage(&mut self, s: &'a ast::Stage, depends_on: Vec<String>) -> ir::Stage {
+        self.current_stage = s.name.text.clone();
+        let mut scope = Scope { has_group: self.root_has_group, nodes: self.stage_names.clone(), in_stage_condition: true, ..Scope::default() };
+        let mut parts = StageParts::default();
+        let job_names = Rc::new(self.job_names(&s.body));
+        self.stage_body(&s.body, &mut scope, &mut parts, &job_names);
+        let st = self.settings_of(&parts.settings, &["pool", "lock_behavior", "manual", "skippable"], "a stage");
+        let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
+        let mut lock = self.word(st.get("lock_behavior"), &["sequential", "run_latest"]).map(|w| lock_behavior(&w));
+        let manual = self.bool(st.get("manual"), &scope).unwrap_or(false);
+        let skippable = self.bool(st.get("skippable"), &scope);
+        let display = s.display.as_ref().and_then(|d| self.text(d, &scope));
+
+        // Gates: conditions join the stage condition; in-pipeline gates become gate jobs.
+        let mut conditions = std::mem::take(&mut parts.conditions);
+        let mut gate_jobs: Vec<ir::Job> = Vec::new();
+        for t in std::mem::take(&mut parts.gates) {
+            match t.kind {
+                TermKind::When(e) => conditions.push(e),
+                TermKind::Check(ir::CheckKind::BranchControl { allowed, .. }) => {
+                    conditions.extend(gates::branch_condition(&allowed, t.span));
+                }
+                TermKind::Check(kind) => {
+                    let what = match kind {
+                        ir::CheckKind::Approval(_) => "an approval",
+                        ir::CheckKind::BusinessHours { .. } => "business hours",
+                        ir::CheckKind::Http(_) => "an HTTP check",
+                        _ => "this check",
+                    };
+                    let help = if matches!(kind, ir::CheckKind::Approval(_)) {
+                        "put it on the environment the stage deploys to (Azure holds it as a check), or add `yaml true` to run it as a ManualValidation job in the stage"
+                    } else {
+                        "put it on the environment the stage deploys to; Azure holds it as a check on that environment"
+                    };
+                    self.diags.push(
+                        Diagnostic::error(Code::GatePlacement, t.span, format!("{what} is a check Azure keeps on an environment, so it cannot guard a stage directly"))
+                            .label("needs an environment")
+                            .help(help),
+                    );
+                }
+                TermKind::Lock(b) => lock = Some(b),
+                TermKind::YamlApproval(_) | TermKind::ManualValidation { .. } | TermKind::Delay { .. } => {
+                    let name = self.gate_job_name(&t, &job_names, &gate_jobs);
+                    gate_jobs.push(gate_job(name, t));
+                }
+            }
+        }
+        let mut jobs: IndexMap<String, ir::Job> = IndexMap::new();
+        let gate_names: Vec<String> = gate_jobs.iter().map(|j| j.name.clone()).collect();
+        for (i, mut g) in gate_jobs.into_iter().enumerate() {
+            if i > 0 {
+                g.depends_on.push(gate_names[i - 1].clone());
+            }
+            jobs.insert(g.name.clone(), g);
+        }
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for (mut job, after) in parts.jobs {
+            let name_span = job.span;
+            let deps: Vec<(String, Span)> = after.map(|a| a.names.iter().map(|n| (n.text.clone(), n.span)).collect()).unwrap_or_default();
+            if deps.is_empty()
+                && let Some(last) = gate_names.last()
+            {
+                job.depends_on.push(last.clone());
+            }
+            if let ir::JobKind::Deployment { environment } = &job.kind {
+                let env = environment.clone();
+                conditions.extend(self.environment_conditions(&env));
+            }
+            let key = job.name.to_ascii_lowercase();
+            if let Some(&first) = seen.get(&key) {
+                self.diags.push(
+                    Diagnostic::error(Code::Duplicate, job.span, format!("stage `{}` has two jobs named `{}`", s.name.text, job.name))
+                        .label("second job")
+                        .related(first, "first job with this name")
+                        .help("job names must be unique within a stage (compared without regard to case)"),
+                );
+                continue;
+            }
+            seen.insert(key, name_span);
+            nodes.push(Node { name: job.name.clone(), deps: deps.clone() });
+            jobs.insert(job.name.clone(), job);
+        }
+        for g in &gate_names {
+            nodes.push(Node { name: g.clone(), deps: Vec::new() });
+        }
+        graph::check_nodes(&mut self.diags, "job", &nodes, Code::UnknownJob);
+        if jobs.is_empty() {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidValue, s.name.span, format!("stage `{}` has no jobs", s.name.text))
+                    .label("empty stage")
+                    .help("add a `job` or `deployment`, or `use` a template that provides them"),
+            );
+        }
+        ir::Stage {
+            name: s.name.text.clone(),
+            display,
+            depends_on,
+            condition: full_condition(conditions, s.name.span),
+            variables: parts.vars,
+            pool,
+            lock_behavior: lock,
+            manual,
+            skippable,
+            jobs,
+            span: s.span,
+        }
+    }
+
+    fn gate_job_name(&self, t: &Term, taken: &[String], gates: &[ir::Job]) -> String {
+        let base = match (&t.gate, &t.kind) {
+            (Some(g), _) => super::azure_name_fix(g),
+            (None, TermKind::Delay { .. }) => "Delay".into(),
+            _ => "ManualValidation".into(),
+        };
+        let free = |n: &str| !taken.iter().chain(gates.iter().map(|g| &g.name)).any(|t| t.eq_ignore_ascii_case(n));
+        if free(&base) {
+            return base;
+        }
+        (2..).map(|i| format!("{base}_{i}")).find(|n| free(n)).expect("a free name")
+    }
+
+    /// Names of the jobs a body will contain, templates included (their job names are static).
+    fn job_names(&self, body: &ast::Body) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack: Vec<&ast::Body> = vec![body];
+        let mut visited = 0;
+        while let Some(b) = stack.pop() {
+            visited += 1;
+            if visited > 1000 {
+                break;
+            }
+            for item in &b.items {
+                match item {
+                    Item::Job(j) => out.push(j.name.text.clone()),
+                    Item::Use(u) => {
+                        if let Some(&t) = self.templates.get(&u.template.text.to_ascii_lowercase()) {
+                            stack.push(&self.ast.templates[t].body);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    fn stage_body(&mut self, body: &'a ast::Body, scope: &mut Scope, parts: &mut StageParts<'a>, job_names: &Rc<Vec<String>>) {
+        for item in &body.items {
+            if let Item::Var(v) = item {
+                self.declare_local(v, scope);
+            }
+        }
+        parts.settings.extend(body.settings.iter());
+        for item in &body.items {
+            match item {
+                Item::Job(j) => {
+                    let job = self.job(j, scope, job_names);
+                    parts.jobs.push((job, j.after.as_ref()));
+                }
+                Item::Use(u) => {
+                    if let Some((t, params)) = self.instantiate(u, scope, Level::Stage) {
+                        let mut inner = Scope { params, ..scope.clone() };
+                        self.template_stack.push(t.name.text.to_ascii_lowercase());
+                        self.stage_body(&t.body, &mut inner, parts, job_names);
+                        self.template_stack.pop();
+                    }
+                }
+                Item::Gate(g) => {
+                    let terms = self.gate_terms(g, scope);
+                    parts.gates.extend(terms);
+                }
+                Item::When(e) => {
+                    let c = self.condition(e, scope);
+                    parts.conditions.push(c);
+                }
+                Item::Var(v) => parts.vars.extend(self.variable(v, scope)),
+                Item::Step(st) => {
+                    self.diags.push(
+                        Diagnostic::error(Code::TemplateKind, st.span, "a step must be inside a job")
+                            .label("step directly in a stage")
+                            .help("wrap the steps in `job Name { … }`"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn declare_local(&mut self, v: &ast::VarDecl, scope: &mut Scope) {
+        match v {
+            ast::VarDecl::Var { name, .. } | ast::VarDecl::Secret { name } => {
+                self.check_var_name(name);
+                if let Some(prev) = scope.vars.iter().find(|p| p.eq_ignore_ascii_case(&name.text)) {
+                    self.diags.push(
+                        Diagnostic::error(Code::Duplicate, name.span, format!("variable `{}` is declared twice in this scope", name.text))
+                            .label(format!("`{prev}` is already declared"))
+                            .help("names are compared without regard to case; remove one"),
+                    );
+                } else {
+                    scope.vars.push(name.text.clone());
+                }
+            }
+            ast::VarDecl::Group { .. } => scope.has_group = true,
+        }
+    }
+
+    fn job(&mut self, j: &'a ast::Job, stage_scope: &Scope, job_names: &Rc<Vec<String>>) -> ir::Job {
+        self.check_azure_name("job", &j.name);
+        let mut scope = Scope { nodes: job_names.clone(), in_stage_condition: false, ..stage_scope.clone() };
+        let kind = match &j.environment {
+            None => ir::JobKind::Agent,
+            Some(path) => ir::JobKind::Deployment { environment: self.environment_ref(path, &scope).unwrap_or_default() },
+        };
+        let mut parts = JobParts::default();
+        self.job_body(&j.body, &mut scope, &mut parts, &j.name.text);
+        let st = self.settings_of(&parts.settings, &["pool", "timeout", "cancel_timeout", "continue_on_error"], "a job");
+        let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
+        let timeout = st.get("timeout").and_then(|v| self.minutes(Some(v), 35_790, "a job's timeout"));
+        let cancel = st.get("cancel_timeout").and_then(|v| self.minutes(Some(v), 35_790, "a job's cancel timeout"));
+        let continue_on_error = self.bool(st.get("continue_on_error"), &scope).unwrap_or(false);
+        let display = j.display.as_ref().and_then(|d| self.text(d, &scope));
+        let has_conditions = !parts.conditions.is_empty();
+        ir::Job {
+            name: j.name.text.clone(),
+            display,
+            kind,
+            depends_on: j.after.as_ref().map(|a| a.names.iter().map(|n| n.text.clone()).collect()).unwrap_or_default(),
+            condition: has_conditions.then(|| full_condition(parts.conditions, j.name.span)),
+            pool,
+            timeout_minutes: timeout,
+            cancel_timeout_minutes: cancel,
+            continue_on_error,
+            variables: parts.vars,
+            steps: parts.steps,
+            span: j.name.span,
+        }
+    }
+
+    /// `to dev`, `to env` (a parameter): the environment a deployment job targets.
+    fn environment_ref(&mut self, path: &ast::Path, scope: &Scope) -> Option<String> {
+        let first = &path.segments[0];
+        if path.segments.len() > 1 {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidValue, path.span, "a deployment targets an environment by its name")
+                    .label("expected one name")
+                    .help("to deploy to a resource of the environment, declare it there: `environment name { resource \"…\" }`"),
+            );
+            return None;
+        }
+        if let Some(p) = scope.params.get(&first.text) {
+            return match p {
+                ParamValue::Environment(e) => Some(e.clone()),
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(Code::TemplateArguments, first.span, format!("parameter `{}` is not an environment", first.text))
+                            .label("not an environment")
+                            .help("declare the parameter as `name: environment`"),
+                    );
+                    None
+                }
+            };
+        }
+        match self.env_decl(&first.text) {
+            Some(e) => {
+                self.mark_env_used(&first.text);
+                Some(e.name.text.clone())
+            }
+            None => {
+                let names: Vec<&str> = self.ast.environments.iter().map(|e| e.name.text.as_str()).collect();
+                self.diags.push(
+                    Diagnostic::error(Code::UnknownEnvironment, first.span, format!("deployment into undeclared environment `{}`", first.text))
+                        .label("no environment has this name")
+                        .help_opt(suggest(&first.text, names.iter().copied()).or_else(|| Some(format!("declare it: `environment {} {{ }}`", first.text)))),
+                );
+                None
+            }
+        }
+    }
+
+    fn job_body(&mut self, body: &'a ast::Body, scope: &mut Scope, parts: &mut JobParts<'a>, job: &str) {
+        for item in &body.items {
+            if let Item::Var(v) = item {
+                self.declare_local(v, scope);
+            }
+        }
+        parts.settings.extend(body.settings.iter());
+        for item in &body.items {
+            match item {
+                Item::Step(s) => {
+                    if let Some(step) = self.step(s, scope, job) {
+                        parts.steps.push(step);
+                    }
+                }
+                Item::Use(u) => {
+                    if let Some((t, params)) = self.instantiate(u, scope, Level::Job) {
+                        let mut inner = Scope { params, ..scope.clone() };
+                        self.template_stack.push(t.name.text.to_ascii_lowercase());
+                        self.job_body(&t.body, &mut inner, parts, job);
+                        self.template_stack.pop();
+                    }
+                }
+                Item::When(e) => {
+                    let c = self.condition(e, scope);
+                    parts.conditions.push(c);
+                }
+                Item::Var(v) => parts.vars.extend(self.variable(v, scope)),
+                Item::Gate(g) => {
+                    self.diags.push(
+                        Diagnostic::error(Code::GatePlacement, g.span, "gates guard stages and environments, not jobs")
+                            .label("gate inside a job")
+                            .help("move the `gate` to the stage, or to the environment the job deploys to"),
+                    );
+                }
+                Item::Job(inner) => {
+                    self.diags.push(
+                        Diagnostic::error(Code::TemplateKind, inner.name.span, "a job cannot contain another job")
+                            .label("job inside a job")
+                            .help("jobs belong directly in a stage"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Resolve `use name(args)`: the template and its parameters bound to the arguments.
+    fn instantiate(&mut self, u: &ast::Use, scope: &Scope, level: Level) -> Option<(&'a ast::Template, HashMap<String, ParamValue>)> {
+        let ast = self.ast;
+        let key = u.template.text.to_ascii_lowercase();
+        let Some(&index) = self.templates.get(&key) else {
+            let names: Vec<&str> = ast.templates.iter().map(|t| t.name.text.as_str()).collect();
+            self.diags.push(
+                Diagnostic::error(Code::UnknownTemplate, u.template.span, format!("unknown template `{}`", u.template.text))
+                    .label("no template has this name")
+                    .help_opt(suggest(&u.template.text, names.iter().copied())),
+            );
+            return None;
+        };
+        self.used_templates.insert(key.clone());
+        let t = &ast.templates[index];
+        if self.template_stack.contains(&key) {
+            self.diags.push(
+                Diagnostic::error(Code::Cycle, u.span, format!("template `{}` uses itself", t.name.text))
+                    .label("expands forever")
+                    .related(t.name.span, "template declared here")
+                    .help("a template cannot use itself, directly or through other templates"),
+            );
+            return None;
+        }
+        let has_jobs = t.body.items.iter().any(|i| matches!(i, Item::Job(_)));
+        let has_steps = t.body.items.iter().any(|i| matches!(i, Item::Step(_)));
+        let fits = match level {
+            Level::Stage => !has_steps,
+            Level::Job => !has_jobs,
+        };
+        if !fits {
+            let (what, place) = if has_jobs { ("jobs", "a stage") } else { ("steps", "a job") };
+            self.diags.push(
+                Diagnostic::error(Code::TemplateKind, u.span, format!("template `{}` provides {what}, so it can only be used in {place}", t.name.text))
+                    .label(format!("used in {}", if level == Level::Stage { "a stage" } else { "a job" }))
+                    .related(t.name.span, "template declared here"),
+            );
+            return None;
+        }
+        let required = t.params.iter().filter(|p| p.default.is_none()).count();
+        if u.args.len() < required || u.args.len() > t.params.len() {
+            let list: Vec<String> = t.params.iter().map(|p| format!("{}: {}", p.name.text, p.ty.text)).collect();
+            self.diags.push(
+                Diagnostic::error(
+                    Code::TemplateArguments,
+                    u.span,
+                    format!("template `{}` takes {} argument{}, but {} {} given", t.name.text, if required == t.params.len() { required.to_string() } else { format!("{required} to {}", t.params.len()) }, if t.params.len() == 1 { "" } else { "s" }, u.args.len(), if u.args.len() == 1 { "was" } else { "were" }),
+                )
+                .label("wrong number of arguments")
+                .related(t.name.span, format!("parameters: ({})", list.join(", "))),
+            );
+            return None;
+        }
+        let mut params = HashMap::new();
+        for (i, p) in t.params.iter().enumerate() {
+            let (value, arg_scope) = match u.args.get(i) {
+                Some(a) => (a, scope.clone()),
+                None => (p.default.as_ref().expect("checked above"), Scope::root()),
+            };
+            if let Some(v) = self.bind(p, value, &arg_scope) {
+                params.insert(p.name.text.clone(), v);
+            } else {
+                return None;
+            }
+        }
+        Some((t, params))
+    }
+
+    fn bind(&mut self, p: &ast::Param, v: &ast::Value, scope: &Scope) -> Option<ParamValue> {
+        let single = match &v.kind {
+            ast::ValueKind::Path(path) if path.segments.len() == 1 => Some(&path.segments[0]),
+            _ => None,
+        };
+        let mismatch = |c: &mut Self, expected: &str| {
+            c.diags.push(
+                Diagnostic::error(Code::TemplateArguments, v.span, format!("parameter `{}` is {expected}", p.name.text))
+                    .label(format!("expected {expected}"))
+                    .related(p.ty.span, "parameter type declared here"),
+            );
+            None
+        };
+        match p.ty.text.as_str() {
+            "string" => self.text(v, scope).map(ParamValue::Text),
+            "number" => match (&v.kind, single.and_then(|n| scope.params.get(&n.text))) {
+                (ast::ValueKind::Number(n), _) => Some(ParamValue::Number(*n)),
+                (_, Some(ParamValue::Number(n))) => Some(ParamValue::Number(*n)),
+                _ => mismatch(self, "a number"),
+            },
+            "bool" => self.bool(Some(v), scope).map(ParamValue::Bool),
+            "environment" => {
+                let Some(n) = single else { return mismatch(self, "an environment") };
+                if let Some(ParamValue::Environment(e)) = scope.params.get(&n.text) {
+                    return Some(ParamValue::Environment(e.clone()));
+                }
+                match self.env_decl(&n.text) {
+                    Some(e) => {
+                        self.mark_env_used(&n.text);
+                        Some(ParamValue::Environment(e.name.text.clone()))
+                    }
+                    None => {
+                        let names: Vec<&str> = self.ast.environments.iter().map(|e| e.name.text.as_str()).collect();
+                        self.diags.push(
+                            Diagnostic::error(Code::UnknownEnvironment, n.span, format!("unknown environment `{}`", n.text))
+                                .label("no environment has this name")
+                                .help_opt(suggest(&n.text, names.iter().copied())),
+                        );
+                        None
+                    }
+                }
+            }
+            "artifact" => {
+                let Some(n) = single else { return mismatch(self, "an artifact") };
+                self.artifact_ref(&ast::Path { span: v.span, segments: vec![n.clone()] }, scope).map(ParamValue::Artifact)
+            }
+            other => {
+                self.diags.push(
+                    Diagnostic::error(Code::TemplateArguments, p.ty.span, format!("unknown parameter type `{other}`"))
+                        .label("not a type")
+                        .help_opt(suggest(other, ["string", "number", "bool", "environment", "artifact"]).or_else(|| Some("parameter types are string, number, bool, environment and artifact".into()))),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn gate_job(name: String, t: Term) -> ir::Job {
+    use crate::ir::{Scalar, StepKind};
+    let mut inputs = IndexMap::new();
+    let (task, display, timeout) = match t.kind {
+        TermKind::YamlApproval(a) => {
+            inputs.insert("notifyUsers".into(), Scalar::Str(a.approvers.join(",")));
+            inputs.insert("approvers".into(), Scalar::Str(a.approvers.join(",")));
+            inputs.insert("allowApproversToApproveTheirOwnRuns".into(), Scalar::Bool(a.requester_can_approve));
+            if let Some(i) = a.instructions {
+                inputs.insert("instructions".into(), Scalar::Str(i));
+            }
+            inputs.insert("onTimeout".into(), Scalar::Str("reject".into()));
+            ("ManualValidation@1", "Wait for approval", a.timeout_minutes)
+        }
+        TermKind::ManualValidation { notify, approvers, instructions, timeout_minutes, on_timeout } => {
+            inputs.insert("notifyUsers".into(), Scalar::Str(notify.join(",")));
+            if !approvers.is_empty() {
+                inputs.insert("approvers".into(), Scalar::Str(approvers.join(",")));
+            }
+            if let Some(i) = instructions {
+                inputs.insert("instructions".into(), Scalar::Str(i));
+            }
+            inputs.insert("onTimeout".into(), Scalar::Str(on_timeout));
+            ("ManualValidation@1", "Wait for manual validation", timeout_minutes)
+        }
+        TermKind::Delay { minutes } => {
+            inputs.insert("delayForMinutes".into(), Scalar::Str(minutes.to_string()));
+            ("Delay@1", "Wait", minutes + 5)
+        }
+        _ => unreachable!("only in-pipeline gates become gate jobs"),
+    };
+    ir::Job {
+        name,
+        display: Some(display.to_string()),
+        kind: ir::JobKind::Gate { gate: t.gate.clone().unwrap_or_default() },
+        depends_on: Vec::new(),
+        condition: None,
+        pool: Some(ir::Pool::Server),
+        timeout_minutes: Some(timeout),
+        cancel_timeout_minutes: None,
+        continue_on_error: false,
+        variables: Vec::new(),
+        steps: vec![ir::Step {
+            kind: StepKind::Task { task: task.into(), inputs },
+            display: None,
+            name: None,
+            condition: None,
+            working_directory: None,
+            env: IndexMap::new(),
+            continue_on_error: false,
+            timeout_minutes: None,
+            retries: None,
+            enabled: None,
+            span: t.span,
+        }],
+        span: t.span,
+    }
+}

@@ -1,0 +1,226 @@
+//! Steps: scripts, tasks, artifact publication and download, checkout.
+
+use super::{Checker, ParamValue, Scope, graph::ArtifactUse, is_predefined};
+use crate::ast::{self, StepKind as A};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean, suggest};
+use crate::ir::{self, Scalar, StepKind};
+use crate::source::Span;
+use indexmap::IndexMap;
+
+const COMMON: &[&str] = &["display", "name", "workdir", "env", "continue_on_error", "timeout", "retries", "enabled"];
+
+impl Checker<'_> {
+    pub(crate) fn step(&mut self, s: &ast::Step, scope: &Scope, job: &str) -> Option<ir::Step> {
+        let (allowed, what): (Vec<&str>, &str) = match &s.kind {
+            A::Download { .. } => ([COMMON, &["patterns"]].concat(), "a download step"),
+            A::Script { .. } => (COMMON.to_vec(), "a script step"),
+            A::Task { .. } => (COMMON.to_vec(), "a task step"),
+            A::Publish { .. } => (COMMON.to_vec(), "a publish step"),
+            A::Checkout { .. } => (COMMON.to_vec(), "a checkout step"),
+        };
+        let st = self.settings(&s.settings, &allowed, what);
+        if !matches!(s.kind, A::Task { .. } | A::Checkout { .. }) {
+            for e in &s.inputs {
+                self.diags.push(
+                    Diagnostic::error(Code::UnknownSetting, e.key.span, format!("{what} has no inputs (`{} = …`)", e.key.text))
+                        .label("inputs belong to tasks")
+                        .help_opt(suggest(&e.key.text, allowed.iter().copied()).map(|s| format!("{s} (settings are written without `=`)")).or_else(|| {
+                            Some("environment variables go in `env { NAME = \"value\" }`".into())
+                        })),
+                );
+            }
+        }
+        let kind = match &s.kind {
+            A::Script { shell, text } => {
+                let text_str = self.text(text, scope)?;
+                self.check_macros(&text_str, text.span, scope);
+                StepKind::Script { shell: shell.key().to_string(), text: text_str }
+            }
+            A::Task { name, .. } => {
+                let mut inputs = IndexMap::new();
+                let mut seen: Vec<(String, Span)> = Vec::new();
+                for e in &s.inputs {
+                    if let Some((_, first)) = seen.iter().find(|(k, _)| k.eq_ignore_ascii_case(&e.key.text)) {
+                        let first = *first;
+                        self.diags.push(
+                            Diagnostic::error(Code::Duplicate, e.key.span, format!("input `{}` is given twice", e.key.text))
+                                .label("second value")
+                                .related(first, "first given here")
+                                .help("task input names are compared without regard to case"),
+                        );
+                        continue;
+                    }
+                    seen.push((e.key.text.clone(), e.key.span));
+                    if let Some(v) = self.scalar(&e.value, scope) {
+                        if let Scalar::Str(t) = &v {
+                            self.check_macros(t, e.value.span, scope);
+                        }
+                        inputs.insert(e.key.text.clone(), v);
+                    }
+                }
+                StepKind::Task { task: name.clone(), inputs }
+            }
+            A::Publish { artifact, from } => {
+                let name = self.artifact_ref(artifact, scope)?;
+                let path = self.text(from, scope)?;
+                self.check_macros(&path, from.span, scope);
+                self.publications.push(ArtifactUse { artifact: name.clone(), stage: self.current_stage.clone(), job: job.to_string(), span: s.span });
+                StepKind::Publish { artifact: name, path }
+            }
+            A::Download { artifact } => {
+                let name = self.artifact_ref(artifact, scope)?;
+                self.downloads.push(ArtifactUse { artifact: name.clone(), stage: self.current_stage.clone(), job: job.to_string(), span: s.span });
+                StepKind::Download { artifact: name, patterns: self.opt_text(st.get("patterns"), scope) }
+            }
+            A::Checkout { repo } => {
+                let mut options = IndexMap::new();
+                for e in &s.inputs {
+                    if let Some(v) = self.scalar(&e.value, scope) {
+                        options.insert(e.key.text.clone(), v);
+                    }
+                }
+                StepKind::Checkout { repository: repo.text.clone(), options }
+            }
+        };
+        let name = match st.get("name") {
+            Some(v) => {
+                let n = self.text(v, scope)?;
+                self.check_azure_name("step", &ast::Name { text: n.clone(), span: v.span });
+                Some(n)
+            }
+            None => None,
+        };
+        let mut env = IndexMap::new();
+        if let Some(v) = st.get("env") {
+            match &v.kind {
+                ast::ValueKind::Object(obj) => {
+                    for e in &obj.entries {
+                        if let Some(t) = self.text(&e.value, scope) {
+                            self.check_macros(&t, e.value.span, scope);
+                            env.insert(e.key.text.clone(), t);
+                        }
+                    }
+                    self.no_when(&obj.when, "`env`");
+                    for s in &obj.settings {
+                        self.diags.push(
+                            Diagnostic::error(Code::InvalidValue, s.key.span, format!("write `{} = …` to set an environment variable", s.key.text))
+                                .label("missing `=`"),
+                        );
+                    }
+                }
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(Code::InvalidValue, v.span, "`env` takes a block of `NAME = \"value\"` entries")
+                            .label("expected a block"),
+                    );
+                }
+            }
+        }
+        let display = self.opt_text(st.get("display"), scope);
+        if let Some(d) = &display {
+            self.check_macros(d, st.get("display").map_or(s.span, |v| v.span), scope);
+        }
+        let conditions: Vec<ir::Expr> = s
+            .when
+            .iter()
+            .map(|e| {
+                let step_scope = Scope { nodes: Default::default(), ..scope.clone() };
+                self.condition(e, &step_scope)
+            })
+            .collect();
+        Some(ir::Step {
+            kind,
+            display,
+            name,
+            condition: (!conditions.is_empty()).then(|| super::stages::full_condition(conditions, s.span)),
+            working_directory: self.opt_text(st.get("workdir"), scope),
+            env,
+            continue_on_error: self.bool(st.get("continue_on_error"), scope).unwrap_or(false),
+            timeout_minutes: st.get("timeout").and_then(|v| self.minutes(Some(v), 35_790, "a step's timeout")),
+            retries: self.number(st.get("retries")).map(|n| n.max(0.0) as u64).inspect(|&n| {
+                if n > 10 {
+                    self.diags.push(
+                        Diagnostic::error(Code::OutOfRange, st.get("retries").map_or(s.span, |v| v.span), "Azure retries a task at most 10 times")
+                            .label("more than 10"),
+                    );
+                }
+            }),
+            enabled: self.bool(st.get("enabled"), scope),
+            span: s.span,
+        })
+    }
+
+    fn scalar(&mut self, v: &ast::Value, scope: &Scope) -> Option<Scalar> {
+        match &v.kind {
+            ast::ValueKind::Bool(b) => Some(Scalar::Bool(*b)),
+            ast::ValueKind::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(Scalar::Int(*n as i64)),
+            ast::ValueKind::Number(n) => Some(Scalar::Float(*n)),
+            ast::ValueKind::Path(p) if p.segments.len() == 1 => match scope.params.get(&p.segments[0].text) {
+                Some(ParamValue::Bool(b)) => Some(Scalar::Bool(*b)),
+                Some(ParamValue::Number(n)) => Some(Scalar::Float(*n)),
+                _ => self.text(v, scope).map(Scalar::Str),
+            },
+            _ => self.text(v, scope).map(Scalar::Str),
+        }
+    }
+
+    /// The artifact a `publish`/`download` names: a declared artifact or an artifact parameter.
+    pub(crate) fn artifact_ref(&mut self, path: &ast::Path, scope: &Scope) -> Option<String> {
+        let first = &path.segments[0];
+        if path.segments.len() == 1 {
+            if let Some(ParamValue::Artifact(a)) = scope.params.get(&first.text) {
+                return Some(a.clone());
+            }
+            if let Some(&i) = self.artifacts.get(&first.text.to_ascii_lowercase()) {
+                return Some(self.ast.artifacts[i].text.clone());
+            }
+        }
+        let names: Vec<&str> = self.ast.artifacts.iter().map(|a| a.text.as_str()).collect();
+        self.diags.push(
+            Diagnostic::error(Code::UnknownArtifact, path.span, format!("unknown artifact `{}`", path.text()))
+                .label("not a declared artifact")
+                .help_opt(suggest(&first.text, names.iter().copied()).or_else(|| Some(format!("declare it at the top level: `artifact {}`", first.text)))),
+        );
+        None
+    }
+
+    /// Check `$(name)` macros in text against the variables visible here.
+    pub(crate) fn check_macros(&mut self, text: &str, span: Span, scope: &Scope) {
+        let mut rest = text;
+        while let Some(i) = rest.find("$(") {
+            rest = &rest[i + 2..];
+            let Some(end) = rest.find(')') else { return };
+            let name = &rest[..end];
+            rest = &rest[end..];
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-') {
+                continue;
+            }
+            if is_predefined(name) || self.lookup_var(name, scope).is_some() {
+                continue;
+            }
+            let lower = name.to_ascii_lowercase();
+            if name.contains('.') || self.runtime_vars.contains(&lower) || scope.has_group {
+                continue;
+            }
+            let source = &self.sources.get(span.file).text;
+            let needle = format!("$({name})");
+            let precise = source
+                .get(span.range())
+                .and_then(|s| s.find(&needle))
+                .map_or(span, |off| span.sub(off, off + needle.len()));
+            let candidates = self.visible_vars(scope);
+            match did_you_mean(name, candidates.iter().map(String::as_str)) {
+                Some(c) => self.diags.push(
+                    Diagnostic::error(Code::UnknownVariable, precise, format!("unknown variable `{name}`"))
+                        .label("not declared")
+                        .help(format!("did you mean `{c}`?")),
+                ),
+                None => self.diags.push(
+                    Diagnostic::warning(Code::UndeclaredVariable, precise, format!("variable `{name}` is not declared in this file"))
+                        .label("Azure leaves `$(…)` of an unknown variable as it is")
+                        .help(format!("declare it: `var {name} = \"…\"`; `secret {name}` if it is set in Azure; or `group Name` for the variable group that defines it")),
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The command line: `relc check` and `relc build`.
+//!
+//! Exit codes (stable): 0 success (warnings allowed), 1 the input has errors,
+//! 2 usage or I/O error.
+
+use crate::diagnostic::Severity;
+use crate::{Compilation, backend, compile, render};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "relc", version, about = "The compiler of the .release language for multistage release pipelines")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to colour diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Emit {
+    /// azure-pipelines.yml
+    Yaml,
+    /// The checked IR as JSON.
+    Ir,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and type-check files; report every problem found.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Treat warnings as errors (exit 1).
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Compile a file to Azure Pipelines YAML (stdout unless -o).
+    Build {
+        file: PathBuf,
+        /// Where to write the output; nothing is written if the file has errors.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Emit::Yaml)]
+        emit: Emit,
+        /// Write the checks manifest (approvals and checks Azure keeps outside YAML) here.
+        #[arg(long)]
+        checks: Option<PathBuf>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match cli.command {
+        Command::Check { files, format, deny_warnings } => check(&files, format, deny_warnings, color),
+        Command::Build { file, output, emit, checks } => build(&file, output.as_deref(), emit, checks.as_deref(), color),
+    }
+}
+
+fn read(path: &Path) -> Result<String, ExitCode> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", path.display());
+        ExitCode::from(2)
+    })?;
+    if bytes.len() > u32::MAX as usize / 2 {
+        eprintln!("error: {} is too large (relc reads files up to 2 GiB)", path.display());
+        return Err(ExitCode::from(2));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        eprintln!("error: {} is not UTF-8 text (invalid byte at offset {})", path.display(), e.utf8_error().valid_up_to());
+        ExitCode::from(2)
+    })
+}
+
+fn print_human(c: &Compilation, color: bool) {
+    let mut err = std::io::stderr().lock();
+    for d in &c.diagnostics {
+        let _ = write!(err, "{}", render::human(d, &c.sources, color));
+    }
+}
+
+fn summary(c: &Compilation) -> (usize, usize) {
+    let errors = c.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    (errors, c.diagnostics.len() - errors)
+}
+
+fn check(files: &[PathBuf], format: Format, deny_warnings: bool, color: bool) -> ExitCode {
+    let mut errors = 0;
+    let mut warnings = 0;
+    let mut json = Vec::new();
+    let mut io_failed = false;
+    for path in files {
+        let text = match read(path) {
+            Ok(t) => t,
+            Err(_) => {
+                io_failed = true;
+                continue;
+            }
+        };
+        let c = compile(&path.display().to_string(), &text);
+        let (e, w) = summary(&c);
+        errors += e;
+        warnings += w;
+        match format {
+            Format::Human => print_human(&c, color),
+            Format::Json => json.extend(c.diagnostics.iter().map(|d| render::json(d, &c.sources))),
+        }
+    }
+    match format {
+        Format::Json => {
+            let out = serde_json::json!({ "diagnostics": json, "errors": errors, "warnings": warnings });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+        Format::Human if errors + warnings > 0 => {
+            eprintln!("{errors} error{}, {warnings} warning{}", plural(errors), plural(warnings));
+        }
+        Format::Human => {}
+    }
+    if io_failed {
+        ExitCode::from(2)
+    } else if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<(), ExitCode> {
+    match path {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| {
+                eprintln!("error: cannot write output: {e}");
+                ExitCode::from(2)
+            })
+        }
+        Some(p) => {
+            // Write beside the target and rename, so a failure never leaves half a file.
+            let tmp = p.with_extension("relc-tmp");
+            std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, p)).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                eprintln!("error: cannot write {}: {e}", p.display());
+                ExitCode::from(2)
+            })
+        }
+    }
+}
+
+fn build(file: &Path, output: Option<&Path>, emit: Emit, checks: Option<&Path>, color: bool) -> ExitCode {
+    let text = match read(file) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let name = file.display().to_string();
+    let c = compile(&name, &text);
+    print_human(&c, color);
+    let Some(pipeline) = &c.pipeline else {
+        let (e, w) = summary(&c);
+        eprintln!("{e} error{}, {w} warning{}; nothing written", plural(e), plural(w));
+        return ExitCode::from(1);
+    };
+    let rendered = match emit {
+        Emit::Ir => serde_json::to_string_pretty(pipeline).map(|s| s + "\n").map_err(|e| e.to_string()),
+        Emit::Yaml => backend::azure::emit(pipeline, &name).map_err(|e| e.to_string()),
+    };
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot render the pipeline: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(code) = write_output(output, &rendered) {
+        return code;
+    }
+    match checks {
+        Some(path) => {
+            let manifest = backend::checks::manifest(pipeline, &c.sources);
+            let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
+            if let Err(code) = write_output(Some(path), &text) {
+                return code;
+            }
+        }
+        None if backend::checks::has_checks(pipeline) => {
+            let n: usize = pipeline.environments.values().map(|e| e.checks.len()).sum();
+            eprintln!(
+                "note: {n} check{} (approvals and other gates on environments) cannot be written in YAML; \
+                 add `--checks checks.json` to write them as Azure check configurations",
+                plural(n)
+            );
+        }
+        None => {}
+    }
+    ExitCode::SUCCESS
+}

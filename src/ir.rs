@@ -1,0 +1,293 @@
+//! The checked pipeline: what the backends emit and the interpreter runs.
+//!
+//! Invariants established by [`crate::check`]:
+//! - every name is resolved: a stage's `depends_on` names stages of this
+//!   pipeline, a job's names jobs of its stage, a deployment names a declared
+//!   environment, a download names an artifact published by an earlier stage;
+//! - dependency graphs are acyclic;
+//! - every stage has an explicit `depends_on` and a `condition` that contains
+//!   a status function (Azure's implicit `succeeded()` is written out);
+//! - order is the source order (IndexMap), so output is deterministic;
+//! - every node keeps the [`Span`] of the source that produced it.
+
+use crate::source::Span;
+use indexmap::IndexMap;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Pipeline {
+    pub title: Option<String>,
+    pub run_name: Option<String>,
+    pub trigger: Trigger,
+    pub pr: Option<Trigger>,
+    pub schedules: Vec<Schedule>,
+    pub variables: Vec<Variable>,
+    pub pool: Option<Pool>,
+    pub lock_behavior: Option<LockBehavior>,
+    pub environments: IndexMap<String, Environment>,
+    pub artifacts: IndexMap<String, Artifact>,
+    pub stages: IndexMap<String, Stage>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Trigger {
+    /// Azure's default when no trigger is written: CI on every branch.
+    #[default]
+    Default,
+    None,
+    Filter(TriggerFilter),
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct TriggerFilter {
+    pub branches: Filter,
+    pub paths: Option<Filter>,
+    pub tags: Option<Filter>,
+    pub batch: Option<bool>,
+    pub auto_cancel: Option<bool>,
+    pub drafts: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Filter {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Schedule {
+    pub name: String,
+    pub cron: String,
+    pub display: Option<String>,
+    pub branches: Filter,
+    pub always: bool,
+    pub batch: Option<bool>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Variable {
+    Value { name: String, value: String, span: Span },
+    /// Set in Azure (pipeline settings or a secure store); never written to YAML.
+    Secret { name: String, span: Span },
+    Group { name: String, span: Span },
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Pool {
+    VmImage { image: String, demands: Vec<String> },
+    Named { name: String, demands: Vec<String> },
+    /// Agentless: `pool: server`.
+    Server,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LockBehavior {
+    Sequential,
+    RunLatest,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Environment {
+    pub name: String,
+    pub description: Option<String>,
+    pub resource_name: Option<String>,
+    pub resource_type: Option<String>,
+    pub protected: bool,
+    pub properties: IndexMap<String, String>,
+    /// Checks Azure keeps on the environment, outside YAML.
+    pub checks: Vec<Check>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Artifact {
+    pub name: String,
+    /// `(stage, job)` that publishes it.
+    pub published_by: Option<(String, String)>,
+    pub span: Span,
+}
+
+/// A check on an environment, emitted into the checks manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// The declared gate it came from, if it was named.
+    pub gate: Option<String>,
+    pub kind: CheckKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum CheckKind {
+    Approval(Approval),
+    BranchControl { allowed: Vec<String>, require_protection: bool, allow_unknown: bool, timeout_minutes: u64 },
+    BusinessHours { days: Vec<String>, start: String, end: String, time_zone: String, timeout_minutes: u64 },
+    ExclusiveLock { timeout_minutes: u64 },
+    Http(Http),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Approval {
+    pub approvers: Vec<String>,
+    /// 0 means every approver must approve (Azure's convention).
+    pub min_approvers: u64,
+    pub instructions: Option<String>,
+    pub timeout_minutes: u64,
+    pub requester_can_approve: bool,
+    pub in_sequence: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Http {
+    pub connection: String,
+    pub method: String,
+    pub url_suffix: Option<String>,
+    pub body: Option<String>,
+    pub headers: IndexMap<String, String>,
+    pub success: Option<String>,
+    pub callback: bool,
+    pub timeout_minutes: u64,
+    pub retry_interval_minutes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    pub name: String,
+    pub display: Option<String>,
+    pub depends_on: Vec<String>,
+    /// The full condition, implicit `succeeded()` included.
+    pub condition: Expr,
+    pub variables: Vec<Variable>,
+    pub pool: Option<Pool>,
+    pub lock_behavior: Option<LockBehavior>,
+    pub manual: bool,
+    pub skippable: Option<bool>,
+    pub jobs: IndexMap<String, Job>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub name: String,
+    pub display: Option<String>,
+    pub kind: JobKind,
+    pub depends_on: Vec<String>,
+    /// `None`: Azure's default, `succeeded()` of the job's dependencies.
+    pub condition: Option<Expr>,
+    pub pool: Option<Pool>,
+    pub timeout_minutes: Option<u64>,
+    pub cancel_timeout_minutes: Option<u64>,
+    pub continue_on_error: bool,
+    pub variables: Vec<Variable>,
+    pub steps: Vec<Step>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum JobKind {
+    Agent,
+    /// A deployment job with the `runOnce` strategy; `steps` are its deploy hook.
+    Deployment { environment: String },
+    /// A job relc adds for a gate that Azure runs in the pipeline (ManualValidation, Delay).
+    Gate { gate: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub kind: StepKind,
+    pub display: Option<String>,
+    pub name: Option<String>,
+    pub condition: Option<Expr>,
+    pub working_directory: Option<String>,
+    pub env: IndexMap<String, String>,
+    pub continue_on_error: bool,
+    pub timeout_minutes: Option<u64>,
+    pub retries: Option<u64>,
+    pub enabled: Option<bool>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum StepKind {
+    Script { shell: String, text: String },
+    Task { task: String, inputs: IndexMap<String, Scalar> },
+    Publish { artifact: String, path: String },
+    Download { artifact: String, patterns: Option<String> },
+    Checkout { repository: String, options: IndexMap<String, Scalar> },
+}
+
+/// A scalar passed through to Azure as written (task inputs are strings on the wire,
+/// but `verbose: false` reads better than `verbose: 'false'`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Scalar {
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+/// A typed condition expression, in Azure's function form.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum ExprKind {
+    Str(String),
+    Number(f64),
+    Bool(bool),
+    /// `variables['Name']`
+    Variable(String),
+    /// A context root other than variables: `dependencies`, `stageDependencies`, `pipeline`.
+    Context(String),
+    Property(Box<Expr>, String),
+    Index(Box<Expr>, Box<Expr>),
+    /// A function, by its canonical Azure name (`succeeded`, `startsWith`, …).
+    Call(&'static str, Vec<Expr>),
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Type {
+    Bool,
+    String,
+    Number,
+    Version,
+    /// `Build.Reason`: a string from a known set.
+    Reason,
+    /// A job or stage result / `Agent.JobStatus`: a string from a known set.
+    Result,
+    Object,
+    Any,
+}
+
+impl Expr {
+    pub fn call(name: &'static str, args: Vec<Expr>, span: Span) -> Expr {
+        Expr { kind: ExprKind::Call(name, args), ty: Type::Bool, span }
+    }
+
+    /// Whether the expression mentions a status function (then Azure's default
+    /// `succeeded()` is not added).
+    pub fn has_status_function(&self) -> bool {
+        match &self.kind {
+            ExprKind::Call(name, args) => {
+                crate::check::functions::is_status(name) || args.iter().any(Expr::has_status_function)
+            }
+            ExprKind::Property(b, _) => b.has_status_function(),
+            ExprKind::Index(b, i) => b.has_status_function() || i.has_status_function(),
+            _ => false,
+        }
+    }
+}

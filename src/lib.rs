@@ -1,0 +1,64 @@
+//! relc: the compiler of the `.release` language.
+//!
+//! The phases, each its own module:
+//!
+//! ```text
+//! text ──syntax──▶ ast ──check──▶ ir ──backend::azure──▶ azure-pipelines.yml + checks manifest
+//! ```
+//!
+//! Every phase reports problems into a [`diagnostic::Diagnostics`] sink and
+//! keeps going, so one run shows every problem it can find. Spans travel from
+//! the AST into the IR, so later phases can still point at source.
+
+pub mod ast;
+pub mod backend;
+pub mod check;
+pub mod cli;
+pub mod diagnostic;
+pub mod ir;
+pub mod render;
+pub mod source;
+pub mod syntax;
+
+use diagnostic::Diagnostic;
+use source::{FileId, SourceMap};
+
+/// The result of compiling one file: its sources, the checked pipeline (only
+/// when there is no error), and every diagnostic, sorted by position.
+pub struct Compilation {
+    pub sources: SourceMap,
+    pub file: FileId,
+    pub pipeline: Option<ir::Pipeline>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == diagnostic::Severity::Error)
+    }
+}
+
+/// Parse and check one `.release` file.
+///
+/// ```
+/// let c = relc::compile("demo.release", r#"
+///     stage Build { job Build { script "make" } }
+/// "#);
+/// assert!(!c.has_errors());
+/// let yaml = relc::backend::azure::emit(c.pipeline.as_ref().unwrap(), "demo.release").unwrap();
+/// assert!(yaml.contains("- script: make"));
+/// ```
+pub fn compile(name: &str, text: &str) -> Compilation {
+    let mut sources = SourceMap::new();
+    let file = sources.add(name, text);
+    let (ast, mut diagnostics) = syntax::parse(file, sources.get(file));
+    let mut pipeline = None;
+    if let Some(ast) = ast {
+        let (ir, check_diags) = check::check(&ast, &sources);
+        diagnostics.extend(check_diags);
+        pipeline = Some(ir);
+    }
+    let diagnostics = diagnostics.into_sorted();
+    let has_errors = diagnostics.iter().any(|d| d.severity == diagnostic::Severity::Error);
+    Compilation { sources, file, pipeline: if has_errors { None } else { pipeline }, diagnostics }
+}

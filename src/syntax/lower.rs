@@ -1,0 +1,527 @@
+//! Lowering: pest's parse tree → [`crate::ast`].
+//!
+//! Each `lower_*` function takes the pair of one grammar rule. The grammar
+//! guarantees the shape of the children, so the `next()` calls below only
+//! fail if grammar and lowering disagree; `expect_child` turns that into a
+//! panic with the rule name, caught by the tests that parse every example.
+
+use super::parser::Rule;
+use crate::ast::*;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::source::{FileId, Span};
+use pest::iterators::{Pair, Pairs};
+
+struct Lower<'d> {
+    file: FileId,
+    diagnostics: &'d mut Diagnostics,
+}
+
+pub(super) fn lower_file(file: FileId, mut pairs: Pairs<'_, Rule>, diagnostics: &mut Diagnostics) -> File {
+    let mut cx = Lower { file, diagnostics };
+    let mut out = File::default();
+    let Some(root) = pairs.next() else { return out };
+    for item in root.into_inner() {
+        match item.as_rule() {
+            Rule::pipeline => {
+                let p = cx.pipeline(item);
+                if let Some(first) = &out.pipeline {
+                    cx.diagnostics.push(
+                        Diagnostic::error(Code::Duplicate, p.span, "a file has at most one `pipeline` block")
+                            .label("second `pipeline` block")
+                            .related(first.span, "first `pipeline` block here")
+                            .help("merge the two blocks into one"),
+                    );
+                } else {
+                    out.pipeline = Some(p);
+                }
+            }
+            Rule::var_decl | Rule::secret_decl | Rule::group_decl => out.variables.push(cx.var(item)),
+            Rule::artifact_decl => out.artifacts.push(cx.name(next(&mut item.into_inner().skip(1)))),
+            Rule::environment => out.environments.push(cx.environment(item)),
+            Rule::gate_decl => {
+                let span = cx.span(&item);
+                let mut inner = item.into_inner().skip(1);
+                let name = cx.name(next(&mut inner));
+                let gate = cx.gate_expr(next(&mut inner));
+                out.gates.push(GateDecl { name, span, gate });
+            }
+            Rule::template => out.templates.push(cx.template(item)),
+            Rule::stage => out.stages.push(cx.stage(item)),
+            Rule::EOI => {}
+            r => unreachable!("file item {r:?}"),
+        }
+    }
+    out
+}
+
+fn next<'i>(pairs: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> {
+    pairs.next().expect("grammar guarantees this child")
+}
+
+fn first(pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    pair.into_inner().next().expect("grammar guarantees this child")
+}
+
+impl Lower<'_> {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn name(&self, pair: Pair<'_, Rule>) -> Name {
+        Name { text: pair.as_str().to_string(), span: self.span(&pair) }
+    }
+
+    fn pipeline(&mut self, pair: Pair<'_, Rule>) -> Pipeline {
+        let mut p = Pipeline { span: self.span(&pair), ..Pipeline::default() };
+        for item in pair.into_inner() {
+            match item.as_rule() {
+                Rule::kw_pipeline => {}
+                Rule::string => p.title = Some(self.string(item)),
+                Rule::trigger | Rule::pr_trigger => {
+                    let span = self.span(&item);
+                    let is_pr = item.as_rule() == Rule::pr_trigger;
+                    let body = item.into_inner().nth(1).expect("trigger body");
+                    let filter = (body.as_rule() == Rule::object).then(|| self.object(body));
+                    let t = Trigger { span, filter };
+                    if is_pr { p.pr = Some(t) } else { p.trigger = Some(t) }
+                }
+                Rule::schedule => {
+                    let span = self.span(&item);
+                    let mut inner = item.into_inner().skip(1);
+                    let name = self.name(next(&mut inner));
+                    let settings = self.object(next(&mut inner));
+                    p.schedules.push(Schedule { name, span, settings });
+                }
+                Rule::var_decl | Rule::secret_decl | Rule::group_decl => p.variables.push(self.var(item)),
+                Rule::setting => p.settings.push(self.setting(item)),
+                r => unreachable!("pipeline item {r:?}"),
+            }
+        }
+        p
+    }
+
+    fn var(&mut self, pair: Pair<'_, Rule>) -> VarDecl {
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner().skip(1);
+        let target = next(&mut inner);
+        match rule {
+            Rule::var_decl => {
+                let name = self.name(target);
+                let value = self.value(next(&mut inner));
+                VarDecl::Var { name, value }
+            }
+            Rule::secret_decl => VarDecl::Secret { name: self.name(target) },
+            _ => {
+                let span = self.span(&target);
+                let text = if target.as_rule() == Rule::string { self.string(target) } else { target.as_str().to_string() };
+                VarDecl::Group { name: Name { text, span } }
+            }
+        }
+    }
+
+    fn environment(&mut self, pair: Pair<'_, Rule>) -> Environment {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let name = self.name(next(&mut inner));
+        let mut env =
+            Environment { name, span, protected: false, gates: Vec::new(), settings: Vec::new(), properties: Vec::new() };
+        for item in inner {
+            match item.as_rule() {
+                Rule::kw_protected => env.protected = true,
+                Rule::gate_use => env.gates.push(self.gate_expr(next(&mut item.into_inner().skip(1)))),
+                Rule::setting => env.settings.push(self.setting(item)),
+                Rule::input => env.properties.push(self.entry(item)),
+                r => unreachable!("environment item {r:?}"),
+            }
+        }
+        env
+    }
+
+    fn gate_expr(&mut self, pair: Pair<'_, Rule>) -> GateExpr {
+        let span = self.span(&pair);
+        let terms = pair
+            .into_inner()
+            .map(|term| match term.as_rule() {
+                Rule::gate_when => GateTerm::When(self.expr(next(&mut term.into_inner().skip(1)))),
+                Rule::gate_ref => GateTerm::Ref(self.name(first(term))),
+                Rule::gate_kind => {
+                    let span = self.span(&term);
+                    let mut inner = term.into_inner();
+                    let kind = self.name(next(&mut inner));
+                    let obj = self.object(next(&mut inner));
+                    for w in &obj.when {
+                        self.diagnostics.push(
+                            Diagnostic::error(Code::InvalidValue, w.span, "`when` is not a setting of a gate kind")
+                                .label("not allowed here")
+                                .help(format!("write the condition as its own term: `gate … = {} {{ … }} + when …`", kind.text)),
+                        );
+                    }
+                    GateTerm::Kind(GateKind { kind, span, settings: obj.settings })
+                }
+                r => unreachable!("gate term {r:?}"),
+            })
+            .collect();
+        GateExpr { span, terms }
+    }
+
+    fn template(&mut self, pair: Pair<'_, Rule>) -> Template {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let name = self.name(next(&mut inner));
+        let mut params = Vec::new();
+        let mut body = Body::default();
+        for item in inner {
+            if item.as_rule() == Rule::param {
+                let mut p = item.into_inner();
+                let name = self.name(next(&mut p));
+                let ty = self.name(next(&mut p));
+                let default = p.next().map(|v| self.value(v));
+                params.push(Param { name, ty, default });
+            } else {
+                self.body_item(item, &mut body);
+            }
+        }
+        Template { name, span, params, body }
+    }
+
+    fn body_item(&mut self, item: Pair<'_, Rule>, body: &mut Body) {
+        let it = match item.as_rule() {
+            Rule::job | Rule::deployment => Item::Job(self.job(item)),
+            Rule::use_decl => {
+                let span = self.span(&item);
+                let mut inner = item.into_inner().skip(1);
+                let template = self.name(next(&mut inner));
+                let args = inner.map(|v| self.value(v)).collect();
+                Item::Use(Use { template, span, args })
+            }
+            Rule::gate_use => Item::Gate(self.gate_expr(next(&mut item.into_inner().skip(1)))),
+            Rule::when => Item::When(self.expr(next(&mut item.into_inner().skip(1)))),
+            Rule::var_decl | Rule::secret_decl | Rule::group_decl => Item::Var(self.var(item)),
+            Rule::setting => {
+                body.settings.push(self.setting(item));
+                return;
+            }
+            Rule::script_step | Rule::task_step | Rule::publish_step | Rule::download_step | Rule::checkout_step => {
+                Item::Step(self.step(item))
+            }
+            r => unreachable!("body item {r:?}"),
+        };
+        body.items.push(it);
+    }
+
+    fn after(&self, pair: Pair<'_, Rule>) -> After {
+        let span = self.span(&pair);
+        let target = next(&mut pair.into_inner().skip(1));
+        let names = match target.as_rule() {
+            Rule::kw_none => Vec::new(),
+            Rule::name_list => target.into_inner().map(|n| self.name(n)).collect(),
+            _ => vec![self.name(target)],
+        };
+        After { span, names }
+    }
+
+    fn stage(&mut self, pair: Pair<'_, Rule>) -> Stage {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let name = self.name(next(&mut inner));
+        let mut stage = Stage { name, span, display: None, after: None, body: Body::default() };
+        for item in inner {
+            match item.as_rule() {
+                Rule::string => stage.display = Some(self.value_of_string(item)),
+                Rule::after => stage.after = Some(self.after(item)),
+                _ => self.body_item(item, &mut stage.body),
+            }
+        }
+        stage
+    }
+
+    fn job(&mut self, pair: Pair<'_, Rule>) -> Job {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let name = self.name(next(&mut inner));
+        let mut job = Job { name, span, display: None, environment: None, after: None, body: Body::default() };
+        for item in inner {
+            match item.as_rule() {
+                Rule::string => job.display = Some(self.value_of_string(item)),
+                Rule::kw_to => {}
+                Rule::path => job.environment = Some(self.path(item)),
+                Rule::after => job.after = Some(self.after(item)),
+                _ => self.body_item(item, &mut job.body),
+            }
+        }
+        job
+    }
+
+    fn step(&mut self, pair: Pair<'_, Rule>) -> Step {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        let head = next(&mut inner);
+        let kind = match rule {
+            Rule::script_step => {
+                let shell = match head.as_str() {
+                    "bash" => Shell::Bash,
+                    "pwsh" => Shell::Pwsh,
+                    "powershell" => Shell::PowerShell,
+                    _ => Shell::Script,
+                };
+                StepKind::Script { shell, text: self.value(next(&mut inner)) }
+            }
+            Rule::task_step => {
+                let r = next(&mut inner);
+                StepKind::Task { name: r.as_str().to_string(), name_span: self.span(&r) }
+            }
+            Rule::publish_step => {
+                let artifact = self.path(next(&mut inner));
+                inner.next(); // `from`
+                StepKind::Publish { artifact, from: self.value(next(&mut inner)) }
+            }
+            Rule::download_step => StepKind::Download { artifact: self.path(next(&mut inner)) },
+            _ => StepKind::Checkout { repo: self.name(next(&mut inner)) },
+        };
+        let mut step = Step { span, kind, when: Vec::new(), settings: Vec::new(), inputs: Vec::new() };
+        if let Some(body) = inner.next() {
+            for item in body.into_inner() {
+                match item.as_rule() {
+                    Rule::when => step.when.push(self.expr(next(&mut item.into_inner().skip(1)))),
+                    Rule::setting => step.settings.push(self.setting(item)),
+                    Rule::input => step.inputs.push(self.entry(item)),
+                    r => unreachable!("step body item {r:?}"),
+                }
+            }
+        }
+        step
+    }
+
+    fn setting(&mut self, pair: Pair<'_, Rule>) -> Setting {
+        let mut inner = pair.into_inner();
+        let key = self.name(next(&mut inner));
+        let value = self.value(next(&mut inner));
+        Setting { key, value }
+    }
+
+    fn entry(&mut self, pair: Pair<'_, Rule>) -> Entry {
+        let mut inner = pair.into_inner();
+        let k = next(&mut inner);
+        let key = if k.as_rule() == Rule::string {
+            Name { span: self.span(&k), text: self.string(k) }
+        } else {
+            self.name(k)
+        };
+        let value = self.value(next(&mut inner));
+        Entry { key, value }
+    }
+
+    fn object(&mut self, pair: Pair<'_, Rule>) -> Object {
+        let mut obj = Object::default();
+        for item in pair.into_inner() {
+            match item.as_rule() {
+                Rule::when => obj.when.push(self.expr(next(&mut item.into_inner().skip(1)))),
+                Rule::setting => obj.settings.push(self.setting(item)),
+                Rule::input => obj.entries.push(self.entry(item)),
+                r => unreachable!("object item {r:?}"),
+            }
+        }
+        obj
+    }
+
+    fn path(&self, pair: Pair<'_, Rule>) -> Path {
+        Path { span: self.span(&pair), segments: pair.into_inner().map(|n| self.name(n)).collect() }
+    }
+
+    fn value_of_string(&mut self, pair: Pair<'_, Rule>) -> Value {
+        let span = self.span(&pair);
+        Value { span, kind: ValueKind::Str(self.string(pair)) }
+    }
+
+    fn value(&mut self, pair: Pair<'_, Rule>) -> Value {
+        let span = self.span(&pair);
+        let mut terms: Vec<Value> = pair.into_inner().map(|t| self.term(t)).collect();
+        if terms.len() == 1 {
+            terms.pop().expect("one term")
+        } else {
+            Value { span, kind: ValueKind::Concat(terms) }
+        }
+    }
+
+    fn term(&mut self, pair: Pair<'_, Rule>) -> Value {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::string | Rule::sq_string | Rule::raw_block => ValueKind::Str(self.string(pair)),
+            Rule::duration => ValueKind::Duration(pair.as_str().to_string()),
+            Rule::number => ValueKind::Number(pair.as_str().parse().unwrap_or(f64::NAN)),
+            Rule::boolean => ValueKind::Bool(pair.as_str() == "true"),
+            Rule::list => ValueKind::List(pair.into_inner().map(|v| self.value(v)).collect()),
+            Rule::object => ValueKind::Object(self.object(pair)),
+            Rule::path => ValueKind::Path(self.path(pair)),
+            r => unreachable!("term {r:?}"),
+        };
+        Value { span, kind }
+    }
+
+    /// The text of any of the three string forms, escapes processed.
+    fn string(&mut self, pair: Pair<'_, Rule>) -> String {
+        let rule = pair.as_rule();
+        let inner = first(pair);
+        let raw = inner.as_str();
+        match rule {
+            Rule::sq_string => raw.replace("''", "'"),
+            Rule::raw_block => dedent(raw),
+            _ => {
+                let base = inner.as_span().start();
+                let mut out = String::with_capacity(raw.len());
+                let mut chars = raw.char_indices();
+                while let Some((i, c)) = chars.next() {
+                    if c != '\\' {
+                        out.push(c);
+                        continue;
+                    }
+                    match chars.next() {
+                        Some((_, 'n')) => out.push('\n'),
+                        Some((_, 't')) => out.push('\t'),
+                        Some((_, 'r')) => out.push('\r'),
+                        Some((_, '"')) => out.push('"'),
+                        Some((_, '\\')) => out.push('\\'),
+                        Some((j, other)) => {
+                            let end = base + j + other.len_utf8();
+                            self.diagnostics.push(
+                                Diagnostic::error(
+                                    Code::InvalidEscape,
+                                    Span::new(self.file, base + i, end),
+                                    format!("`\\{other}` is not an escape that strings know"),
+                                )
+                                .label("unknown escape")
+                                .help(
+                                    "strings know \\n, \\t, \\r, \\\" and \\\\; for text with backslashes \
+                                     (Windows paths, regexes) use a '…' or \"\"\"…\"\"\" string, which keep it as written",
+                                ),
+                            );
+                            out.push('\\');
+                            out.push(other);
+                        }
+                        None => out.push('\\'),
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::expr | Rule::primary => self.expr(first(pair)),
+            Rule::or_expr | Rule::and_expr => {
+                let op = if pair.as_rule() == Rule::or_expr { BinOp::Or } else { BinOp::And };
+                let mut parts = pair.into_inner().map(|p| self.expr(p));
+                let mut acc = parts.next().expect("one operand");
+                for rhs in parts {
+                    acc = Expr { span: acc.span.to(rhs.span), kind: ExprKind::Binary { op, lhs: Box::new(acc), rhs: Box::new(rhs) } };
+                }
+                acc
+            }
+            Rule::cmp_expr => {
+                let mut inner = pair.into_inner();
+                let lhs = self.expr(next(&mut inner));
+                let Some(op) = inner.next() else { return lhs };
+                let rhs = next(&mut inner);
+                if op.as_rule() == Rule::in_op {
+                    let negated = first(op).as_rule() == Rule::kw_not_in;
+                    let list = rhs.into_inner().map(|e| self.expr(e)).collect();
+                    return Expr { span, kind: ExprKind::In { negated, lhs: Box::new(lhs), list } };
+                }
+                let op = match op.as_str() {
+                    "==" => BinOp::Eq,
+                    "!=" => BinOp::Ne,
+                    "<" => BinOp::Lt,
+                    "<=" => BinOp::Le,
+                    ">" => BinOp::Gt,
+                    _ => BinOp::Ge,
+                };
+                let rhs = self.expr(rhs);
+                Expr { span, kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) } }
+            }
+            Rule::unary => {
+                let mut nots = Vec::new();
+                let mut operand = None;
+                for p in pair.into_inner() {
+                    if p.as_rule() == Rule::not_op {
+                        nots.push(self.span(&p));
+                    } else {
+                        operand = Some(self.expr(p));
+                    }
+                }
+                let mut e = operand.expect("operand");
+                for not in nots.into_iter().rev() {
+                    e = Expr { span: not.to(e.span), kind: ExprKind::Not(Box::new(e)) };
+                }
+                e
+            }
+            Rule::postfix => {
+                let mut inner = pair.into_inner();
+                let mut e = self.expr(next(&mut inner));
+                for acc in inner {
+                    let acc_span = self.span(&acc);
+                    let a = first(acc);
+                    let kind = if a.as_rule() == Rule::name {
+                        ExprKind::Field { base: Box::new(e), name: self.name(a) }
+                    } else {
+                        ExprKind::Index { base: Box::new(e), index: Box::new(self.expr(a)) }
+                    };
+                    e = Expr { span: span.sub(0, 0).to(acc_span), kind };
+                }
+                e
+            }
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let name = self.name(next(&mut inner));
+                let args = inner.map(|a| self.expr(a)).collect();
+                Expr { span, kind: ExprKind::Call { name, args } }
+            }
+            Rule::string | Rule::sq_string => Expr { span, kind: ExprKind::Str(self.string(pair)) },
+            Rule::number => Expr { span, kind: ExprKind::Number(pair.as_str().parse().unwrap_or(f64::NAN)) },
+            Rule::boolean => Expr { span, kind: ExprKind::Bool(pair.as_str() == "true") },
+            Rule::ident => Expr { span, kind: ExprKind::Ident(pair.as_str().to_string()) },
+            r => unreachable!("expression {r:?}"),
+        }
+    }
+}
+
+/// The text of a `"""` block: the first line break after the opening quotes
+/// is dropped, the common indentation is removed, and a last line holding
+/// only the closing quotes' indentation is dropped (its line break is kept).
+pub(crate) fn dedent(raw: &str) -> String {
+    let body = raw.strip_prefix("\r\n").or_else(|| raw.strip_prefix('\n')).unwrap_or(raw);
+    let (body, closing_on_own_line) = match body.rfind('\n') {
+        Some(i) if body[i + 1..].trim().is_empty() => (&body[..=i], true),
+        _ => (body, false),
+    };
+    let indent = body
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::with_capacity(body.len());
+    for line in body.split_inclusive('\n') {
+        let cut = line.len() - line.trim_start_matches([' ', '\t']).len();
+        out.push_str(&line[cut.min(indent)..]);
+    }
+    if !closing_on_own_line && out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dedent;
+
+    #[test]
+    fn dedent_strips_common_indentation_and_keeps_last_newline() {
+        assert_eq!(dedent("\n    a\n      b\n    "), "a\n  b\n");
+        assert_eq!(dedent("one line"), "one line");
+        assert_eq!(dedent("\n  a\n\n  b\n  "), "a\n\nb\n");
+    }
+}
