@@ -63,9 +63,12 @@ fn first(pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
 }
 
 impl Lower<'_> {
+    /// The pair's span without trailing whitespace, which pest includes when an
+    /// optional part after it did not match.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let text = pair.as_str();
+        Span::new(self.file, s.start(), s.start() + text.trim_end().len())
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
