@@ -16,6 +16,7 @@ pub struct Name {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct File {
+    pub imports: Vec<Import>,
     pub pipeline: Option<Pipeline>,
     pub variables: Vec<VarDecl>,
     pub artifacts: Vec<Name>,
@@ -23,6 +24,13 @@ pub struct File {
     pub gates: Vec<GateDecl>,
     pub templates: Vec<Template>,
     pub stages: Vec<Stage>,
+}
+
+/// `import "…"`: the templates, gates, environments, artifacts and variables of another file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    pub path: String,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -266,12 +274,29 @@ pub enum ExprKind {
     Number(f64),
     Bool(bool),
     Ident(String),
-    Call { name: Name, args: Vec<Expr> },
-    Index { base: Box<Expr>, index: Box<Expr> },
-    Field { base: Box<Expr>, name: Name },
+    Call {
+        name: Name,
+        args: Vec<Expr>,
+    },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Field {
+        base: Box<Expr>,
+        name: Name,
+    },
     Not(Box<Expr>),
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    In { negated: bool, lhs: Box<Expr>, list: Vec<Expr> },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    In {
+        negated: bool,
+        lhs: Box<Expr>,
+        list: Vec<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -111,7 +111,8 @@ pub(crate) struct Checker<'a> {
     downloads: Vec<graph::ArtifactUse>,
 }
 
-const NAME_HELP: &str = "Azure names may only contain letters, digits and '_', and may not start with a digit";
+const NAME_HELP: &str =
+    "Azure names may only contain letters, digits and '_', and may not start with a digit";
 
 /// Azure's rule for stage, job and step names: `^[A-Za-z_][A-Za-z0-9_]*$`.
 pub fn is_valid_azure_name(name: &str) -> bool {
@@ -121,7 +122,10 @@ pub fn is_valid_azure_name(name: &str) -> bool {
 }
 
 fn azure_name_fix(name: &str) -> String {
-    let mut fixed: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let mut fixed: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     if fixed.starts_with(|c: char| c.is_ascii_digit()) {
         fixed.insert(0, '_');
     }
@@ -165,7 +169,10 @@ impl<'a> Checker<'a> {
             .iter()
             .chain(self.ast.pipeline.iter().flat_map(|p| p.variables.iter()))
             .collect();
-        pipeline.variables = root_vars.iter().filter_map(|v| self.variable(v, &Scope::root())).collect();
+        pipeline.variables = root_vars
+            .iter()
+            .filter_map(|v| self.variable(v, &Scope::root()))
+            .collect();
         if let Some(p) = &self.ast.pipeline {
             self.pipeline_block(p, &mut pipeline);
         }
@@ -174,7 +181,14 @@ impl<'a> Checker<'a> {
             pipeline.environments.insert(e.name.clone(), e);
         }
         for a in &self.ast.artifacts {
-            pipeline.artifacts.insert(a.text.clone(), ir::Artifact { name: a.text.clone(), published_by: None, span: a.span });
+            pipeline.artifacts.insert(
+                a.text.clone(),
+                ir::Artifact {
+                    name: a.text.clone(),
+                    published_by: None,
+                    span: a.span,
+                },
+            );
         }
         pipeline.stages = self.stages();
         self.check_artifacts(&mut pipeline);
@@ -184,19 +198,30 @@ impl<'a> Checker<'a> {
 
     fn duplicate(&mut self, what: &str, name: &ast::Name, first: Span) {
         self.diags.push(
-            Diagnostic::error(Code::Duplicate, name.span, format!("{what} `{}` is declared twice", name.text))
-                .label("second declaration")
-                .related(first, "first declared here")
-                .help("names are compared without regard to case, as Azure does; rename one of them"),
+            Diagnostic::error(
+                Code::Duplicate,
+                name.span,
+                format!("{what} `{}` is declared twice", name.text),
+            )
+            .label("second declaration")
+            .related(first, "first declared here")
+            .help("names are compared without regard to case, as Azure does; rename one of them"),
         );
     }
 
     pub(crate) fn check_azure_name(&mut self, what: &str, name: &ast::Name) {
         if !is_valid_azure_name(&name.text) {
             self.diags.push(
-                Diagnostic::error(Code::InvalidName, name.span, format!("Azure rejects `{}` as a {what} name", name.text))
-                    .label("invalid name")
-                    .help(format!("{NAME_HELP}; for example `{}`", azure_name_fix(&name.text))),
+                Diagnostic::error(
+                    Code::InvalidName,
+                    name.span,
+                    format!("Azure rejects `{}` as a {what} name", name.text),
+                )
+                .label("invalid name")
+                .help(format!(
+                    "{NAME_HELP}; for example `{}`",
+                    azure_name_fix(&name.text)
+                )),
             );
         }
     }
@@ -204,7 +229,10 @@ impl<'a> Checker<'a> {
     /// Index top-level declarations, reporting duplicates (case-insensitive).
     fn index_declarations(&mut self) {
         let ast = self.ast;
-        let index = |diags: &mut Self, map: fn(&mut Self) -> &mut HashMap<String, usize>, what: &str, names: Vec<&'a ast::Name>| {
+        let index = |diags: &mut Self,
+                     map: fn(&mut Self) -> &mut HashMap<String, usize>,
+                     what: &str,
+                     names: Vec<&'a ast::Name>| {
             for (i, n) in names.into_iter().enumerate() {
                 let key = n.text.to_ascii_lowercase();
                 if let Some(&first) = map(diags).get(&key) {
@@ -220,10 +248,30 @@ impl<'a> Checker<'a> {
                 }
             }
         };
-        index(self, |c| &mut c.envs, "environment", ast.environments.iter().map(|e| &e.name).collect());
-        index(self, |c| &mut c.gates, "gate", ast.gates.iter().map(|g| &g.name).collect());
-        index(self, |c| &mut c.templates, "template", ast.templates.iter().map(|t| &t.name).collect());
-        index(self, |c| &mut c.artifacts, "artifact", ast.artifacts.iter().collect());
+        index(
+            self,
+            |c| &mut c.envs,
+            "environment",
+            ast.environments.iter().map(|e| &e.name).collect(),
+        );
+        index(
+            self,
+            |c| &mut c.gates,
+            "gate",
+            ast.gates.iter().map(|g| &g.name).collect(),
+        );
+        index(
+            self,
+            |c| &mut c.templates,
+            "template",
+            ast.templates.iter().map(|t| &t.name).collect(),
+        );
+        index(
+            self,
+            |c| &mut c.artifacts,
+            "artifact",
+            ast.artifacts.iter().collect(),
+        );
         for t in &ast.templates {
             let mut seen: HashMap<String, Span> = HashMap::new();
             for p in &t.params {
@@ -232,7 +280,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let root = ast.variables.iter().chain(ast.pipeline.iter().flat_map(|p| p.variables.iter()));
+        let root = ast
+            .variables
+            .iter()
+            .chain(ast.pipeline.iter().flat_map(|p| p.variables.iter()));
         for v in root {
             match v {
                 VarDecl::Var { name, .. } | VarDecl::Secret { name } => {
@@ -242,7 +293,13 @@ impl<'a> Checker<'a> {
                         let first = first.span;
                         self.duplicate("variable", name, first);
                     } else {
-                        self.root_vars.insert(key, VarInfo { name: name.text.clone(), span: name.span });
+                        self.root_vars.insert(
+                            key,
+                            VarInfo {
+                                name: name.text.clone(),
+                                span: name.span,
+                            },
+                        );
                     }
                 }
                 VarDecl::Group { .. } => self.root_has_group = true,
@@ -261,20 +318,36 @@ impl<'a> Checker<'a> {
 
     /// Variable names: letters, digits, `.` and `_`; some prefixes are reserved by Azure.
     fn check_var_name(&mut self, name: &ast::Name) {
-        let valid = name.text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        let valid = name
+            .text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
         let lower = name.text.to_ascii_lowercase();
-        let reserved = ["endpoint", "input", "secret", "path", "securefile"].into_iter().find(|p| lower.starts_with(p));
+        let reserved = ["endpoint", "input", "secret", "path", "securefile"]
+            .into_iter()
+            .find(|p| lower.starts_with(p));
         if !valid {
             self.diags.push(
-                Diagnostic::error(Code::InvalidName, name.span, format!("Azure rejects `{}` as a variable name", name.text))
-                    .label("invalid variable name")
-                    .help(format!("variable names may contain letters, digits, '.' and '_'; for example `{}`", azure_name_fix(&name.text))),
+                Diagnostic::error(
+                    Code::InvalidName,
+                    name.span,
+                    format!("Azure rejects `{}` as a variable name", name.text),
+                )
+                .label("invalid variable name")
+                .help(format!(
+                    "variable names may contain letters, digits, '.' and '_'; for example `{}`",
+                    azure_name_fix(&name.text)
+                )),
             );
         } else if let Some(prefix) = reserved {
             self.diags.push(
-                Diagnostic::error(Code::InvalidName, name.span, format!("variable names may not start with `{prefix}`"))
-                    .label("reserved prefix")
-                    .help("Azure reserves the prefixes endpoint, input, secret, path and securefile"),
+                Diagnostic::error(
+                    Code::InvalidName,
+                    name.span,
+                    format!("variable names may not start with `{prefix}`"),
+                )
+                .label("reserved prefix")
+                .help("Azure reserves the prefixes endpoint, input, secret, path and securefile"),
             );
         }
     }
@@ -289,7 +362,10 @@ impl<'a> Checker<'a> {
                         rest = &rest[i + 16..];
                         let lower = rest.to_ascii_lowercase();
                         if let Some(j) = lower.find("variable=") {
-                            let name: String = rest[j + 9..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+                            let name: String = rest[j + 9..]
+                                .chars()
+                                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+                                .collect();
                             out.insert(name.to_ascii_lowercase());
                         }
                     }
@@ -360,36 +436,52 @@ impl<'a> Checker<'a> {
     pub(crate) fn variable(&mut self, v: &VarDecl, scope: &Scope) -> Option<ir::Variable> {
         Some(match v {
             VarDecl::Var { name, value } => {
-                if name.text.to_ascii_lowercase().contains("secret")
-                    || name.text.to_ascii_lowercase().contains("password")
-                    || name.text.to_ascii_lowercase().contains("token")
+                let lower = name.text.to_ascii_lowercase();
+                let looks_secret = ["secret", "password", "passwd", "token", "apikey", "api_key"]
+                    .iter()
+                    .any(|w| lower.contains(w));
+                if looks_secret
+                    && let ast::ValueKind::Str(s) = &value.kind
+                    && !s.is_empty()
+                    && !s.starts_with("$(")
                 {
-                    if let ast::ValueKind::Str(s) = &value.kind
-                        && !s.is_empty()
-                        && !s.starts_with("$(")
-                    {
-                        self.diags.push(
-                            Diagnostic::error(Code::SecretInSource, value.span, format!("`{}` looks like a secret, and its value is written in the file", name.text))
-                                .label("secret in clear text")
-                                .help(format!("declare it with `secret {}` and set its value in Azure (pipeline settings or a variable group)", name.text)),
-                        );
-                    }
+                    self.diags.push(
+                        Diagnostic::error(Code::SecretInSource, value.span, format!("`{}` looks like a secret, and its value is written in the file", name.text))
+                            .label("secret in clear text")
+                            .help(format!("declare it with `secret {}` and set its value in Azure (pipeline settings or a variable group)", name.text)),
+                    );
                 }
                 let value = self.text(value, scope)?;
-                ir::Variable::Value { name: name.text.clone(), value, span: name.span }
+                ir::Variable::Value {
+                    name: name.text.clone(),
+                    value,
+                    span: name.span,
+                }
             }
-            VarDecl::Secret { name } => ir::Variable::Secret { name: name.text.clone(), span: name.span },
-            VarDecl::Group { name } => ir::Variable::Group { name: name.text.clone(), span: name.span },
+            VarDecl::Secret { name } => ir::Variable::Secret {
+                name: name.text.clone(),
+                span: name.span,
+            },
+            VarDecl::Group { name } => ir::Variable::Group {
+                name: name.text.clone(),
+                span: name.span,
+            },
         })
     }
 
     fn pipeline_block(&mut self, p: &ast::Pipeline, out: &mut ir::Pipeline) {
         let scope = Scope::root();
         out.title = p.title.clone();
-        let s = self.settings(&p.settings, &["run_name", "pool", "lock_behavior"], "a pipeline");
+        let s = self.settings(
+            &p.settings,
+            &["run_name", "pool", "lock_behavior"],
+            "a pipeline",
+        );
         out.run_name = self.opt_text(s.get("run_name"), &scope);
         out.pool = s.get("pool").and_then(|v| self.pool(v, &scope));
-        out.lock_behavior = self.word(s.get("lock_behavior"), &["sequential", "run_latest"]).map(|w| lock_behavior(&w));
+        out.lock_behavior = self
+            .word(s.get("lock_behavior"), &["sequential", "run_latest"])
+            .map(|w| lock_behavior(&w));
         if let Some(t) = &p.trigger {
             out.trigger = self.trigger(t, false);
         }
@@ -408,16 +500,24 @@ impl<'a> Checker<'a> {
     }
 
     fn trigger(&mut self, t: &ast::Trigger, pr: bool) -> ir::Trigger {
-        let Some(obj) = &t.filter else { return ir::Trigger::None };
-        let allowed: &[&str] =
-            if pr { &["branches", "paths", "auto_cancel", "drafts"] } else { &["branches", "paths", "tags", "batch"] };
+        let Some(obj) = &t.filter else {
+            return ir::Trigger::None;
+        };
+        let allowed: &[&str] = if pr {
+            &["branches", "paths", "auto_cancel", "drafts"]
+        } else {
+            &["branches", "paths", "tags", "batch"]
+        };
         let what = if pr { "a pr trigger" } else { "a trigger" };
         self.no_when(&obj.when, what);
         self.no_entries(&obj.entries, what);
         let s = self.settings(&obj.settings, allowed, what);
         let scope = Scope::root();
         ir::Trigger::Filter(ir::TriggerFilter {
-            branches: s.get("branches").map(|v| self.filter(v)).unwrap_or_default(),
+            branches: s
+                .get("branches")
+                .map(|v| self.filter(v))
+                .unwrap_or_default(),
             paths: s.get("paths").map(|v| self.filter(v)),
             tags: s.get("tags").map(|v| self.filter(v)),
             batch: self.bool(s.get("batch"), &scope),
@@ -438,20 +538,31 @@ impl<'a> Checker<'a> {
                     exclude: self.text_list(s.get("exclude"), &scope).unwrap_or_default(),
                 }
             }
-            _ => ir::Filter { include: self.text_list(Some(v), &scope).unwrap_or_default(), exclude: Vec::new() },
+            _ => ir::Filter {
+                include: self.text_list(Some(v), &scope).unwrap_or_default(),
+                exclude: Vec::new(),
+            },
         }
     }
 
     fn schedule(&mut self, sch: &ast::Schedule) -> Option<ir::Schedule> {
         self.no_when(&sch.settings.when, "a schedule");
         self.no_entries(&sch.settings.entries, "a schedule");
-        let s = self.settings(&sch.settings.settings, &["cron", "display", "branches", "always", "batch"], "a schedule");
+        let s = self.settings(
+            &sch.settings.settings,
+            &["cron", "display", "branches", "always", "batch"],
+            "a schedule",
+        );
         let scope = Scope::root();
         let Some(cron_value) = s.get("cron") else {
             self.diags.push(
-                Diagnostic::error(Code::InvalidCron, sch.name.span, format!("schedule `{}` has no `cron`", sch.name.text))
-                    .label("when does it run?")
-                    .help("add e.g. `cron \"0 3 * * *\"` (minute hour day month weekday, in UTC)"),
+                Diagnostic::error(
+                    Code::InvalidCron,
+                    sch.name.span,
+                    format!("schedule `{}` has no `cron`", sch.name.text),
+                )
+                .label("when does it run?")
+                .help("add e.g. `cron \"0 3 * * *\"` (minute hour day month weekday, in UTC)"),
             );
             return None;
         };
@@ -461,13 +572,20 @@ impl<'a> Checker<'a> {
                 ast::ValueKind::Str(_) => cron_value.span.sub(e.start + 1, e.end + 1),
                 _ => cron_value.span,
             };
-            self.diags.push(Diagnostic::error(Code::InvalidCron, span, e.message).label("invalid cron").help_opt(e.help));
+            self.diags.push(
+                Diagnostic::error(Code::InvalidCron, span, e.message)
+                    .label("invalid cron")
+                    .help_opt(e.help),
+            );
         }
         Some(ir::Schedule {
             name: sch.name.text.clone(),
             cron,
             display: self.opt_text(s.get("display"), &scope),
-            branches: s.get("branches").map(|v| self.filter(v)).unwrap_or_default(),
+            branches: s
+                .get("branches")
+                .map(|v| self.filter(v))
+                .unwrap_or_default(),
             always: self.bool(s.get("always"), &scope).unwrap_or(false),
             batch: self.bool(s.get("batch"), &scope),
             span: sch.span,
@@ -477,8 +595,12 @@ impl<'a> Checker<'a> {
     pub(crate) fn no_when(&mut self, when: &[ast::Expr], what: &str) {
         for w in when {
             self.diags.push(
-                Diagnostic::error(Code::InvalidValue, w.span, format!("{what} has no condition"))
-                    .label("`when` is not allowed here"),
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    w.span,
+                    format!("{what} has no condition"),
+                )
+                .label("`when` is not allowed here"),
             );
         }
     }
@@ -486,9 +608,16 @@ impl<'a> Checker<'a> {
     pub(crate) fn no_entries(&mut self, entries: &[ast::Entry], what: &str) {
         for e in entries {
             self.diags.push(
-                Diagnostic::error(Code::UnknownSetting, e.key.span, format!("{what} takes settings written `key value`, not `{} = …`", e.key.text))
-                    .label("unexpected `=`")
-                    .help(format!("write `{} …` without `=`", e.key.text)),
+                Diagnostic::error(
+                    Code::UnknownSetting,
+                    e.key.span,
+                    format!(
+                        "{what} takes settings written `key value`, not `{} = …`",
+                        e.key.text
+                    ),
+                )
+                .label("unexpected `=`")
+                .help(format!("write `{} …` without `=`", e.key.text)),
             );
         }
     }
@@ -496,18 +625,31 @@ impl<'a> Checker<'a> {
     /// `pool { vm_image "…" demands [..] }`, `pool "Name"`, or `pool server`.
     pub(crate) fn pool(&mut self, v: &ast::Value, scope: &Scope) -> Option<ir::Pool> {
         match &v.kind {
-            ast::ValueKind::Path(p) if p.segments.len() == 1 && p.segments[0].text == "server" => Some(ir::Pool::Server),
+            ast::ValueKind::Path(p) if p.segments.len() == 1 && p.segments[0].text == "server" => {
+                Some(ir::Pool::Server)
+            }
             ast::ValueKind::Object(obj) => {
                 self.no_entries(&obj.entries, "a pool");
                 let s = self.settings(&obj.settings, &["vm_image", "name", "demands"], "a pool");
                 let demands = match s.get("demands") {
-                    Some(d @ ast::Value { kind: ast::ValueKind::List(_), .. }) => self.text_list(Some(d), scope)?,
+                    Some(
+                        d @ ast::Value {
+                            kind: ast::ValueKind::List(_),
+                            ..
+                        },
+                    ) => self.text_list(Some(d), scope)?,
                     Some(d) => vec![self.text(d, scope)?],
                     None => Vec::new(),
                 };
                 match (s.get("vm_image"), s.get("name")) {
-                    (Some(img), None) => Some(ir::Pool::VmImage { image: self.text(img, scope)?, demands }),
-                    (None, Some(n)) => Some(ir::Pool::Named { name: self.text(n, scope)?, demands }),
+                    (Some(img), None) => Some(ir::Pool::VmImage {
+                        image: self.text(img, scope)?,
+                        demands,
+                    }),
+                    (None, Some(n)) => Some(ir::Pool::Named {
+                        name: self.text(n, scope)?,
+                        demands,
+                    }),
                     _ => {
                         self.diags.push(
                             Diagnostic::error(Code::InvalidValue, v.span, "a pool needs exactly one of `vm_image` (Microsoft-hosted) or `name` (self-hosted)")
@@ -518,13 +660,20 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            _ => Some(ir::Pool::Named { name: self.text(v, scope)?, demands: Vec::new() }),
+            _ => Some(ir::Pool::Named {
+                name: self.text(v, scope)?,
+                demands: Vec::new(),
+            }),
         }
     }
 
     fn environment(&mut self, index: usize, env: &ast::Environment) -> ir::Environment {
         let scope = Scope::root();
-        let s = self.settings(&env.settings, &["description", "resource", "resource_type"], "an environment");
+        let s = self.settings(
+            &env.settings,
+            &["description", "resource", "resource_type"],
+            "an environment",
+        );
         let description = self.opt_text(s.get("description"), &scope);
         let resource_name = self.opt_text(s.get("resource"), &scope);
         let resource_type = self.word(s.get("resource_type"), &["virtualMachine", "Kubernetes"]);
@@ -533,9 +682,13 @@ impl<'a> Checker<'a> {
         for p in &env.properties {
             if p.key.text == "name" {
                 self.diags.push(
-                    Diagnostic::error(Code::Duplicate, p.key.span, "`name` is the environment's own name and cannot be a property")
-                        .label("reserved")
-                        .help("pick another property name"),
+                    Diagnostic::error(
+                        Code::Duplicate,
+                        p.key.span,
+                        "`name` is the environment's own name and cannot be a property",
+                    )
+                    .label("reserved")
+                    .help("pick another property name"),
                 );
                 continue;
             }
@@ -543,7 +696,13 @@ impl<'a> Checker<'a> {
                 self.duplicate("property", &p.key, first);
                 continue;
             }
-            if let Some(v) = self.text(&p.value, &Scope { has_group: true, ..Scope::root() }) {
+            if let Some(v) = self.text(
+                &p.value,
+                &Scope {
+                    has_group: true,
+                    ..Scope::root()
+                },
+            ) {
                 properties.insert(p.key.text.clone(), v);
             }
         }
@@ -579,21 +738,32 @@ impl<'a> Checker<'a> {
             }
         }
         for t in &ast.templates {
-            if !self.used_templates.contains(&t.name.text.to_ascii_lowercase()) {
+            if !self
+                .used_templates
+                .contains(&t.name.text.to_ascii_lowercase())
+            {
                 unused.push(("template", t.name.text.clone(), t.name.span));
             }
         }
+        // Declarations of imported files are library code: using some of them is normal.
+        unused.retain(|(_, name, span)| {
+            span.file == crate::source::FileId(0) && !name.starts_with('_')
+        });
         unused.sort_by_key(|u| u.2.start);
         for (what, name, span) in unused {
             self.diags.push(
                 Diagnostic::warning(Code::Unused, span, format!("{what} `{name}` is never used"))
                     .label("declared here, never used")
-                    .help(format!("remove it, or prefix its name with `_` to keep it{}", if what == "variable" { "" } else { "" })),
+                    .help("remove it, or start its name with `_` to keep it without this warning"),
             );
         }
     }
 }
 
 fn lock_behavior(word: &str) -> ir::LockBehavior {
-    if word == "sequential" { ir::LockBehavior::Sequential } else { ir::LockBehavior::RunLatest }
+    if word == "sequential" {
+        ir::LockBehavior::Sequential
+    } else {
+        ir::LockBehavior::RunLatest
+    }
 }

@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "relc", version, about = "The compiler of the .release language for multistage release pipelines")]
+#[command(
+    name = "relc",
+    version,
+    about = "The compiler of the .release language for multistage release pipelines"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,8 +85,17 @@ pub fn main() -> ExitCode {
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     match cli.command {
-        Command::Check { files, format, deny_warnings } => check(&files, format, deny_warnings, color),
-        Command::Build { file, output, emit, checks } => build(&file, output.as_deref(), emit, checks.as_deref(), color),
+        Command::Check {
+            files,
+            format,
+            deny_warnings,
+        } => check(&files, format, deny_warnings, color),
+        Command::Build {
+            file,
+            output,
+            emit,
+            checks,
+        } => build(&file, output.as_deref(), emit, checks.as_deref(), color),
     }
 }
 
@@ -92,11 +105,18 @@ fn read(path: &Path) -> Result<String, ExitCode> {
         ExitCode::from(2)
     })?;
     if bytes.len() > u32::MAX as usize / 2 {
-        eprintln!("error: {} is too large (relc reads files up to 2 GiB)", path.display());
+        eprintln!(
+            "error: {} is too large (relc reads files up to 2 GiB)",
+            path.display()
+        );
         return Err(ExitCode::from(2));
     }
     String::from_utf8(bytes).map_err(|e| {
-        eprintln!("error: {} is not UTF-8 text (invalid byte at offset {})", path.display(), e.utf8_error().valid_up_to());
+        eprintln!(
+            "error: {} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        );
         ExitCode::from(2)
     })
 }
@@ -109,7 +129,11 @@ fn print_human(c: &Compilation, color: bool) {
 }
 
 fn summary(c: &Compilation) -> (usize, usize) {
-    let errors = c.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     (errors, c.diagnostics.len() - errors)
 }
 
@@ -137,11 +161,16 @@ fn check(files: &[PathBuf], format: Format, deny_warnings: bool, color: bool) ->
     }
     match format {
         Format::Json => {
-            let out = serde_json::json!({ "diagnostics": json, "errors": errors, "warnings": warnings });
+            let out =
+                serde_json::json!({ "diagnostics": json, "errors": errors, "warnings": warnings });
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         }
         Format::Human if errors + warnings > 0 => {
-            eprintln!("{errors} error{}, {warnings} warning{}", plural(errors), plural(warnings));
+            eprintln!(
+                "{errors} error{}, {warnings} warning{}",
+                plural(errors),
+                plural(warnings)
+            );
         }
         Format::Human => {}
     }
@@ -162,24 +191,34 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<(), ExitCode> {
     match path {
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| {
-                eprintln!("error: cannot write output: {e}");
-                ExitCode::from(2)
-            })
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|e| {
+                    eprintln!("error: cannot write output: {e}");
+                    ExitCode::from(2)
+                })
         }
         Some(p) => {
             // Write beside the target and rename, so a failure never leaves half a file.
             let tmp = p.with_extension("relc-tmp");
-            std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, p)).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                eprintln!("error: cannot write {}: {e}", p.display());
-                ExitCode::from(2)
-            })
+            std::fs::write(&tmp, text)
+                .and_then(|_| std::fs::rename(&tmp, p))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    eprintln!("error: cannot write {}: {e}", p.display());
+                    ExitCode::from(2)
+                })
         }
     }
 }
 
-fn build(file: &Path, output: Option<&Path>, emit: Emit, checks: Option<&Path>, color: bool) -> ExitCode {
+fn build(
+    file: &Path,
+    output: Option<&Path>,
+    emit: Emit,
+    checks: Option<&Path>,
+    color: bool,
+) -> ExitCode {
     let text = match read(file) {
         Ok(t) => t,
         Err(code) => return code,
@@ -189,11 +228,17 @@ fn build(file: &Path, output: Option<&Path>, emit: Emit, checks: Option<&Path>, 
     print_human(&c, color);
     let Some(pipeline) = &c.pipeline else {
         let (e, w) = summary(&c);
-        eprintln!("{e} error{}, {w} warning{}; nothing written", plural(e), plural(w));
+        eprintln!(
+            "{e} error{}, {w} warning{}; nothing written",
+            plural(e),
+            plural(w)
+        );
         return ExitCode::from(1);
     };
     let rendered = match emit {
-        Emit::Ir => serde_json::to_string_pretty(pipeline).map(|s| s + "\n").map_err(|e| e.to_string()),
+        Emit::Ir => serde_json::to_string_pretty(pipeline)
+            .map(|s| s + "\n")
+            .map_err(|e| e.to_string()),
         Emit::Yaml => backend::azure::emit(pipeline, &name).map_err(|e| e.to_string()),
     };
     let rendered = match rendered {

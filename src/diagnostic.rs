@@ -56,6 +56,8 @@ codes! {
     InvalidName = "E021", "name that Azure Pipelines rejects";
     TemplateArguments = "E022", "template arguments that do not match its parameters";
     TemplateKind = "E023", "template used where its contents do not fit";
+    ImportNotFound = "E024", "imported file not found";
+    ImportContents = "E025", "imported file declares a pipeline or stages";
     Cycle = "E030", "dependency cycle";
     NotBoolean = "E040", "condition that is not a boolean";
     TypeMismatch = "E041", "comparison of values of incompatible types";
@@ -108,7 +110,10 @@ impl Diagnostic {
     }
 
     pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, span, message)
+        }
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
@@ -117,7 +122,10 @@ impl Diagnostic {
     }
 
     pub fn related(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.related.push(Related { span, message: message.into() });
+        self.related.push(Related {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -159,6 +167,11 @@ impl Diagnostics {
         self.items.len()
     }
 
+    /// Diagnostics pushed after the first `from` ones, for annotating them.
+    pub fn since_mut(&mut self, from: usize) -> impl Iterator<Item = &mut Diagnostic> {
+        self.items.iter_mut().skip(from)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter()
     }
@@ -169,7 +182,8 @@ impl Diagnostics {
 
     /// Sorted by file and position, so output is stable whatever order phases ran in.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.items.sort_by_key(|d| (d.span.file, d.span.start, d.span.end, d.code.as_str()));
+        self.items
+            .sort_by_key(|d| (d.span.file, d.span.start, d.span.end, d.code.as_str()));
         self.items.dedup();
         self.items
     }
@@ -177,7 +191,10 @@ impl Diagnostics {
 
 /// The closest candidate to `name`, compared case-insensitively, if one is close enough
 /// to be a plausible typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
     candidates
         .into_iter()
@@ -215,7 +232,10 @@ mod tests {
 
     #[test]
     fn did_you_mean_finds_typos_and_prefixes() {
-        assert_eq!(did_you_mean("Tst", ["Build", "Test", "Staging"]), Some("Test"));
+        assert_eq!(
+            did_you_mean("Tst", ["Build", "Test", "Staging"]),
+            Some("Test")
+        );
         assert_eq!(
             did_you_mean("Test", ["Build", "DevelopmentDeployment", "TestDeployment"]),
             Some("TestDeployment")

@@ -69,17 +69,33 @@ pub struct Schedule {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Variable {
-    Value { name: String, value: String, span: Span },
+    Value {
+        name: String,
+        value: String,
+        span: Span,
+    },
     /// Set in Azure (pipeline settings or a secure store); never written to YAML.
-    Secret { name: String, span: Span },
-    Group { name: String, span: Span },
+    Secret {
+        name: String,
+        span: Span,
+    },
+    Group {
+        name: String,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Pool {
-    VmImage { image: String, demands: Vec<String> },
-    Named { name: String, demands: Vec<String> },
+    VmImage {
+        image: String,
+        demands: Vec<String>,
+    },
+    Named {
+        name: String,
+        demands: Vec<String>,
+    },
     /// Agentless: `pool: server`.
     Server,
 }
@@ -125,9 +141,22 @@ pub struct Check {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum CheckKind {
     Approval(Approval),
-    BranchControl { allowed: Vec<String>, require_protection: bool, allow_unknown: bool, timeout_minutes: u64 },
-    BusinessHours { days: Vec<String>, start: String, end: String, time_zone: String, timeout_minutes: u64 },
-    ExclusiveLock { timeout_minutes: u64 },
+    BranchControl {
+        allowed: Vec<String>,
+        require_protection: bool,
+        allow_unknown: bool,
+        timeout_minutes: u64,
+    },
+    BusinessHours {
+        days: Vec<String>,
+        start: String,
+        end: String,
+        time_zone: String,
+        timeout_minutes: u64,
+    },
+    ExclusiveLock {
+        timeout_minutes: u64,
+    },
     Http(Http),
 }
 
@@ -193,9 +222,13 @@ pub struct Job {
 pub enum JobKind {
     Agent,
     /// A deployment job with the `runOnce` strategy; `steps` are its deploy hook.
-    Deployment { environment: String },
+    Deployment {
+        environment: String,
+    },
     /// A job relc adds for a gate that Azure runs in the pipeline (ManualValidation, Delay).
-    Gate { gate: String },
+    Gate {
+        gate: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -216,11 +249,26 @@ pub struct Step {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum StepKind {
-    Script { shell: String, text: String },
-    Task { task: String, inputs: IndexMap<String, Scalar> },
-    Publish { artifact: String, path: String },
-    Download { artifact: String, patterns: Option<String> },
-    Checkout { repository: String, options: IndexMap<String, Scalar> },
+    Script {
+        shell: String,
+        text: String,
+    },
+    Task {
+        task: String,
+        inputs: IndexMap<String, Scalar>,
+    },
+    Publish {
+        artifact: String,
+        path: String,
+    },
+    Download {
+        artifact: String,
+        patterns: Option<String>,
+    },
+    Checkout {
+        repository: String,
+        options: IndexMap<String, Scalar>,
+    },
 }
 
 /// A scalar passed through to Azure as written (task inputs are strings on the wire,
@@ -275,7 +323,11 @@ pub enum Type {
 
 impl Expr {
     pub fn call(name: &'static str, args: Vec<Expr>, span: Span) -> Expr {
-        Expr { kind: ExprKind::Call(name, args), ty: Type::Bool, span }
+        Expr {
+            kind: ExprKind::Call(name, args),
+            ty: Type::Bool,
+            span,
+        }
     }
 
     /// Whether the expression mentions a status function (then Azure's default
@@ -283,7 +335,8 @@ impl Expr {
     pub fn has_status_function(&self) -> bool {
         match &self.kind {
             ExprKind::Call(name, args) => {
-                crate::check::functions::is_status(name) || args.iter().any(Expr::has_status_function)
+                crate::check::functions::is_status(name)
+                    || args.iter().any(Expr::has_status_function)
             }
             ExprKind::Property(b, _) => b.has_status_function(),
             ExprKind::Index(b, i) => b.has_status_function() || i.has_status_function(),

@@ -15,9 +15,11 @@ pub mod backend;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+mod imports;
 pub mod ir;
 pub mod render;
 pub mod source;
+pub mod stdlib;
 pub mod syntax;
 
 use diagnostic::Diagnostic;
@@ -34,11 +36,44 @@ pub struct Compilation {
 
 impl Compilation {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == diagnostic::Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == diagnostic::Severity::Error)
     }
 }
 
-/// Parse and check one `.release` file.
+/// Where imported files come from.
+pub trait Resolver {
+    /// The display name and text of `import` as written in the file named `from`.
+    fn resolve(&self, import: &str, from: &str) -> Result<(String, String), String>;
+}
+
+/// The standard library for `std/…`, and files relative to the importing file otherwise.
+pub struct FileResolver;
+
+impl Resolver for FileResolver {
+    fn resolve(&self, import: &str, from: &str) -> Result<(String, String), String> {
+        if let Some((name, text)) = stdlib::module(import) {
+            return Ok((format!("<{name}>"), text.to_string()));
+        }
+        if import.starts_with("std/") {
+            let known: Vec<&str> = stdlib::names().collect();
+            return Err(format!(
+                "the standard library has no module `{import}`; it has {}",
+                known.join(", ")
+            ));
+        }
+        let base = std::path::Path::new(from)
+            .parent()
+            .unwrap_or(std::path::Path::new(""));
+        let path = base.join(import);
+        std::fs::read_to_string(&path)
+            .map(|t| (path.display().to_string(), t))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+}
+
+/// Parse and check one `.release` file, resolving imports with [`FileResolver`].
 ///
 /// ```
 /// let c = relc::compile("demo.release", r#"
@@ -49,16 +84,29 @@ impl Compilation {
 /// assert!(yaml.contains("- script: make"));
 /// ```
 pub fn compile(name: &str, text: &str) -> Compilation {
+    compile_with(name, text, &FileResolver)
+}
+
+/// [`compile`] with a chosen source of imported files.
+pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilation {
     let mut sources = SourceMap::new();
     let file = sources.add(name, text);
     let (ast, mut diagnostics) = syntax::parse(file, sources.get(file));
     let mut pipeline = None;
-    if let Some(ast) = ast {
+    if let Some(mut ast) = ast {
+        imports::load(&mut ast, &mut sources, &mut diagnostics, resolver);
         let (ir, check_diags) = check::check(&ast, &sources);
         diagnostics.extend(check_diags);
         pipeline = Some(ir);
     }
     let diagnostics = diagnostics.into_sorted();
-    let has_errors = diagnostics.iter().any(|d| d.severity == diagnostic::Severity::Error);
-    Compilation { sources, file, pipeline: if has_errors { None } else { pipeline }, diagnostics }
+    let has_errors = diagnostics
+        .iter()
+        .any(|d| d.severity == diagnostic::Severity::Error);
+    Compilation {
+        sources,
+        file,
+        pipeline: if has_errors { None } else { pipeline },
+        diagnostics,
+    }
 }

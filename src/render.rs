@@ -72,7 +72,10 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let mut elsewhere = Vec::new();
     for r in &d.related {
         if r.span.file == d.span.file {
-            labels.push(LabeledSpan::new_with_span(Some(r.message.clone()), span(r.span)));
+            labels.push(LabeledSpan::new_with_span(
+                Some(r.message.clone()),
+                span(r.span),
+            ));
         } else {
             let f = sources.get(r.span.file);
             let (line, col) = f.line_col(r.span.start);
@@ -85,8 +88,14 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         labels,
         notes: (!elsewhere.is_empty()).then(|| elsewhere.join("\n")),
     };
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         out = format!("{}: {} [{}]\n", file.name, d.message, d.code.as_str());

@@ -54,7 +54,14 @@ fn resource(e: &ir::Environment) -> Value {
     json!({ "type": "environment", "id": null, "name": e.name })
 }
 
-fn task_check(e: &ir::Environment, display: &str, definition: (&str, &str, &str), inputs: Value, timeout: u64, retry: Option<u64>) -> Value {
+fn task_check(
+    e: &ir::Environment,
+    display: &str,
+    definition: (&str, &str, &str),
+    inputs: Value,
+    timeout: u64,
+    retry: Option<u64>,
+) -> Value {
     let mut settings = json!({
         "displayName": display,
         "definitionRef": { "id": definition.0, "name": definition.1, "version": definition.2 },
@@ -86,10 +93,19 @@ fn body(e: &ir::Environment, kind: &CheckKind) -> Value {
                 "requesterCannotBeApprover": !a.requester_can_approve,
             },
         }),
-        CheckKind::BranchControl { allowed, require_protection, allow_unknown, timeout_minutes } => task_check(
+        CheckKind::BranchControl {
+            allowed,
+            require_protection,
+            allow_unknown,
+            timeout_minutes,
+        } => task_check(
             e,
             "Branch control",
-            ("86b05a0c-73e6-4f7d-b3cf-e38f3b39a75b", "evaluatebranchProtection", "0.0.1"),
+            (
+                "86b05a0c-73e6-4f7d-b3cf-e38f3b39a75b",
+                "evaluatebranchProtection",
+                "0.0.1",
+            ),
             json!({
                 "allowedBranches": allowed.join(","),
                 "ensureProtectionOfBranch": require_protection.to_string(),
@@ -98,10 +114,20 @@ fn body(e: &ir::Environment, kind: &CheckKind) -> Value {
             *timeout_minutes,
             None,
         ),
-        CheckKind::BusinessHours { days, start, end, time_zone, timeout_minutes } => task_check(
+        CheckKind::BusinessHours {
+            days,
+            start,
+            end,
+            time_zone,
+            timeout_minutes,
+        } => task_check(
             e,
             "Business Hours",
-            ("445fde2f-6c39-441c-807f-8a59ff2e075f", "evaluateBusinessHours", "0.0.1"),
+            (
+                "445fde2f-6c39-441c-807f-8a59ff2e075f",
+                "evaluateBusinessHours",
+                "0.0.1",
+            ),
             json!({ "businessDays": days.join(","), "timeZone": time_zone, "startTime": start, "endTime": end }),
             *timeout_minutes,
             Some(5),
@@ -129,8 +155,23 @@ fn body(e: &ir::Environment, kind: &CheckKind) -> Value {
             if let Some(c) = &h.success {
                 inputs["successCriteria"] = json!(c);
             }
-            let retry = if h.callback { 0 } else { h.retry_interval_minutes };
-            task_check(e, "Invoke REST API", ("9c3e8943-130d-4c78-ac63-8af81df62dfb", "InvokeRESTAPI", "1.220.0"), inputs, h.timeout_minutes, Some(retry))
+            let retry = if h.callback {
+                0
+            } else {
+                h.retry_interval_minutes
+            };
+            task_check(
+                e,
+                "Invoke REST API",
+                (
+                    "9c3e8943-130d-4c78-ac63-8af81df62dfb",
+                    "InvokeRESTAPI",
+                    "1.220.0",
+                ),
+                inputs,
+                h.timeout_minutes,
+                Some(retry),
+            )
         }
     }
 }

@@ -21,8 +21,18 @@ pub const SHORTHANDS: &[(&str, &str)] = &[
 ];
 
 /// Namespaces of Azure's predefined variables.
-pub const NAMESPACES: &[&str] =
-    &["Build", "System", "Agent", "Environment", "Strategy", "Release", "Pipeline", "Resources", "Common", "TF_BUILD"];
+pub const NAMESPACES: &[&str] = &[
+    "Build",
+    "System",
+    "Agent",
+    "Environment",
+    "Strategy",
+    "Release",
+    "Pipeline",
+    "Resources",
+    "Common",
+    "TF_BUILD",
+];
 
 const CONTEXTS: &[&str] = &["dependencies", "stageDependencies", "pipeline"];
 
@@ -65,9 +75,13 @@ impl Checker<'_> {
             Type::Version | Type::Object => ("an object", "compare one of its values instead"),
         };
         self.diags.push(
-            Diagnostic::error(Code::NotBoolean, e.span, format!("{what} must be true or false, but this is {kind}"))
-                .label(format!("this is {kind}"))
-                .help(help),
+            Diagnostic::error(
+                Code::NotBoolean,
+                e.span,
+                format!("{what} must be true or false, but this is {kind}"),
+            )
+            .label(format!("this is {kind}"))
+            .help(help),
         );
     }
 
@@ -87,22 +101,43 @@ impl Checker<'_> {
                     if let ExprKind::Str(var) = &index_ir.kind {
                         return self.variable_ref(var, index.span, span, scope);
                     }
-                    return lit(ExprKind::Index(Box::new(context("variables", base.span)), Box::new(index_ir)), Type::String, span);
+                    return lit(
+                        ExprKind::Index(
+                            Box::new(context("variables", base.span)),
+                            Box::new(index_ir),
+                        ),
+                        Type::String,
+                        span,
+                    );
                 }
                 let base_ir = self.expr(base, scope);
-                lit(ExprKind::Index(Box::new(base_ir), Box::new(index_ir)), Type::Any, span)
+                lit(
+                    ExprKind::Index(Box::new(base_ir), Box::new(index_ir)),
+                    Type::Any,
+                    span,
+                )
             }
             A::Not(inner) => {
                 let inner = self.expr(inner, scope);
                 self.expect_bool(&inner, "the operand of `!`");
                 Expr::call("not", vec![inner], span)
             }
-            A::Binary { op: op @ (BinOp::And | BinOp::Or), lhs, rhs } => {
+            A::Binary {
+                op: op @ (BinOp::And | BinOp::Or),
+                lhs,
+                rhs,
+            } => {
                 let name = op.function();
                 let mut args = Vec::new();
                 for side in [lhs, rhs] {
                     let x = self.expr(side, scope);
-                    self.expect_bool(&x, &format!("an operand of `{}`", if name == "and" { "&&" } else { "||" }));
+                    self.expect_bool(
+                        &x,
+                        &format!(
+                            "an operand of `{}`",
+                            if name == "and" { "&&" } else { "||" }
+                        ),
+                    );
                     match x.kind {
                         ExprKind::Call(n, inner) if n == name => args.extend(inner),
                         _ => args.push(x),
@@ -121,8 +156,15 @@ impl Checker<'_> {
                 let name = if *negated { "notIn" } else { "in" };
                 if list.is_empty() {
                     self.diags.push(
-                        Diagnostic::error(Code::Arity, span, format!("`{}` needs at least one value to compare with", if *negated { "not in" } else { "in" }))
-                            .label("empty list"),
+                        Diagnostic::error(
+                            Code::Arity,
+                            span,
+                            format!(
+                                "`{}` needs at least one value to compare with",
+                                if *negated { "not in" } else { "in" }
+                            ),
+                        )
+                        .label("empty list"),
                     );
                 }
                 self.compare(name, &args);
@@ -143,7 +185,11 @@ impl Checker<'_> {
             };
         }
         if let Some((_, var)) = SHORTHANDS.iter().find(|(s, _)| *s == name) {
-            return lit(ExprKind::Variable(var.to_string()), predefined_type(var), span);
+            return lit(
+                ExprKind::Variable(var.to_string()),
+                predefined_type(var),
+                span,
+            );
         }
         if let Some(c) = CONTEXTS.iter().find(|c| c.eq_ignore_ascii_case(name)) {
             return lit(ExprKind::Context(c.to_string()), Type::Object, span);
@@ -156,9 +202,13 @@ impl Checker<'_> {
         }
         if functions::lookup(name).is_some() {
             self.diags.push(
-                Diagnostic::error(Code::UnknownVariable, span, format!("`{name}` is a function, not a value"))
-                    .label("missing `()`")
-                    .help(format!("call it: `{name}()`")),
+                Diagnostic::error(
+                    Code::UnknownVariable,
+                    span,
+                    format!("`{name}` is a function, not a value"),
+                )
+                .label("missing `()`")
+                .help(format!("call it: `{name}()`")),
             );
             return lit(ExprKind::Str(String::new()), Type::Any, span);
         }
@@ -207,13 +257,21 @@ impl Checker<'_> {
             "outputs" => Type::Object,
             _ => Type::Any,
         };
-        lit(ExprKind::Property(Box::new(base_ir), name.text.clone()), ty, span)
+        lit(
+            ExprKind::Property(Box::new(base_ir), name.text.clone()),
+            ty,
+            span,
+        )
     }
 
     /// `variables['name']`: a declared, predefined or runtime-set variable.
     fn variable_ref(&mut self, name: &str, name_span: Span, span: Span, scope: &Scope) -> Expr {
         if is_predefined(name) {
-            return lit(ExprKind::Variable(name.to_string()), predefined_type(name), span);
+            return lit(
+                ExprKind::Variable(name.to_string()),
+                predefined_type(name),
+                span,
+            );
         }
         match self.lookup_var(name, scope) {
             Some(canonical) => lit(ExprKind::Variable(canonical), Type::String, span),
@@ -237,17 +295,32 @@ impl Checker<'_> {
         let Some(f) = functions::lookup(&name.text) else {
             let args: Vec<Expr> = args.iter().map(|a| self.expr(a, scope)).collect();
             self.diags.push(
-                Diagnostic::error(Code::UnknownFunction, name.span, format!("unknown function `{}`", name.text))
-                    .label("not an Azure Pipelines function")
-                    .help_opt(suggest(&name.text, functions::FUNCTIONS.iter().map(|f| f.name))),
+                Diagnostic::error(
+                    Code::UnknownFunction,
+                    name.span,
+                    format!("unknown function `{}`", name.text),
+                )
+                .label("not an Azure Pipelines function")
+                .help_opt(suggest(
+                    &name.text,
+                    functions::FUNCTIONS.iter().map(|f| f.name),
+                )),
             );
-            return Expr { kind: ExprKind::Call("unknown", args), ty: Type::Any, span };
+            return Expr {
+                kind: ExprKind::Call("unknown", args),
+                ty: Type::Any,
+                span,
+            };
         };
         if f.kind == Kind::NotInConditions {
             self.diags.push(
-                Diagnostic::error(Code::NotInCondition, name.span, format!("`{}` cannot be used in a condition", f.name))
-                    .label("only allowed in variable definitions")
-                    .help("Azure evaluates it only in `$[ ]` variable definitions"),
+                Diagnostic::error(
+                    Code::NotInCondition,
+                    name.span,
+                    format!("`{}` cannot be used in a condition", f.name),
+                )
+                .label("only allowed in variable definitions")
+                .help("Azure evaluates it only in `$[ ]` variable definitions"),
             );
         }
         if args.len() < f.min || args.len() > f.max {
@@ -260,9 +333,19 @@ impl Checker<'_> {
                 Diagnostic::error(
                     Code::Arity,
                     span,
-                    format!("`{}` takes {expected} argument{}, but {} {} given", f.name, if expected == "1" { "" } else { "s" }, args.len(), if args.len() == 1 { "was" } else { "were" }),
+                    format!(
+                        "`{}` takes {expected} argument{}, but {} {} given",
+                        f.name,
+                        if expected == "1" { "" } else { "s" },
+                        args.len(),
+                        if args.len() == 1 { "was" } else { "were" }
+                    ),
                 )
-                .label(format!("{} argument{}", args.len(), if args.len() == 1 { "" } else { "s" })),
+                .label(format!(
+                    "{} argument{}",
+                    args.len(),
+                    if args.len() == 1 { "" } else { "s" }
+                )),
             );
         }
         let lowered: Vec<Expr> = if f.kind == Kind::Status {
@@ -287,12 +370,18 @@ impl Checker<'_> {
             Kind::Comparison => self.compare(f.name, &lowered),
             _ => {}
         }
-        Expr { kind: ExprKind::Call(f.name, lowered), ty: f.result, span }
+        Expr {
+            kind: ExprKind::Call(f.name, lowered),
+            ty: f.result,
+            span,
+        }
     }
 
     /// Type rules of comparisons: the left operand's type decides.
     fn compare(&mut self, function: &str, args: &[Expr]) {
-        let Some((left, rest)) = args.split_first() else { return };
+        let Some((left, rest)) = args.split_first() else {
+            return;
+        };
         for right in rest {
             self.compare_pair(function, left, right);
             self.compare_pair(function, right, left);
@@ -319,10 +408,17 @@ impl Checker<'_> {
         match &other.kind {
             ExprKind::Str(s) if !set.iter().any(|v| v.eq_ignore_ascii_case(s)) => {
                 self.diags.push(
-                    Diagnostic::error(Code::UnknownEnumValue, other.span, format!("'{s}' is never {what}"))
-                        .label(format!("not one of {}", set.join(", ")))
-                        .related(value.span, format!("{what} is compared here"))
-                        .help_opt(suggest(s, set.iter().copied()).or_else(|| Some(format!("{what} is one of {}", set.join(", "))))),
+                    Diagnostic::error(
+                        Code::UnknownEnumValue,
+                        other.span,
+                        format!("'{s}' is never {what}"),
+                    )
+                    .label(format!("not one of {}", set.join(", ")))
+                    .related(value.span, format!("{what} is compared here"))
+                    .help_opt(
+                        suggest(s, set.iter().copied())
+                            .or_else(|| Some(format!("{what} is one of {}", set.join(", ")))),
+                    ),
                 );
             }
             ExprKind::Number(_) | ExprKind::Bool(_) => {
@@ -330,7 +426,14 @@ impl Checker<'_> {
                     Diagnostic::error(
                         Code::TypeMismatch,
                         other.span,
-                        format!("`{function}` compares {what}, which is text, with a {}", if other.ty == Type::Number { "number" } else { "boolean" }),
+                        format!(
+                            "`{function}` compares {what}, which is text, with a {}",
+                            if other.ty == Type::Number {
+                                "number"
+                            } else {
+                                "boolean"
+                            }
+                        ),
                     )
                     .label("never equal")
                     .related(value.span, format!("{what} is text"))
@@ -346,7 +449,11 @@ impl Checker<'_> {
         if scope.nodes.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return;
         }
-        let (code, what) = if scope.in_stage_condition { (Code::UnknownStage, "stage") } else { (Code::UnknownJob, "job") };
+        let (code, what) = if scope.in_stage_condition {
+            (Code::UnknownStage, "stage")
+        } else {
+            (Code::UnknownJob, "job")
+        };
         self.diags.push(
             Diagnostic::error(code, span, format!("unknown {what} `{name}`"))
                 .label(format!("no {what} has this name"))

@@ -19,8 +19,24 @@ use crate::ir::{self, Expr, ExprKind, Type};
 use crate::source::Span;
 use std::rc::Rc;
 
-const KINDS: &[&str] = &["approval", "branch_control", "business_hours", "lock", "manual_validation", "delay", "http"];
-const DAYS: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const KINDS: &[&str] = &[
+    "approval",
+    "branch_control",
+    "business_hours",
+    "lock",
+    "manual_validation",
+    "delay",
+    "http",
+];
+const DAYS: &[&str] = &[
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 /// Azure's limit for approvals and checks: 30 days.
 const MAX_CHECK_MINUTES: u64 = 43_200;
 
@@ -39,8 +55,16 @@ pub(crate) enum TermKind {
     /// An approval the user asked to have in YAML (ManualValidation).
     YamlApproval(ir::Approval),
     Lock(ir::LockBehavior),
-    ManualValidation { notify: Vec<String>, approvers: Vec<String>, instructions: Option<String>, timeout_minutes: u64, on_timeout: String },
-    Delay { minutes: u64 },
+    ManualValidation {
+        notify: Vec<String>,
+        approvers: Vec<String>,
+        instructions: Option<String>,
+        timeout_minutes: u64,
+        on_timeout: String,
+    },
+    Delay {
+        minutes: u64,
+    },
 }
 
 impl Checker<'_> {
@@ -54,18 +78,36 @@ impl Checker<'_> {
                     s.nodes = self.stage_names.clone();
                     s.in_stage_condition = true;
                     let cond = self.condition(e, &s);
-                    out.push(Term { gate: None, span: e.span, kind: TermKind::When(cond) });
+                    out.push(Term {
+                        gate: None,
+                        span: e.span,
+                        kind: TermKind::When(cond),
+                    });
                 }
                 GateTerm::Ref(name) => {
                     let Some(&index) = self.gates.get(&name.text.to_ascii_lowercase()) else {
-                        let names: Vec<&str> = self.ast.gates.iter().map(|g| g.name.text.as_str()).collect();
+                        let names: Vec<&str> = self
+                            .ast
+                            .gates
+                            .iter()
+                            .map(|g| g.name.text.as_str())
+                            .collect();
                         let help = suggest(&name.text, names.iter().copied()).or_else(|| {
-                            KINDS.contains(&name.text.as_str()).then(|| format!("to use the `{}` gate kind, give it settings: `{} {{ … }}`", name.text, name.text))
+                            KINDS.contains(&name.text.as_str()).then(|| {
+                                format!(
+                                    "to use the `{}` gate kind, give it settings: `{} {{ … }}`",
+                                    name.text, name.text
+                                )
+                            })
                         });
                         self.diags.push(
-                            Diagnostic::error(Code::UnknownGate, name.span, format!("unknown gate `{}`", name.text))
-                                .label("no gate has this name")
-                                .help_opt(help),
+                            Diagnostic::error(
+                                Code::UnknownGate,
+                                name.span,
+                                format!("unknown gate `{}`", name.text),
+                            )
+                            .label("no gate has this name")
+                            .help_opt(help),
                         );
                         continue;
                     };
@@ -74,7 +116,11 @@ impl Checker<'_> {
                 }
                 GateTerm::Kind(k) => {
                     if let Some(kind) = self.gate_kind(k, scope) {
-                        out.push(Term { gate: None, span: k.span, kind });
+                        out.push(Term {
+                            gate: None,
+                            span: k.span,
+                            kind,
+                        });
                     }
                 }
             }
@@ -89,12 +135,22 @@ impl Checker<'_> {
         }
         let decl = &self.ast.gates[index];
         if let Some(pos) = self.gate_stack.iter().position(|&i| i == index) {
-            let mut names: Vec<&str> = self.gate_stack[pos..].iter().map(|&i| self.ast.gates[i].name.text.as_str()).collect();
+            let mut names: Vec<&str> = self.gate_stack[pos..]
+                .iter()
+                .map(|&i| self.ast.gates[i].name.text.as_str())
+                .collect();
             names.push(&decl.name.text);
             self.diags.push(
-                Diagnostic::error(Code::Cycle, decl.name.span, format!("gates refer to each other in a cycle: {}", names.join(" → ")))
-                    .label("part of the cycle")
-                    .help("a gate cannot include itself; remove one of the references"),
+                Diagnostic::error(
+                    Code::Cycle,
+                    decl.name.span,
+                    format!(
+                        "gates refer to each other in a cycle: {}",
+                        names.join(" → ")
+                    ),
+                )
+                .label("part of the cycle")
+                .help("a gate cannot include itself; remove one of the references"),
             );
             return Rc::new(Vec::new());
         }
@@ -113,30 +169,70 @@ impl Checker<'_> {
         let kind = k.kind.text.as_str();
         match kind {
             "approval" => {
-                let s = self.settings(&k.settings, &["approvers", "min", "instructions", "timeout", "requester_can_approve", "in_sequence", "yaml"], "an approval");
+                let s = self.settings(
+                    &k.settings,
+                    &[
+                        "approvers",
+                        "min",
+                        "instructions",
+                        "timeout",
+                        "requester_can_approve",
+                        "in_sequence",
+                        "yaml",
+                    ],
+                    "an approval",
+                );
                 let Some(approvers) = self.text_list(s.get("approvers"), scope) else {
-                    return self.missing(k, "approvers", "approvers [\"release-managers@example.com\"]");
+                    return self.missing(
+                        k,
+                        "approvers",
+                        "approvers [\"release-managers@example.com\"]",
+                    );
                 };
                 let min = self.number(s.get("min")).unwrap_or(0.0);
                 if approvers.is_empty() {
-                    self.never_passes(s.get("approvers").map_or(k.span, |v| v.span), "an approval with no approvers can never be given");
+                    self.never_passes(
+                        s.get("approvers").map_or(k.span, |v| v.span),
+                        "an approval with no approvers can never be given",
+                    );
                 } else if min < 0.0 || min.fract() != 0.0 {
-                    self.diags.push(Diagnostic::error(Code::OutOfRange, s.get("min").map_or(k.span, |v| v.span), "`min` is a whole number of approvers").label("not a count"));
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::OutOfRange,
+                            s.get("min").map_or(k.span, |v| v.span),
+                            "`min` is a whole number of approvers",
+                        )
+                        .label("not a count"),
+                    );
                 } else if min as usize > approvers.len() {
                     let span = s.get("min").map_or(k.span, |v| v.span);
                     self.diags.push(
-                        Diagnostic::error(Code::GateNeverPasses, span, format!("this approval needs {min} approvers but lists only {}", approvers.len()))
-                            .label("can never be met")
-                            .related(s.get("approvers").map_or(k.span, |v| v.span), "the approvers")
-                            .help("lower `min`, or add approvers (a group counts as one)"),
+                        Diagnostic::error(
+                            Code::GateNeverPasses,
+                            span,
+                            format!(
+                                "this approval needs {min} approvers but lists only {}",
+                                approvers.len()
+                            ),
+                        )
+                        .label("can never be met")
+                        .related(
+                            s.get("approvers").map_or(k.span, |v| v.span),
+                            "the approvers",
+                        )
+                        .help("lower `min`, or add approvers (a group counts as one)"),
                     );
                 }
                 let approval = ir::Approval {
                     approvers,
                     min_approvers: min.max(0.0) as u64,
                     instructions: self.opt_text(s.get("instructions"), scope),
-                    timeout_minutes: self.minutes(s.get("timeout"), MAX_CHECK_MINUTES, "an approval's timeout").unwrap_or(MAX_CHECK_MINUTES),
-                    requester_can_approve: self.bool(s.get("requester_can_approve"), scope).unwrap_or(true),
+                    timeout_minutes: self
+                        .minutes(s.get("timeout"), MAX_CHECK_MINUTES, "an approval's timeout")
+                        .unwrap_or(MAX_CHECK_MINUTES),
+                    requester_can_approve: self
+                        .bool(s.get("requester_can_approve"), scope)
+                        .unwrap_or(true),
                     in_sequence: self.bool(s.get("in_sequence"), scope).unwrap_or(false),
                 };
                 if self.bool(s.get("yaml"), scope).unwrap_or(false) {
@@ -146,22 +242,37 @@ impl Checker<'_> {
                 }
             }
             "branch_control" => {
-                let s = self.settings(&k.settings, &["allow", "require_protection", "allow_unknown", "timeout"], "a branch control");
+                let s = self.settings(
+                    &k.settings,
+                    &["allow", "require_protection", "allow_unknown", "timeout"],
+                    "a branch control",
+                );
                 let Some(allowed) = self.text_list(s.get("allow"), scope) else {
                     return self.missing(k, "allow", "allow [\"refs/heads/main\"]");
                 };
                 if allowed.is_empty() {
-                    self.never_passes(s.get("allow").map_or(k.span, |v| v.span), "a branch control that allows no branch can never pass");
+                    self.never_passes(
+                        s.get("allow").map_or(k.span, |v| v.span),
+                        "a branch control that allows no branch can never pass",
+                    );
                 }
                 Some(TermKind::Check(ir::CheckKind::BranchControl {
                     allowed: allowed.iter().map(|b| qualify_ref(b)).collect(),
-                    require_protection: self.bool(s.get("require_protection"), scope).unwrap_or(false),
+                    require_protection: self
+                        .bool(s.get("require_protection"), scope)
+                        .unwrap_or(false),
                     allow_unknown: self.bool(s.get("allow_unknown"), scope).unwrap_or(false),
-                    timeout_minutes: self.minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a check's timeout").unwrap_or(1440),
+                    timeout_minutes: self
+                        .minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a check's timeout")
+                        .unwrap_or(1440),
                 }))
             }
             "business_hours" => {
-                let s = self.settings(&k.settings, &["days", "start", "end", "time_zone", "timeout"], "business hours");
+                let s = self.settings(
+                    &k.settings,
+                    &["days", "start", "end", "time_zone", "timeout"],
+                    "business hours",
+                );
                 let days_v = s.get("days");
                 let mut days = Vec::new();
                 if let Some(v) = days_v {
@@ -194,28 +305,56 @@ impl Checker<'_> {
                     days,
                     start: format!("{:02}:{:02}", start.0, start.1),
                     end: format!("{:02}:{:02}", end.0, end.1),
-                    time_zone: self.opt_text(s.get("time_zone"), scope).unwrap_or_else(|| "UTC".into()),
-                    timeout_minutes: self.minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a check's timeout").unwrap_or(1440),
+                    time_zone: self
+                        .opt_text(s.get("time_zone"), scope)
+                        .unwrap_or_else(|| "UTC".into()),
+                    timeout_minutes: self
+                        .minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a check's timeout")
+                        .unwrap_or(1440),
                 }))
             }
             "lock" => {
                 let s = self.settings(&k.settings, &["behavior", "timeout"], "a lock");
-                let behavior = self.word(s.get("behavior"), &["sequential", "run_latest"]).map_or(ir::LockBehavior::RunLatest, |w| lock_behavior(&w));
-                let timeout = self.minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a lock's timeout").unwrap_or(MAX_CHECK_MINUTES);
+                let behavior = self
+                    .word(s.get("behavior"), &["sequential", "run_latest"])
+                    .map_or(ir::LockBehavior::RunLatest, |w| lock_behavior(&w));
+                let timeout = self
+                    .minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a lock's timeout")
+                    .unwrap_or(MAX_CHECK_MINUTES);
                 let _ = timeout;
                 Some(TermKind::Lock(behavior))
             }
             "manual_validation" => {
-                let s = self.settings(&k.settings, &["notify", "approvers", "instructions", "timeout", "on_timeout"], "a manual validation");
+                let s = self.settings(
+                    &k.settings,
+                    &[
+                        "notify",
+                        "approvers",
+                        "instructions",
+                        "timeout",
+                        "on_timeout",
+                    ],
+                    "a manual validation",
+                );
                 let Some(notify) = self.text_list(s.get("notify"), scope) else {
                     return self.missing(k, "notify", "notify [\"qa@example.com\"]");
                 };
                 Some(TermKind::ManualValidation {
                     notify,
-                    approvers: self.text_list(s.get("approvers"), scope).unwrap_or_default(),
+                    approvers: self
+                        .text_list(s.get("approvers"), scope)
+                        .unwrap_or_default(),
                     instructions: self.opt_text(s.get("instructions"), scope),
-                    timeout_minutes: self.minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a manual validation's timeout").unwrap_or(60),
-                    on_timeout: self.word(s.get("on_timeout"), &["reject", "resume"]).unwrap_or_else(|| "reject".into()),
+                    timeout_minutes: self
+                        .minutes(
+                            s.get("timeout"),
+                            MAX_CHECK_MINUTES,
+                            "a manual validation's timeout",
+                        )
+                        .unwrap_or(60),
+                    on_timeout: self
+                        .word(s.get("on_timeout"), &["reject", "resume"])
+                        .unwrap_or_else(|| "reject".into()),
                 })
             }
             "delay" => {
@@ -229,7 +368,17 @@ impl Checker<'_> {
             "http" => {
                 let s = self.settings(
                     &k.settings,
-                    &["connection", "method", "url_suffix", "body", "headers", "success", "callback", "timeout", "retry_interval"],
+                    &[
+                        "connection",
+                        "method",
+                        "url_suffix",
+                        "body",
+                        "headers",
+                        "success",
+                        "callback",
+                        "timeout",
+                        "retry_interval",
+                    ],
                     "an HTTP check",
                 );
                 let Some(connection) = self.opt_text(s.get("connection"), scope) else {
@@ -244,7 +393,14 @@ impl Checker<'_> {
                             }
                         }
                     } else {
-                        self.diags.push(Diagnostic::error(Code::InvalidValue, v.span, "headers are a block of `Name = \"value\"` entries").label("expected a block"));
+                        self.diags.push(
+                            Diagnostic::error(
+                                Code::InvalidValue,
+                                v.span,
+                                "headers are a block of `Name = \"value\"` entries",
+                            )
+                            .label("expected a block"),
+                        );
                     }
                 }
                 let callback = self.bool(s.get("callback"), scope).unwrap_or(false);
@@ -258,22 +414,42 @@ impl Checker<'_> {
                 }
                 Some(TermKind::Check(ir::CheckKind::Http(ir::Http {
                     connection,
-                    method: self.word(s.get("method"), &["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE"]).unwrap_or_else(|| "POST".into()),
+                    method: self
+                        .word(
+                            s.get("method"),
+                            &[
+                                "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE",
+                            ],
+                        )
+                        .unwrap_or_else(|| "POST".into()),
                     url_suffix: self.opt_text(s.get("url_suffix"), scope),
                     body: self.opt_text(s.get("body"), scope),
                     headers,
                     success,
                     callback,
-                    timeout_minutes: self.minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a check's timeout").unwrap_or(60),
-                    retry_interval_minutes: self.minutes(s.get("retry_interval"), MAX_CHECK_MINUTES, "a retry interval").unwrap_or(5),
+                    timeout_minutes: self
+                        .minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a check's timeout")
+                        .unwrap_or(60),
+                    retry_interval_minutes: self
+                        .minutes(
+                            s.get("retry_interval"),
+                            MAX_CHECK_MINUTES,
+                            "a retry interval",
+                        )
+                        .unwrap_or(5),
                 })))
             }
             _ => {
-                let help = suggest(kind, KINDS.iter().copied()).or_else(|| Some(format!("the gate kinds are {}", KINDS.join(", "))));
+                let help = suggest(kind, KINDS.iter().copied())
+                    .or_else(|| Some(format!("the gate kinds are {}", KINDS.join(", "))));
                 self.diags.push(
-                    Diagnostic::error(Code::UnknownGate, k.kind.span, format!("unknown gate kind `{kind}`"))
-                        .label("not a gate kind")
-                        .help_opt(help),
+                    Diagnostic::error(
+                        Code::UnknownGate,
+                        k.kind.span,
+                        format!("unknown gate kind `{kind}`"),
+                    )
+                    .label("not a gate kind")
+                    .help_opt(help),
                 );
                 None
             }
@@ -282,15 +458,26 @@ impl Checker<'_> {
 
     fn missing(&mut self, k: &ast::GateKind, setting: &str, example: &str) -> Option<TermKind> {
         self.diags.push(
-            Diagnostic::error(Code::InvalidValue, k.span, format!("{} `{}` needs `{setting}`", article(&k.kind.text), k.kind.text))
-                .label(format!("no `{setting}`"))
-                .help(format!("add e.g. `{example}`")),
+            Diagnostic::error(
+                Code::InvalidValue,
+                k.span,
+                format!(
+                    "{} `{}` needs `{setting}`",
+                    article(&k.kind.text),
+                    k.kind.text
+                ),
+            )
+            .label(format!("no `{setting}`"))
+            .help(format!("add e.g. `{example}`")),
         );
         None
     }
 
     fn never_passes(&mut self, span: Span, message: &str) {
-        self.diags.push(Diagnostic::error(Code::GateNeverPasses, span, message.to_string()).label("can never pass"));
+        self.diags.push(
+            Diagnostic::error(Code::GateNeverPasses, span, message.to_string())
+                .label("can never pass"),
+        );
     }
 
     fn day(&mut self, v: &ast::Value) -> Option<String> {
@@ -301,14 +488,23 @@ impl Checker<'_> {
         };
         let lower = text.to_ascii_lowercase();
         if lower.len() >= 2
-            && let Some(d) = DAYS.iter().find(|d| d.to_ascii_lowercase().starts_with(&lower))
+            && let Some(d) = DAYS
+                .iter()
+                .find(|d| d.to_ascii_lowercase().starts_with(&lower))
         {
             return Some(d.to_string());
         }
         self.diags.push(
-            Diagnostic::error(Code::InvalidValue, v.span, format!("`{text}` is not a day of the week"))
-                .label("not a day")
-                .help_opt(suggest(&text, DAYS.iter().copied()).or_else(|| Some("write days as Mon, Tue, … or Monday, Tuesday, …".into()))),
+            Diagnostic::error(
+                Code::InvalidValue,
+                v.span,
+                format!("`{text}` is not a day of the week"),
+            )
+            .label("not a day")
+            .help_opt(
+                suggest(&text, DAYS.iter().copied())
+                    .or_else(|| Some("write days as Mon, Tue, … or Monday, Tuesday, …".into())),
+            ),
         );
         None
     }
@@ -317,14 +513,20 @@ impl Checker<'_> {
     fn clock(&mut self, v: Option<&ast::Value>, scope: &Scope) -> Option<(u32, u32)> {
         let value = v?;
         let text = self.text(value, scope)?;
-        let parsed = text.split_once(':').and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)));
+        let parsed = text
+            .split_once(':')
+            .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)));
         match parsed {
             Some((h, m)) if h < 24 && m < 60 && text.len() <= 5 => Some((h, m)),
             _ => {
                 self.diags.push(
-                    Diagnostic::error(Code::InvalidValue, value.span, format!("`{text}` is not a time of day"))
-                        .label("expected HH:MM")
-                        .help("write times on a 24-hour clock, e.g. \"08:30\" or \"17:00\""),
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        value.span,
+                        format!("`{text}` is not a time of day"),
+                    )
+                    .label("expected HH:MM")
+                    .help("write times on a 24-hour clock, e.g. \"08:30\" or \"17:00\""),
                 );
                 None
             }
@@ -332,19 +534,41 @@ impl Checker<'_> {
     }
 
     /// Checks that an environment's gates put on it; reports gates that cannot live there.
-    pub(crate) fn environment_checks(&mut self, _index: usize, env: &ast::Environment) -> Vec<ir::Check> {
+    pub(crate) fn environment_checks(
+        &mut self,
+        _index: usize,
+        env: &ast::Environment,
+    ) -> Vec<ir::Check> {
         let mut checks = Vec::new();
         let mut has_approval = false;
         for g in &env.gates {
-            for t in self.gate_terms(g, &Scope { has_group: true, ..Scope::root() }) {
+            for t in self.gate_terms(
+                g,
+                &Scope {
+                    has_group: true,
+                    ..Scope::root()
+                },
+            ) {
                 match t.kind {
                     TermKind::Check(kind) => {
                         has_approval |= matches!(kind, ir::CheckKind::Approval(_));
-                        checks.push(ir::Check { gate: t.gate, kind, span: t.span });
+                        checks.push(ir::Check {
+                            gate: t.gate,
+                            kind,
+                            span: t.span,
+                        });
                     }
-                    TermKind::Lock(_) => checks.push(ir::Check { gate: t.gate, kind: ir::CheckKind::ExclusiveLock { timeout_minutes: MAX_CHECK_MINUTES }, span: t.span }),
+                    TermKind::Lock(_) => checks.push(ir::Check {
+                        gate: t.gate,
+                        kind: ir::CheckKind::ExclusiveLock {
+                            timeout_minutes: MAX_CHECK_MINUTES,
+                        },
+                        span: t.span,
+                    }),
                     TermKind::When(_) => {}
-                    TermKind::YamlApproval(_) | TermKind::ManualValidation { .. } | TermKind::Delay { .. } => {
+                    TermKind::YamlApproval(_)
+                    | TermKind::ManualValidation { .. }
+                    | TermKind::Delay { .. } => {
                         self.diags.push(
                             Diagnostic::error(Code::GatePlacement, t.span, "this gate runs inside the pipeline, so it can guard a stage but not an environment")
                                 .label("runs as a job in the pipeline")
@@ -356,9 +580,16 @@ impl Checker<'_> {
         }
         if env.protected && !has_approval {
             self.diags.push(
-                Diagnostic::error(Code::UnprotectedEnvironment, env.name.span, format!("environment `{}` is protected but has no approval", env.name.text))
-                    .label("protected")
-                    .help("add `gate approval { approvers [\"…\"] }` to it, or drop `protected`"),
+                Diagnostic::error(
+                    Code::UnprotectedEnvironment,
+                    env.name.span,
+                    format!(
+                        "environment `{}` is protected but has no approval",
+                        env.name.text
+                    ),
+                )
+                .label("protected")
+                .help("add `gate approval { approvers [\"…\"] }` to it, or drop `protected`"),
             );
         }
         checks
@@ -366,11 +597,19 @@ impl Checker<'_> {
 
     /// The conditions an environment's `when` gates put on stages deploying into it.
     pub(crate) fn environment_conditions(&mut self, env_name: &str) -> Vec<Expr> {
-        let Some(env) = self.env_decl(env_name) else { return Vec::new() };
+        let Some(env) = self.env_decl(env_name) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for g in &env.gates {
             let mut diags = std::mem::take(&mut self.diags);
-            let terms = self.gate_terms(g, &Scope { has_group: true, ..Scope::root() });
+            let terms = self.gate_terms(
+                g,
+                &Scope {
+                    has_group: true,
+                    ..Scope::root()
+                },
+            );
             // Diagnostics for these terms were already reported when the environment was checked.
             std::mem::swap(&mut diags, &mut self.diags);
             for t in terms {
@@ -384,12 +623,20 @@ impl Checker<'_> {
 }
 
 fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// `release` → `refs/heads/release`; fully qualified refs and `*` stay as they are.
 pub fn qualify_ref(b: &str) -> String {
-    if b.starts_with("refs/") || b == "*" { b.to_string() } else { format!("refs/heads/{b}") }
+    if b.starts_with("refs/") || b == "*" {
+        b.to_string()
+    } else {
+        format!("refs/heads/{b}")
+    }
 }
 
 /// The condition a branch control puts on a stage: `Build.SourceBranch` matches one of the refs.
@@ -397,8 +644,16 @@ pub(crate) fn branch_condition(allowed: &[String], span: Span) -> Option<Expr> {
     if allowed.iter().any(|b| b == "*") {
         return None;
     }
-    let var = || Expr { kind: ExprKind::Variable("Build.SourceBranch".into()), ty: Type::String, span };
-    let s = |t: &str| Expr { kind: ExprKind::Str(t.to_string()), ty: Type::String, span };
+    let var = || Expr {
+        kind: ExprKind::Variable("Build.SourceBranch".into()),
+        ty: Type::String,
+        span,
+    };
+    let s = |t: &str| Expr {
+        kind: ExprKind::Str(t.to_string()),
+        ty: Type::String,
+        span,
+    };
     let mut alts: Vec<Expr> = allowed
         .iter()
         .map(|b| match b.strip_suffix('*') {
@@ -406,5 +661,9 @@ pub(crate) fn branch_condition(allowed: &[String], span: Span) -> Option<Expr> {
             None => Expr::call("eq", vec![var(), s(b)], span),
         })
         .collect();
-    Some(if alts.len() == 1 { alts.pop().expect("one") } else { Expr::call("or", alts, span) })
+    Some(if alts.len() == 1 {
+        alts.pop().expect("one")
+    } else {
+        Expr::call("or", alts, span)
+    })
 }

@@ -24,11 +24,18 @@ pub(crate) fn check_nodes(diags: &mut Diagnostics, what: &str, nodes: &[Node], u
             match index.get(&dep.to_ascii_lowercase()) {
                 Some(&j) => edges[i].push((j, *span)),
                 None => {
-                    let names = nodes.iter().map(|n| n.name.as_str()).filter(|c| !c.eq_ignore_ascii_case(&n.name));
+                    let names = nodes
+                        .iter()
+                        .map(|n| n.name.as_str())
+                        .filter(|c| !c.eq_ignore_ascii_case(&n.name));
                     diags.push(
-                        Diagnostic::error(unknown, *span, format!("{what} `{}` depends on unknown {what} `{dep}`", n.name))
-                            .label(format!("no {what} has this name"))
-                            .help_opt(suggest(dep, names)),
+                        Diagnostic::error(
+                            unknown,
+                            *span,
+                            format!("{what} `{}` depends on unknown {what} `{dep}`", n.name),
+                        )
+                        .label(format!("no {what} has this name"))
+                        .help_opt(suggest(dep, names)),
                     );
                 }
             }
@@ -38,7 +45,12 @@ pub(crate) fn check_nodes(diags: &mut Diagnostics, what: &str, nodes: &[Node], u
 }
 
 /// Iterative depth-first search; a back edge closes a cycle, reported once.
-fn report_cycles(diags: &mut Diagnostics, what: &str, nodes: &[Node], edges: &[Vec<(usize, Span)>]) {
+fn report_cycles(
+    diags: &mut Diagnostics,
+    what: &str,
+    nodes: &[Node],
+    edges: &[Vec<(usize, Span)>],
+) {
     #[derive(Clone, Copy, PartialEq)]
     enum Color {
         White,
@@ -68,18 +80,33 @@ fn report_cycles(diags: &mut Diagnostics, what: &str, nodes: &[Node], edges: &[V
                         key.sort_unstable();
                         if reported.insert(key) {
                             // Written in the direction of the dependencies: A depends on B depends on … A.
-                            let mut names: Vec<&str> = members.iter().map(|&m| nodes[m].name.as_str()).collect();
+                            let mut names: Vec<&str> =
+                                members.iter().map(|&m| nodes[m].name.as_str()).collect();
                             names.push(&nodes[to].name);
                             let mut d = Diagnostic::error(
                                 Code::Cycle,
                                 span,
-                                format!("{what}s depend on each other in a cycle: {}", names.join(" → ")),
+                                format!(
+                                    "{what}s depend on each other in a cycle: {}",
+                                    names.join(" → ")
+                                ),
                             )
-                            .label(format!("`{}` depends on `{}` here, closing the cycle", nodes[node].name, nodes[to].name))
-                            .help(format!("remove one of these dependencies; a {what} cannot wait for itself"));
+                            .label(format!(
+                                "`{}` depends on `{}` here, closing the cycle",
+                                nodes[node].name, nodes[to].name
+                            ))
+                            .help(format!(
+                                "remove one of these dependencies; a {what} cannot wait for itself"
+                            ));
                             for w in members.windows(2) {
                                 if let Some((_, s)) = edges[w[0]].iter().find(|(t, _)| *t == w[1]) {
-                                    d = d.related(*s, format!("`{}` depends on `{}`", nodes[w[0]].name, nodes[w[1]].name));
+                                    d = d.related(
+                                        *s,
+                                        format!(
+                                            "`{}` depends on `{}`",
+                                            nodes[w[0]].name, nodes[w[1]].name
+                                        ),
+                                    );
                                 }
                             }
                             diags.push(d);
@@ -106,7 +133,11 @@ pub(crate) struct ArtifactUse {
 /// Whether `ancestor` is reachable from `from` by following `deps`.
 fn reaches<'a>(from: &str, ancestor: &str, deps: impl Fn(&str) -> Option<&'a [String]>) -> bool {
     let mut seen: HashSet<String> = HashSet::new();
-    let mut queue: VecDeque<&'a str> = deps(from).into_iter().flatten().map(String::as_str).collect();
+    let mut queue: VecDeque<&'a str> = deps(from)
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
     while let Some(n) = queue.pop_front() {
         if n.eq_ignore_ascii_case(ancestor) {
             return true;
@@ -122,16 +153,26 @@ impl Checker<'_> {
     /// Every download must come after the job that publishes the artifact.
     pub(crate) fn check_artifacts(&mut self, pipeline: &mut ir::Pipeline) {
         let mut publisher: HashMap<String, usize> = HashMap::new();
-        let downloaded: HashSet<String> = self.downloads.iter().map(|d| d.artifact.to_ascii_lowercase()).collect();
+        let downloaded: HashSet<String> = self
+            .downloads
+            .iter()
+            .map(|d| d.artifact.to_ascii_lowercase())
+            .collect();
         let publications = std::mem::take(&mut self.publications);
         for (i, p) in publications.iter().enumerate() {
             let key = p.artifact.to_ascii_lowercase();
             if let Some(&first) = publisher.get(&key) {
                 self.diags.push(
-                    Diagnostic::error(Code::Duplicate, p.span, format!("artifact `{}` is published twice", p.artifact))
-                        .label("second publication")
-                        .related(publications[first].span, "first published here")
-                        .help("an artifact name can be published once per run; declare a second artifact"),
+                    Diagnostic::error(
+                        Code::Duplicate,
+                        p.span,
+                        format!("artifact `{}` is published twice", p.artifact),
+                    )
+                    .label("second publication")
+                    .related(publications[first].span, "first published here")
+                    .help(
+                        "an artifact name can be published once per run; declare a second artifact",
+                    ),
                 );
                 continue;
             }
@@ -144,7 +185,12 @@ impl Checker<'_> {
         let stage_deps = |s: &str| stages.get(s).map(|st| st.depends_on.as_slice());
         for d in std::mem::take(&mut self.downloads) {
             let Some(&pi) = publisher.get(&d.artifact.to_ascii_lowercase()) else {
-                let decl = self.ast.artifacts.iter().find(|a| a.text.eq_ignore_ascii_case(&d.artifact)).map(|a| a.span);
+                let decl = self
+                    .ast
+                    .artifacts
+                    .iter()
+                    .find(|a| a.text.eq_ignore_ascii_case(&d.artifact))
+                    .map(|a| a.span);
                 let mut diag = Diagnostic::error(Code::ArtifactNeverPublished, d.span, format!("artifact `{}` is downloaded but no job publishes it", d.artifact))
                     .label("nothing to download")
                     .help(format!("publish it in an earlier stage: `publish {} from \"$(Build.ArtifactStagingDirectory)\"`", d.artifact));
@@ -157,32 +203,65 @@ impl Checker<'_> {
             let p = &publications[pi];
             let ok = if p.stage.eq_ignore_ascii_case(&d.stage) {
                 let jobs = stages.get(&d.stage).map(|s| &s.jobs);
-                let job_deps = |j: &str| jobs.and_then(|js| js.get(j)).map(|job| job.depends_on.as_slice());
+                let job_deps = |j: &str| {
+                    jobs.and_then(|js| js.get(j))
+                        .map(|job| job.depends_on.as_slice())
+                };
                 reaches(&d.job, &p.job, job_deps)
             } else {
                 reaches(&d.stage, &p.stage, stage_deps)
             };
             if !ok {
                 let (what, fix) = if p.stage.eq_ignore_ascii_case(&d.stage) {
-                    (format!("job `{}` does not come after job `{}`, which publishes it", d.job, p.job), format!("make job `{}` depend on it: `job {} after {} {{ … }}`", d.job, d.job, p.job))
+                    (
+                        format!(
+                            "job `{}` does not come after job `{}`, which publishes it",
+                            d.job, p.job
+                        ),
+                        format!(
+                            "make job `{}` depend on it: `job {} after {} {{ … }}`",
+                            d.job, d.job, p.job
+                        ),
+                    )
                 } else {
-                    (format!("stage `{}` does not come after stage `{}`, which publishes it", d.stage, p.stage), format!("make stage `{}` depend on `{}`, directly or through other stages", d.stage, p.stage))
+                    (
+                        format!(
+                            "stage `{}` does not come after stage `{}`, which publishes it",
+                            d.stage, p.stage
+                        ),
+                        format!(
+                            "make stage `{}` depend on `{}`, directly or through other stages",
+                            d.stage, p.stage
+                        ),
+                    )
                 };
                 self.diags.push(
-                    Diagnostic::error(Code::ArtifactOrder, d.span, format!("artifact `{}` is downloaded too early: {what}", d.artifact))
-                        .label("may run before the artifact exists")
-                        .related(p.span, "published here")
-                        .help(fix),
+                    Diagnostic::error(
+                        Code::ArtifactOrder,
+                        d.span,
+                        format!("artifact `{}` is downloaded too early: {what}", d.artifact),
+                    )
+                    .label("may run before the artifact exists")
+                    .related(p.span, "published here")
+                    .help(fix),
                 );
             }
         }
         for a in &self.ast.artifacts {
             let key = a.text.to_ascii_lowercase();
-            if !publisher.contains_key(&key) && !downloaded.contains(&key) && !a.text.starts_with('_') {
+            if !publisher.contains_key(&key)
+                && !downloaded.contains(&key)
+                && !a.text.starts_with('_')
+                && a.span.file == crate::source::FileId(0)
+            {
                 self.diags.push(
-                    Diagnostic::warning(Code::Unused, a.span, format!("artifact `{}` is never published or downloaded", a.text))
-                        .label("declared here, never used")
-                        .help("remove it, or publish it from a job with `publish`"),
+                    Diagnostic::warning(
+                        Code::Unused,
+                        a.span,
+                        format!("artifact `{}` is never published or downloaded", a.text),
+                    )
+                    .label("declared here, never used")
+                    .help("remove it, or publish it from a job with `publish`"),
                 );
             }
         }

@@ -18,13 +18,23 @@ impl<'a> Settings<'a> {
 
 impl Checker<'_> {
     /// Report unknown and repeated settings; `what` names the block ("a stage").
-    pub(super) fn settings<'a>(&mut self, items: &'a [Setting], allowed: &[&str], what: &str) -> Settings<'a> {
+    pub(super) fn settings<'a>(
+        &mut self,
+        items: &'a [Setting],
+        allowed: &[&str],
+        what: &str,
+    ) -> Settings<'a> {
         let refs: Vec<&'a Setting> = items.iter().collect();
         self.settings_of(&refs, allowed, what)
     }
 
     /// As [`Checker::settings`], for settings gathered from several bodies.
-    pub(super) fn settings_of<'a>(&mut self, items: &[&'a Setting], allowed: &[&str], what: &str) -> Settings<'a> {
+    pub(super) fn settings_of<'a>(
+        &mut self,
+        items: &[&'a Setting],
+        allowed: &[&str],
+        what: &str,
+    ) -> Settings<'a> {
         let mut found: Vec<(&'a str, &'a Value)> = Vec::new();
         let mut first_spans: Vec<(&'a str, crate::source::Span)> = Vec::new();
         for s in items.iter().copied() {
@@ -33,18 +43,26 @@ impl Checker<'_> {
                 let help = suggest(key, allowed.iter().copied())
                     .or_else(|| Some(format!("{what} accepts: {}", allowed.join(", "))));
                 self.diags.push(
-                    Diagnostic::error(Code::UnknownSetting, s.key.span, format!("`{key}` is not a setting of {what}"))
-                        .label("unknown setting")
-                        .help_opt(help),
+                    Diagnostic::error(
+                        Code::UnknownSetting,
+                        s.key.span,
+                        format!("`{key}` is not a setting of {what}"),
+                    )
+                    .label("unknown setting")
+                    .help_opt(help),
                 );
                 continue;
             }
             if let Some((_, first)) = first_spans.iter().find(|(k, _)| *k == key) {
                 self.diags.push(
-                    Diagnostic::error(Code::RepeatedSetting, s.key.span, format!("`{key}` is set twice"))
-                        .label("second value")
-                        .related(*first, "first set here")
-                        .help("keep one of them"),
+                    Diagnostic::error(
+                        Code::RepeatedSetting,
+                        s.key.span,
+                        format!("`{key}` is set twice"),
+                    )
+                    .label("second value")
+                    .related(*first, "first set here")
+                    .help("keep one of them"),
                 );
                 continue;
             }
@@ -65,8 +83,12 @@ impl Checker<'_> {
             ValueKind::Path(_) => "a name",
         };
         self.diags.push(
-            Diagnostic::error(Code::InvalidValue, v.span, format!("expected {expected}, found {found}"))
-                .label(format!("expected {expected}")),
+            Diagnostic::error(
+                Code::InvalidValue,
+                v.span,
+                format!("expected {expected}, found {found}"),
+            )
+            .label(format!("expected {expected}")),
         );
     }
 
@@ -100,9 +122,13 @@ impl Checker<'_> {
             Some(p) if rest.is_empty() => return Some(p.text()),
             Some(_) => {
                 self.diags.push(
-                    Diagnostic::error(Code::UnknownProperty, rest[0].span, format!("parameter `{}` has no properties", first.text))
-                        .label("not a property")
-                        .help("only environment parameters have properties"),
+                    Diagnostic::error(
+                        Code::UnknownProperty,
+                        rest[0].span,
+                        format!("parameter `{}` has no properties", first.text),
+                    )
+                    .label("not a property")
+                    .help("only environment parameters have properties"),
                 );
                 return None;
             }
@@ -132,13 +158,22 @@ impl Checker<'_> {
         None
     }
 
-    fn env_property(&mut self, env: &str, prop: &crate::ast::Name, too_deep: bool) -> Option<String> {
+    fn env_property(
+        &mut self,
+        env: &str,
+        prop: &crate::ast::Name,
+        too_deep: bool,
+    ) -> Option<String> {
         self.mark_env_used(env);
         let decl = self.env_decl(env)?;
         if too_deep {
             self.diags.push(
-                Diagnostic::error(Code::UnknownProperty, prop.span, "environment properties are text and have no properties of their own")
-                    .label("one level too deep"),
+                Diagnostic::error(
+                    Code::UnknownProperty,
+                    prop.span,
+                    "environment properties are text and have no properties of their own",
+                )
+                .label("one level too deep"),
             );
             return None;
         }
@@ -153,14 +188,25 @@ impl Checker<'_> {
             let value = e.value.clone();
             return self.text(&value, &Scope::root());
         }
-        let mut names: Vec<&str> = decl.properties.iter().map(|e| e.key.text.as_str()).collect();
+        let mut names: Vec<&str> = decl
+            .properties
+            .iter()
+            .map(|e| e.key.text.as_str())
+            .collect();
         names.push("name");
         let decl_span = decl.name.span;
         self.diags.push(
-            Diagnostic::error(Code::UnknownProperty, prop.span, format!("environment `{env}` has no property `{}`", prop.text))
-                .label("unknown property")
-                .related(decl_span, "environment declared here")
-                .help_opt(suggest(&prop.text, names.iter().copied()).or_else(|| Some(format!("its properties are: {}", names.join(", "))))),
+            Diagnostic::error(
+                Code::UnknownProperty,
+                prop.span,
+                format!("environment `{env}` has no property `{}`", prop.text),
+            )
+            .label("unknown property")
+            .related(decl_span, "environment declared here")
+            .help_opt(
+                suggest(&prop.text, names.iter().copied())
+                    .or_else(|| Some(format!("its properties are: {}", names.join(", ")))),
+            ),
         );
         None
     }
@@ -173,13 +219,15 @@ impl Checker<'_> {
         let v = v?;
         match &v.kind {
             ValueKind::Bool(b) => Some(*b),
-            ValueKind::Path(p) if p.segments.len() == 1 => match scope.params.get(&p.segments[0].text) {
-                Some(ParamValue::Bool(b)) => Some(*b),
-                _ => {
-                    self.wrong_kind(v, "`true` or `false`");
-                    None
+            ValueKind::Path(p) if p.segments.len() == 1 => {
+                match scope.params.get(&p.segments[0].text) {
+                    Some(ParamValue::Bool(b)) => Some(*b),
+                    _ => {
+                        self.wrong_kind(v, "`true` or `false`");
+                        None
+                    }
                 }
-            },
+            }
             _ => {
                 self.wrong_kind(v, "`true` or `false`");
                 None
@@ -205,9 +253,13 @@ impl Checker<'_> {
                 Ok(d) => Some(d),
                 Err(e) => {
                     self.diags.push(
-                        Diagnostic::error(Code::InvalidDuration, v.span.sub(e.start, e.end), e.message)
-                            .label("invalid duration")
-                            .help_opt(e.help),
+                        Diagnostic::error(
+                            Code::InvalidDuration,
+                            v.span.sub(e.start, e.end),
+                            e.message,
+                        )
+                        .label("invalid duration")
+                        .help_opt(e.help),
                     );
                     None
                 }
@@ -228,21 +280,39 @@ impl Checker<'_> {
     }
 
     /// A duration in whole minutes within `[1, max]` minutes, as Azure's settings take them.
-    pub(super) fn minutes(&mut self, v: Option<&Value>, max_minutes: u64, what: &str) -> Option<u64> {
+    pub(super) fn minutes(
+        &mut self,
+        v: Option<&Value>,
+        max_minutes: u64,
+        what: &str,
+    ) -> Option<u64> {
         let value = v?;
         let d = self.duration(v)?;
         let Some(m) = d.whole_minutes() else {
             self.diags.push(
-                Diagnostic::error(Code::InvalidDuration, value.span, format!("{what} is counted in whole minutes, not {d}"))
-                    .label("not a whole number of minutes")
-                    .help(format!("use {}m", d.minutes_ceil())),
+                Diagnostic::error(
+                    Code::InvalidDuration,
+                    value.span,
+                    format!("{what} is counted in whole minutes, not {d}"),
+                )
+                .label("not a whole number of minutes")
+                .help(format!("use {}m", d.minutes_ceil())),
             );
             return None;
         };
         if m == 0 || m > max_minutes {
             self.diags.push(
-                Diagnostic::error(Code::OutOfRange, value.span, format!("{what} must be between 1 minute and {}", Duration { seconds: max_minutes * 60 }))
-                    .label(format!("{d} is out of range")),
+                Diagnostic::error(
+                    Code::OutOfRange,
+                    value.span,
+                    format!(
+                        "{what} must be between 1 minute and {}",
+                        Duration {
+                            seconds: max_minutes * 60
+                        }
+                    ),
+                )
+                .label(format!("{d} is out of range")),
             );
             return None;
         }
@@ -252,7 +322,9 @@ impl Checker<'_> {
     pub(super) fn text_list(&mut self, v: Option<&Value>, scope: &Scope) -> Option<Vec<String>> {
         let v = v?;
         match &v.kind {
-            ValueKind::List(items) => Some(items.iter().filter_map(|i| self.text(i, scope)).collect()),
+            ValueKind::List(items) => {
+                Some(items.iter().filter_map(|i| self.text(i, scope)).collect())
+            }
             _ => {
                 self.wrong_kind(v, "a list such as `[\"main\"]`");
                 None
@@ -275,14 +347,22 @@ impl Checker<'_> {
             return Some(o.to_string());
         }
         self.diags.push(
-            Diagnostic::error(Code::InvalidValue, v.span, format!("`{text}` is not one of {}", options.join(", ")))
-                .label("unknown value")
-                .help_opt(suggest(&text, options.iter().copied())),
+            Diagnostic::error(
+                Code::InvalidValue,
+                v.span,
+                format!("`{text}` is not one of {}", options.join(", ")),
+            )
+            .label("unknown value")
+            .help_opt(suggest(&text, options.iter().copied())),
         );
         None
     }
 }
 
 pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { n.to_string() }
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
 }

@@ -50,7 +50,11 @@ pub(crate) fn full_condition(conds: Vec<Expr>, span: Span) -> Expr {
             _ => args.push(c),
         }
     }
-    if args.len() == 1 { args.pop().expect("one") } else { Expr::call("and", args, span) }
+    if args.len() == 1 {
+        args.pop().expect("one")
+    } else {
+        Expr::call("and", args, span)
+    }
 }
 
 impl<'a> Checker<'a> {
@@ -63,17 +67,27 @@ impl<'a> Checker<'a> {
             let deps: Vec<(String, Span)> = match &s.after {
                 Some(a) => a.names.iter().map(|n| (n.text.clone(), n.span)).collect(),
                 // Azure's implicit dependency on the previous stage, made explicit.
-                None => i.checked_sub(1).map(|p| (ast.stages[p].name.text.clone(), s.name.span)).into_iter().collect(),
+                None => i
+                    .checked_sub(1)
+                    .map(|p| (ast.stages[p].name.text.clone(), s.name.span))
+                    .into_iter()
+                    .collect(),
             };
             let stage = self.stage(s, deps.iter().map(|d| d.0.clone()).collect());
-            nodes.push(Node { name: s.name.text.clone(), deps });
+            nodes.push(Node {
+                name: s.name.text.clone(),
+                deps,
+            });
             if seen.insert(s.name.text.to_ascii_lowercase()) {
                 out.insert(s.name.text.clone(), stage);
             }
         }
         graph::check_nodes(&mut self.diags, "stage", &nodes, Code::UnknownStage);
         // Canonical spelling of dependencies, so the IR's names match its keys exactly.
-        let canonical: HashMap<String, String> = out.keys().map(|k| (k.to_ascii_lowercase(), k.clone())).collect();
+        let canonical: HashMap<String, String> = out
+            .keys()
+            .map(|k| (k.to_ascii_lowercase(), k.clone()))
+            .collect();
         for stage in out.values_mut() {
             for d in &mut stage.depends_on {
                 if let Some(c) = canonical.get(&d.to_ascii_lowercase()) {
@@ -86,13 +100,24 @@ impl<'a> Checker<'a> {
 
     fn stage(&mut self, s: &'a ast::Stage, depends_on: Vec<String>) -> ir::Stage {
         self.current_stage = s.name.text.clone();
-        let mut scope = Scope { has_group: self.root_has_group, nodes: self.stage_names.clone(), in_stage_condition: true, ..Scope::default() };
+        let mut scope = Scope {
+            has_group: self.root_has_group,
+            nodes: self.stage_names.clone(),
+            in_stage_condition: true,
+            ..Scope::default()
+        };
         let mut parts = StageParts::default();
         let job_names = Rc::new(self.job_names(&s.body));
         self.stage_body(&s.body, &mut scope, &mut parts, &job_names);
-        let st = self.settings_of(&parts.settings, &["pool", "lock_behavior", "manual", "skippable"], "a stage");
+        let st = self.settings_of(
+            &parts.settings,
+            &["pool", "lock_behavior", "manual", "skippable"],
+            "a stage",
+        );
         let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
-        let mut lock = self.word(st.get("lock_behavior"), &["sequential", "run_latest"]).map(|w| lock_behavior(&w));
+        let mut lock = self
+            .word(st.get("lock_behavior"), &["sequential", "run_latest"])
+            .map(|w| lock_behavior(&w));
         let manual = self.bool(st.get("manual"), &scope).unwrap_or(false);
         let skippable = self.bool(st.get("skippable"), &scope);
         let display = s.display.as_ref().and_then(|d| self.text(d, &scope));
@@ -125,7 +150,9 @@ impl<'a> Checker<'a> {
                     );
                 }
                 TermKind::Lock(b) => lock = Some(b),
-                TermKind::YamlApproval(_) | TermKind::ManualValidation { .. } | TermKind::Delay { .. } => {
+                TermKind::YamlApproval(_)
+                | TermKind::ManualValidation { .. }
+                | TermKind::Delay { .. } => {
                     let name = self.gate_job_name(&t, &job_names, &gate_jobs);
                     gate_jobs.push(gate_job(name, t));
                 }
@@ -143,7 +170,9 @@ impl<'a> Checker<'a> {
         let mut seen: HashMap<String, Span> = HashMap::new();
         for (mut job, after) in parts.jobs {
             let name_span = job.span;
-            let deps: Vec<(String, Span)> = after.map(|a| a.names.iter().map(|n| (n.text.clone(), n.span)).collect()).unwrap_or_default();
+            let deps: Vec<(String, Span)> = after
+                .map(|a| a.names.iter().map(|n| (n.text.clone(), n.span)).collect())
+                .unwrap_or_default();
             if deps.is_empty()
                 && let Some(last) = gate_names.last()
             {
@@ -156,26 +185,42 @@ impl<'a> Checker<'a> {
             let key = job.name.to_ascii_lowercase();
             if let Some(&first) = seen.get(&key) {
                 self.diags.push(
-                    Diagnostic::error(Code::Duplicate, job.span, format!("stage `{}` has two jobs named `{}`", s.name.text, job.name))
-                        .label("second job")
-                        .related(first, "first job with this name")
-                        .help("job names must be unique within a stage (compared without regard to case)"),
+                    Diagnostic::error(
+                        Code::Duplicate,
+                        job.span,
+                        format!("stage `{}` has two jobs named `{}`", s.name.text, job.name),
+                    )
+                    .label("second job")
+                    .related(first, "first job with this name")
+                    .help(
+                        "job names must be unique within a stage (compared without regard to case)",
+                    ),
                 );
                 continue;
             }
             seen.insert(key, name_span);
-            nodes.push(Node { name: job.name.clone(), deps: deps.clone() });
+            nodes.push(Node {
+                name: job.name.clone(),
+                deps: deps.clone(),
+            });
             jobs.insert(job.name.clone(), job);
         }
         for g in &gate_names {
-            nodes.push(Node { name: g.clone(), deps: Vec::new() });
+            nodes.push(Node {
+                name: g.clone(),
+                deps: Vec::new(),
+            });
         }
         graph::check_nodes(&mut self.diags, "job", &nodes, Code::UnknownJob);
         if jobs.is_empty() {
             self.diags.push(
-                Diagnostic::error(Code::InvalidValue, s.name.span, format!("stage `{}` has no jobs", s.name.text))
-                    .label("empty stage")
-                    .help("add a `job` or `deployment`, or `use` a template that provides them"),
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    s.name.span,
+                    format!("stage `{}` has no jobs", s.name.text),
+                )
+                .label("empty stage")
+                .help("add a `job` or `deployment`, or `use` a template that provides them"),
             );
         }
         ir::Stage {
@@ -199,11 +244,19 @@ impl<'a> Checker<'a> {
             (None, TermKind::Delay { .. }) => "Delay".into(),
             _ => "ManualValidation".into(),
         };
-        let free = |n: &str| !taken.iter().chain(gates.iter().map(|g| &g.name)).any(|t| t.eq_ignore_ascii_case(n));
+        let free = |n: &str| {
+            !taken
+                .iter()
+                .chain(gates.iter().map(|g| &g.name))
+                .any(|t| t.eq_ignore_ascii_case(n))
+        };
         if free(&base) {
             return base;
         }
-        (2..).map(|i| format!("{base}_{i}")).find(|n| free(n)).expect("a free name")
+        (2..)
+            .map(|i| format!("{base}_{i}"))
+            .find(|n| free(n))
+            .expect("a free name")
     }
 
     /// Names of the jobs a body will contain, templates included (their job names are static).
@@ -220,7 +273,8 @@ impl<'a> Checker<'a> {
                 match item {
                     Item::Job(j) => out.push(j.name.text.clone()),
                     Item::Use(u) => {
-                        if let Some(&t) = self.templates.get(&u.template.text.to_ascii_lowercase()) {
+                        if let Some(&t) = self.templates.get(&u.template.text.to_ascii_lowercase())
+                        {
                             stack.push(&self.ast.templates[t].body);
                         }
                     }
@@ -231,7 +285,13 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn stage_body(&mut self, body: &'a ast::Body, scope: &mut Scope, parts: &mut StageParts<'a>, job_names: &Rc<Vec<String>>) {
+    fn stage_body(
+        &mut self,
+        body: &'a ast::Body,
+        scope: &mut Scope,
+        parts: &mut StageParts<'a>,
+        job_names: &Rc<Vec<String>>,
+    ) {
         for item in &body.items {
             if let Item::Var(v) = item {
                 self.declare_local(v, scope);
@@ -246,10 +306,15 @@ impl<'a> Checker<'a> {
                 }
                 Item::Use(u) => {
                     if let Some((t, params)) = self.instantiate(u, scope, Level::Stage) {
-                        let mut inner = Scope { params, ..scope.clone() };
+                        let mut inner = Scope {
+                            params,
+                            ..scope.clone()
+                        };
+                        let before = self.diags.len();
                         self.template_stack.push(t.name.text.to_ascii_lowercase());
                         self.stage_body(&t.body, &mut inner, parts, job_names);
                         self.template_stack.pop();
+                        self.note_instantiation(before, t, u);
                     }
                 }
                 Item::Gate(g) => {
@@ -263,9 +328,13 @@ impl<'a> Checker<'a> {
                 Item::Var(v) => parts.vars.extend(self.variable(v, scope)),
                 Item::Step(st) => {
                     self.diags.push(
-                        Diagnostic::error(Code::TemplateKind, st.span, "a step must be inside a job")
-                            .label("step directly in a stage")
-                            .help("wrap the steps in `job Name { … }`"),
+                        Diagnostic::error(
+                            Code::TemplateKind,
+                            st.span,
+                            "a step must be inside a job",
+                        )
+                        .label("step directly in a stage")
+                        .help("wrap the steps in `job Name { … }`"),
                     );
                 }
             }
@@ -276,11 +345,19 @@ impl<'a> Checker<'a> {
         match v {
             ast::VarDecl::Var { name, .. } | ast::VarDecl::Secret { name } => {
                 self.check_var_name(name);
-                if let Some(prev) = scope.vars.iter().find(|p| p.eq_ignore_ascii_case(&name.text)) {
+                if let Some(prev) = scope
+                    .vars
+                    .iter()
+                    .find(|p| p.eq_ignore_ascii_case(&name.text))
+                {
                     self.diags.push(
-                        Diagnostic::error(Code::Duplicate, name.span, format!("variable `{}` is declared twice in this scope", name.text))
-                            .label(format!("`{prev}` is already declared"))
-                            .help("names are compared without regard to case; remove one"),
+                        Diagnostic::error(
+                            Code::Duplicate,
+                            name.span,
+                            format!("variable `{}` is declared twice in this scope", name.text),
+                        )
+                        .label(format!("`{prev}` is already declared"))
+                        .help("names are compared without regard to case; remove one"),
                     );
                 } else {
                     scope.vars.push(name.text.clone());
@@ -290,27 +367,52 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn job(&mut self, j: &'a ast::Job, stage_scope: &Scope, job_names: &Rc<Vec<String>>) -> ir::Job {
+    fn job(
+        &mut self,
+        j: &'a ast::Job,
+        stage_scope: &Scope,
+        job_names: &Rc<Vec<String>>,
+    ) -> ir::Job {
         self.check_azure_name("job", &j.name);
-        let mut scope = Scope { nodes: job_names.clone(), in_stage_condition: false, ..stage_scope.clone() };
+        let mut scope = Scope {
+            nodes: job_names.clone(),
+            in_stage_condition: false,
+            ..stage_scope.clone()
+        };
         let kind = match &j.environment {
             None => ir::JobKind::Agent,
-            Some(path) => ir::JobKind::Deployment { environment: self.environment_ref(path, &scope).unwrap_or_default() },
+            Some(path) => ir::JobKind::Deployment {
+                environment: self.environment_ref(path, &scope).unwrap_or_default(),
+            },
         };
         let mut parts = JobParts::default();
         self.job_body(&j.body, &mut scope, &mut parts, &j.name.text);
-        let st = self.settings_of(&parts.settings, &["pool", "timeout", "cancel_timeout", "continue_on_error"], "a job");
+        let st = self.settings_of(
+            &parts.settings,
+            &["pool", "timeout", "cancel_timeout", "continue_on_error"],
+            "a job",
+        );
         let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
-        let timeout = st.get("timeout").and_then(|v| self.minutes(Some(v), 35_790, "a job's timeout"));
-        let cancel = st.get("cancel_timeout").and_then(|v| self.minutes(Some(v), 35_790, "a job's cancel timeout"));
-        let continue_on_error = self.bool(st.get("continue_on_error"), &scope).unwrap_or(false);
+        let timeout = st
+            .get("timeout")
+            .and_then(|v| self.minutes(Some(v), 35_790, "a job's timeout"));
+        let cancel = st
+            .get("cancel_timeout")
+            .and_then(|v| self.minutes(Some(v), 35_790, "a job's cancel timeout"));
+        let continue_on_error = self
+            .bool(st.get("continue_on_error"), &scope)
+            .unwrap_or(false);
         let display = j.display.as_ref().and_then(|d| self.text(d, &scope));
         let has_conditions = !parts.conditions.is_empty();
         ir::Job {
             name: j.name.text.clone(),
             display,
             kind,
-            depends_on: j.after.as_ref().map(|a| a.names.iter().map(|n| n.text.clone()).collect()).unwrap_or_default(),
+            depends_on: j
+                .after
+                .as_ref()
+                .map(|a| a.names.iter().map(|n| n.text.clone()).collect())
+                .unwrap_or_default(),
             condition: has_conditions.then(|| full_condition(parts.conditions, j.name.span)),
             pool,
             timeout_minutes: timeout,
@@ -338,9 +440,13 @@ impl<'a> Checker<'a> {
                 ParamValue::Environment(e) => Some(e.clone()),
                 _ => {
                     self.diags.push(
-                        Diagnostic::error(Code::TemplateArguments, first.span, format!("parameter `{}` is not an environment", first.text))
-                            .label("not an environment")
-                            .help("declare the parameter as `name: environment`"),
+                        Diagnostic::error(
+                            Code::TemplateArguments,
+                            first.span,
+                            format!("parameter `{}` is not an environment", first.text),
+                        )
+                        .label("not an environment")
+                        .help("declare the parameter as `name: environment`"),
                     );
                     None
                 }
@@ -352,18 +458,37 @@ impl<'a> Checker<'a> {
                 Some(e.name.text.clone())
             }
             None => {
-                let names: Vec<&str> = self.ast.environments.iter().map(|e| e.name.text.as_str()).collect();
+                let names: Vec<&str> = self
+                    .ast
+                    .environments
+                    .iter()
+                    .map(|e| e.name.text.as_str())
+                    .collect();
                 self.diags.push(
-                    Diagnostic::error(Code::UnknownEnvironment, first.span, format!("deployment into undeclared environment `{}`", first.text))
-                        .label("no environment has this name")
-                        .help_opt(suggest(&first.text, names.iter().copied()).or_else(|| Some(format!("declare it: `environment {} {{ }}`", first.text)))),
+                    Diagnostic::error(
+                        Code::UnknownEnvironment,
+                        first.span,
+                        format!("deployment into undeclared environment `{}`", first.text),
+                    )
+                    .label("no environment has this name")
+                    .help_opt(
+                        suggest(&first.text, names.iter().copied()).or_else(|| {
+                            Some(format!("declare it: `environment {} {{ }}`", first.text))
+                        }),
+                    ),
                 );
                 None
             }
         }
     }
 
-    fn job_body(&mut self, body: &'a ast::Body, scope: &mut Scope, parts: &mut JobParts<'a>, job: &str) {
+    fn job_body(
+        &mut self,
+        body: &'a ast::Body,
+        scope: &mut Scope,
+        parts: &mut JobParts<'a>,
+        job: &str,
+    ) {
         for item in &body.items {
             if let Item::Var(v) = item {
                 self.declare_local(v, scope);
@@ -379,10 +504,15 @@ impl<'a> Checker<'a> {
                 }
                 Item::Use(u) => {
                     if let Some((t, params)) = self.instantiate(u, scope, Level::Job) {
-                        let mut inner = Scope { params, ..scope.clone() };
+                        let mut inner = Scope {
+                            params,
+                            ..scope.clone()
+                        };
+                        let before = self.diags.len();
                         self.template_stack.push(t.name.text.to_ascii_lowercase());
                         self.job_body(&t.body, &mut inner, parts, job);
                         self.template_stack.pop();
+                        self.note_instantiation(before, t, u);
                     }
                 }
                 Item::When(e) => {
@@ -399,25 +529,52 @@ impl<'a> Checker<'a> {
                 }
                 Item::Job(inner) => {
                     self.diags.push(
-                        Diagnostic::error(Code::TemplateKind, inner.name.span, "a job cannot contain another job")
-                            .label("job inside a job")
-                            .help("jobs belong directly in a stage"),
+                        Diagnostic::error(
+                            Code::TemplateKind,
+                            inner.name.span,
+                            "a job cannot contain another job",
+                        )
+                        .label("job inside a job")
+                        .help("jobs belong directly in a stage"),
                     );
                 }
             }
         }
     }
 
+    /// Point problems found inside a template at the `use` that expanded it.
+    fn note_instantiation(&mut self, before: usize, t: &ast::Template, u: &ast::Use) {
+        let inside =
+            |s: Span| s.file == t.span.file && s.start >= t.span.start && s.end <= t.span.end;
+        for d in self.diags.since_mut(before) {
+            if inside(d.span) && d.related.len() < 8 {
+                d.related.push(crate::diagnostic::Related {
+                    span: u.span,
+                    message: format!("in this use of `{}`", t.name.text),
+                });
+            }
+        }
+    }
+
     /// Resolve `use name(args)`: the template and its parameters bound to the arguments.
-    fn instantiate(&mut self, u: &ast::Use, scope: &Scope, level: Level) -> Option<(&'a ast::Template, HashMap<String, ParamValue>)> {
+    fn instantiate(
+        &mut self,
+        u: &ast::Use,
+        scope: &Scope,
+        level: Level,
+    ) -> Option<(&'a ast::Template, HashMap<String, ParamValue>)> {
         let ast = self.ast;
         let key = u.template.text.to_ascii_lowercase();
         let Some(&index) = self.templates.get(&key) else {
             let names: Vec<&str> = ast.templates.iter().map(|t| t.name.text.as_str()).collect();
             self.diags.push(
-                Diagnostic::error(Code::UnknownTemplate, u.template.span, format!("unknown template `{}`", u.template.text))
-                    .label("no template has this name")
-                    .help_opt(suggest(&u.template.text, names.iter().copied())),
+                Diagnostic::error(
+                    Code::UnknownTemplate,
+                    u.template.span,
+                    format!("unknown template `{}`", u.template.text),
+                )
+                .label("no template has this name")
+                .help_opt(suggest(&u.template.text, names.iter().copied())),
             );
             return None;
         };
@@ -425,10 +582,14 @@ impl<'a> Checker<'a> {
         let t = &ast.templates[index];
         if self.template_stack.contains(&key) {
             self.diags.push(
-                Diagnostic::error(Code::Cycle, u.span, format!("template `{}` uses itself", t.name.text))
-                    .label("expands forever")
-                    .related(t.name.span, "template declared here")
-                    .help("a template cannot use itself, directly or through other templates"),
+                Diagnostic::error(
+                    Code::Cycle,
+                    u.span,
+                    format!("template `{}` uses itself", t.name.text),
+                )
+                .label("expands forever")
+                .related(t.name.span, "template declared here")
+                .help("a template cannot use itself, directly or through other templates"),
             );
             return None;
         }
@@ -439,22 +600,55 @@ impl<'a> Checker<'a> {
             Level::Job => !has_jobs,
         };
         if !fits {
-            let (what, place) = if has_jobs { ("jobs", "a stage") } else { ("steps", "a job") };
+            let (what, place) = if has_jobs {
+                ("jobs", "a stage")
+            } else {
+                ("steps", "a job")
+            };
             self.diags.push(
-                Diagnostic::error(Code::TemplateKind, u.span, format!("template `{}` provides {what}, so it can only be used in {place}", t.name.text))
-                    .label(format!("used in {}", if level == Level::Stage { "a stage" } else { "a job" }))
-                    .related(t.name.span, "template declared here"),
+                Diagnostic::error(
+                    Code::TemplateKind,
+                    u.span,
+                    format!(
+                        "template `{}` provides {what}, so it can only be used in {place}",
+                        t.name.text
+                    ),
+                )
+                .label(format!(
+                    "used in {}",
+                    if level == Level::Stage {
+                        "a stage"
+                    } else {
+                        "a job"
+                    }
+                ))
+                .related(t.name.span, "template declared here"),
             );
             return None;
         }
         let required = t.params.iter().filter(|p| p.default.is_none()).count();
         if u.args.len() < required || u.args.len() > t.params.len() {
-            let list: Vec<String> = t.params.iter().map(|p| format!("{}: {}", p.name.text, p.ty.text)).collect();
+            let list: Vec<String> = t
+                .params
+                .iter()
+                .map(|p| format!("{}: {}", p.name.text, p.ty.text))
+                .collect();
             self.diags.push(
                 Diagnostic::error(
                     Code::TemplateArguments,
                     u.span,
-                    format!("template `{}` takes {} argument{}, but {} {} given", t.name.text, if required == t.params.len() { required.to_string() } else { format!("{required} to {}", t.params.len()) }, if t.params.len() == 1 { "" } else { "s" }, u.args.len(), if u.args.len() == 1 { "was" } else { "were" }),
+                    format!(
+                        "template `{}` takes {} argument{}, but {} {} given",
+                        t.name.text,
+                        if required == t.params.len() {
+                            required.to_string()
+                        } else {
+                            format!("{required} to {}", t.params.len())
+                        },
+                        if t.params.len() == 1 { "" } else { "s" },
+                        u.args.len(),
+                        if u.args.len() == 1 { "was" } else { "were" }
+                    ),
                 )
                 .label("wrong number of arguments")
                 .related(t.name.span, format!("parameters: ({})", list.join(", "))),
@@ -483,9 +677,13 @@ impl<'a> Checker<'a> {
         };
         let mismatch = |c: &mut Self, expected: &str| {
             c.diags.push(
-                Diagnostic::error(Code::TemplateArguments, v.span, format!("parameter `{}` is {expected}", p.name.text))
-                    .label(format!("expected {expected}"))
-                    .related(p.ty.span, "parameter type declared here"),
+                Diagnostic::error(
+                    Code::TemplateArguments,
+                    v.span,
+                    format!("parameter `{}` is {expected}", p.name.text),
+                )
+                .label(format!("expected {expected}"))
+                .related(p.ty.span, "parameter type declared here"),
             );
             None
         };
@@ -498,7 +696,9 @@ impl<'a> Checker<'a> {
             },
             "bool" => self.bool(Some(v), scope).map(ParamValue::Bool),
             "environment" => {
-                let Some(n) = single else { return mismatch(self, "an environment") };
+                let Some(n) = single else {
+                    return mismatch(self, "an environment");
+                };
                 if let Some(ParamValue::Environment(e)) = scope.params.get(&n.text) {
                     return Some(ParamValue::Environment(e.clone()));
                 }
@@ -508,19 +708,37 @@ impl<'a> Checker<'a> {
                         Some(ParamValue::Environment(e.name.text.clone()))
                     }
                     None => {
-                        let names: Vec<&str> = self.ast.environments.iter().map(|e| e.name.text.as_str()).collect();
+                        let names: Vec<&str> = self
+                            .ast
+                            .environments
+                            .iter()
+                            .map(|e| e.name.text.as_str())
+                            .collect();
                         self.diags.push(
-                            Diagnostic::error(Code::UnknownEnvironment, n.span, format!("unknown environment `{}`", n.text))
-                                .label("no environment has this name")
-                                .help_opt(suggest(&n.text, names.iter().copied())),
+                            Diagnostic::error(
+                                Code::UnknownEnvironment,
+                                n.span,
+                                format!("unknown environment `{}`", n.text),
+                            )
+                            .label("no environment has this name")
+                            .help_opt(suggest(&n.text, names.iter().copied())),
                         );
                         None
                     }
                 }
             }
             "artifact" => {
-                let Some(n) = single else { return mismatch(self, "an artifact") };
-                self.artifact_ref(&ast::Path { span: v.span, segments: vec![n.clone()] }, scope).map(ParamValue::Artifact)
+                let Some(n) = single else {
+                    return mismatch(self, "an artifact");
+                };
+                self.artifact_ref(
+                    &ast::Path {
+                        span: v.span,
+                        segments: vec![n.clone()],
+                    },
+                    scope,
+                )
+                .map(ParamValue::Artifact)
             }
             other => {
                 self.diags.push(
@@ -541,14 +759,23 @@ fn gate_job(name: String, t: Term) -> ir::Job {
         TermKind::YamlApproval(a) => {
             inputs.insert("notifyUsers".into(), Scalar::Str(a.approvers.join(",")));
             inputs.insert("approvers".into(), Scalar::Str(a.approvers.join(",")));
-            inputs.insert("allowApproversToApproveTheirOwnRuns".into(), Scalar::Bool(a.requester_can_approve));
+            inputs.insert(
+                "allowApproversToApproveTheirOwnRuns".into(),
+                Scalar::Bool(a.requester_can_approve),
+            );
             if let Some(i) = a.instructions {
                 inputs.insert("instructions".into(), Scalar::Str(i));
             }
             inputs.insert("onTimeout".into(), Scalar::Str("reject".into()));
             ("ManualValidation@1", "Wait for approval", a.timeout_minutes)
         }
-        TermKind::ManualValidation { notify, approvers, instructions, timeout_minutes, on_timeout } => {
+        TermKind::ManualValidation {
+            notify,
+            approvers,
+            instructions,
+            timeout_minutes,
+            on_timeout,
+        } => {
             inputs.insert("notifyUsers".into(), Scalar::Str(notify.join(",")));
             if !approvers.is_empty() {
                 inputs.insert("approvers".into(), Scalar::Str(approvers.join(",")));
@@ -557,7 +784,11 @@ fn gate_job(name: String, t: Term) -> ir::Job {
                 inputs.insert("instructions".into(), Scalar::Str(i));
             }
             inputs.insert("onTimeout".into(), Scalar::Str(on_timeout));
-            ("ManualValidation@1", "Wait for manual validation", timeout_minutes)
+            (
+                "ManualValidation@1",
+                "Wait for manual validation",
+                timeout_minutes,
+            )
         }
         TermKind::Delay { minutes } => {
             inputs.insert("delayForMinutes".into(), Scalar::Str(minutes.to_string()));
@@ -568,7 +799,9 @@ fn gate_job(name: String, t: Term) -> ir::Job {
     ir::Job {
         name,
         display: Some(display.to_string()),
-        kind: ir::JobKind::Gate { gate: t.gate.clone().unwrap_or_default() },
+        kind: ir::JobKind::Gate {
+            gate: t.gate.clone().unwrap_or_default(),
+        },
         depends_on: Vec::new(),
         condition: None,
         pool: Some(ir::Pool::Server),
@@ -577,7 +810,10 @@ fn gate_job(name: String, t: Term) -> ir::Job {
         continue_on_error: false,
         variables: Vec::new(),
         steps: vec![ir::Step {
-            kind: StepKind::Task { task: task.into(), inputs },
+            kind: StepKind::Task {
+                task: task.into(),
+                inputs,
+            },
             display: None,
             name: None,
             condition: None,

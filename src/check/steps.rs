@@ -7,7 +7,16 @@ use crate::ir::{self, Scalar, StepKind};
 use crate::source::Span;
 use indexmap::IndexMap;
 
-const COMMON: &[&str] = &["display", "name", "workdir", "env", "continue_on_error", "timeout", "retries", "enabled"];
+const COMMON: &[&str] = &[
+    "display",
+    "name",
+    "workdir",
+    "env",
+    "continue_on_error",
+    "timeout",
+    "retries",
+    "enabled",
+];
 
 impl Checker<'_> {
     pub(crate) fn step(&mut self, s: &ast::Step, scope: &Scope, job: &str) -> Option<ir::Step> {
@@ -22,11 +31,21 @@ impl Checker<'_> {
         if !matches!(s.kind, A::Task { .. } | A::Checkout { .. }) {
             for e in &s.inputs {
                 self.diags.push(
-                    Diagnostic::error(Code::UnknownSetting, e.key.span, format!("{what} has no inputs (`{} = …`)", e.key.text))
-                        .label("inputs belong to tasks")
-                        .help_opt(suggest(&e.key.text, allowed.iter().copied()).map(|s| format!("{s} (settings are written without `=`)")).or_else(|| {
-                            Some("environment variables go in `env { NAME = \"value\" }`".into())
-                        })),
+                    Diagnostic::error(
+                        Code::UnknownSetting,
+                        e.key.span,
+                        format!("{what} has no inputs (`{} = …`)", e.key.text),
+                    )
+                    .label("inputs belong to tasks")
+                    .help_opt(
+                        suggest(&e.key.text, allowed.iter().copied())
+                            .map(|s| format!("{s} (settings are written without `=`)"))
+                            .or_else(|| {
+                                Some(
+                                    "environment variables go in `env { NAME = \"value\" }`".into(),
+                                )
+                            }),
+                    ),
                 );
             }
         }
@@ -34,19 +53,29 @@ impl Checker<'_> {
             A::Script { shell, text } => {
                 let text_str = self.text(text, scope)?;
                 self.check_macros(&text_str, text.span, scope);
-                StepKind::Script { shell: shell.key().to_string(), text: text_str }
+                StepKind::Script {
+                    shell: shell.key().to_string(),
+                    text: text_str,
+                }
             }
             A::Task { name, .. } => {
                 let mut inputs = IndexMap::new();
                 let mut seen: Vec<(String, Span)> = Vec::new();
                 for e in &s.inputs {
-                    if let Some((_, first)) = seen.iter().find(|(k, _)| k.eq_ignore_ascii_case(&e.key.text)) {
+                    if let Some((_, first)) = seen
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(&e.key.text))
+                    {
                         let first = *first;
                         self.diags.push(
-                            Diagnostic::error(Code::Duplicate, e.key.span, format!("input `{}` is given twice", e.key.text))
-                                .label("second value")
-                                .related(first, "first given here")
-                                .help("task input names are compared without regard to case"),
+                            Diagnostic::error(
+                                Code::Duplicate,
+                                e.key.span,
+                                format!("input `{}` is given twice", e.key.text),
+                            )
+                            .label("second value")
+                            .related(first, "first given here")
+                            .help("task input names are compared without regard to case"),
                         );
                         continue;
                     }
@@ -58,19 +87,38 @@ impl Checker<'_> {
                         inputs.insert(e.key.text.clone(), v);
                     }
                 }
-                StepKind::Task { task: name.clone(), inputs }
+                StepKind::Task {
+                    task: name.clone(),
+                    inputs,
+                }
             }
             A::Publish { artifact, from } => {
                 let name = self.artifact_ref(artifact, scope)?;
                 let path = self.text(from, scope)?;
                 self.check_macros(&path, from.span, scope);
-                self.publications.push(ArtifactUse { artifact: name.clone(), stage: self.current_stage.clone(), job: job.to_string(), span: s.span });
-                StepKind::Publish { artifact: name, path }
+                self.publications.push(ArtifactUse {
+                    artifact: name.clone(),
+                    stage: self.current_stage.clone(),
+                    job: job.to_string(),
+                    span: s.span,
+                });
+                StepKind::Publish {
+                    artifact: name,
+                    path,
+                }
             }
             A::Download { artifact } => {
                 let name = self.artifact_ref(artifact, scope)?;
-                self.downloads.push(ArtifactUse { artifact: name.clone(), stage: self.current_stage.clone(), job: job.to_string(), span: s.span });
-                StepKind::Download { artifact: name, patterns: self.opt_text(st.get("patterns"), scope) }
+                self.downloads.push(ArtifactUse {
+                    artifact: name.clone(),
+                    stage: self.current_stage.clone(),
+                    job: job.to_string(),
+                    span: s.span,
+                });
+                StepKind::Download {
+                    artifact: name,
+                    patterns: self.opt_text(st.get("patterns"), scope),
+                }
             }
             A::Checkout { repo } => {
                 let mut options = IndexMap::new();
@@ -79,13 +127,22 @@ impl Checker<'_> {
                         options.insert(e.key.text.clone(), v);
                     }
                 }
-                StepKind::Checkout { repository: repo.text.clone(), options }
+                StepKind::Checkout {
+                    repository: repo.text.clone(),
+                    options,
+                }
             }
         };
         let name = match st.get("name") {
             Some(v) => {
                 let n = self.text(v, scope)?;
-                self.check_azure_name("step", &ast::Name { text: n.clone(), span: v.span });
+                self.check_azure_name(
+                    "step",
+                    &ast::Name {
+                        text: n.clone(),
+                        span: v.span,
+                    },
+                );
                 Some(n)
             }
             None => None,
@@ -103,15 +160,26 @@ impl Checker<'_> {
                     self.no_when(&obj.when, "`env`");
                     for s in &obj.settings {
                         self.diags.push(
-                            Diagnostic::error(Code::InvalidValue, s.key.span, format!("write `{} = …` to set an environment variable", s.key.text))
-                                .label("missing `=`"),
+                            Diagnostic::error(
+                                Code::InvalidValue,
+                                s.key.span,
+                                format!(
+                                    "write `{} = …` to set an environment variable",
+                                    s.key.text
+                                ),
+                            )
+                            .label("missing `=`"),
                         );
                     }
                 }
                 _ => {
                     self.diags.push(
-                        Diagnostic::error(Code::InvalidValue, v.span, "`env` takes a block of `NAME = \"value\"` entries")
-                            .label("expected a block"),
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            v.span,
+                            "`env` takes a block of `NAME = \"value\"` entries",
+                        )
+                        .label("expected a block"),
                     );
                 }
             }
@@ -124,7 +192,10 @@ impl Checker<'_> {
             .when
             .iter()
             .map(|e| {
-                let step_scope = Scope { nodes: Default::default(), ..scope.clone() };
+                let step_scope = Scope {
+                    nodes: Default::default(),
+                    ..scope.clone()
+                };
                 self.condition(e, &step_scope)
             })
             .collect();
@@ -132,19 +203,31 @@ impl Checker<'_> {
             kind,
             display,
             name,
-            condition: (!conditions.is_empty()).then(|| super::stages::full_condition(conditions, s.span)),
+            condition: (!conditions.is_empty())
+                .then(|| super::stages::full_condition(conditions, s.span)),
             working_directory: self.opt_text(st.get("workdir"), scope),
             env,
-            continue_on_error: self.bool(st.get("continue_on_error"), scope).unwrap_or(false),
-            timeout_minutes: st.get("timeout").and_then(|v| self.minutes(Some(v), 35_790, "a step's timeout")),
-            retries: self.number(st.get("retries")).map(|n| n.max(0.0) as u64).inspect(|&n| {
-                if n > 10 {
-                    self.diags.push(
-                        Diagnostic::error(Code::OutOfRange, st.get("retries").map_or(s.span, |v| v.span), "Azure retries a task at most 10 times")
+            continue_on_error: self
+                .bool(st.get("continue_on_error"), scope)
+                .unwrap_or(false),
+            timeout_minutes: st
+                .get("timeout")
+                .and_then(|v| self.minutes(Some(v), 35_790, "a step's timeout")),
+            retries: self
+                .number(st.get("retries"))
+                .map(|n| n.max(0.0) as u64)
+                .inspect(|&n| {
+                    if n > 10 {
+                        self.diags.push(
+                            Diagnostic::error(
+                                Code::OutOfRange,
+                                st.get("retries").map_or(s.span, |v| v.span),
+                                "Azure retries a task at most 10 times",
+                            )
                             .label("more than 10"),
-                    );
-                }
-            }),
+                        );
+                    }
+                }),
             enabled: self.bool(st.get("enabled"), scope),
             span: s.span,
         })
@@ -153,13 +236,17 @@ impl Checker<'_> {
     fn scalar(&mut self, v: &ast::Value, scope: &Scope) -> Option<Scalar> {
         match &v.kind {
             ast::ValueKind::Bool(b) => Some(Scalar::Bool(*b)),
-            ast::ValueKind::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(Scalar::Int(*n as i64)),
+            ast::ValueKind::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                Some(Scalar::Int(*n as i64))
+            }
             ast::ValueKind::Number(n) => Some(Scalar::Float(*n)),
-            ast::ValueKind::Path(p) if p.segments.len() == 1 => match scope.params.get(&p.segments[0].text) {
-                Some(ParamValue::Bool(b)) => Some(Scalar::Bool(*b)),
-                Some(ParamValue::Number(n)) => Some(Scalar::Float(*n)),
-                _ => self.text(v, scope).map(Scalar::Str),
-            },
+            ast::ValueKind::Path(p) if p.segments.len() == 1 => {
+                match scope.params.get(&p.segments[0].text) {
+                    Some(ParamValue::Bool(b)) => Some(Scalar::Bool(*b)),
+                    Some(ParamValue::Number(n)) => Some(Scalar::Float(*n)),
+                    _ => self.text(v, scope).map(Scalar::Str),
+                }
+            }
             _ => self.text(v, scope).map(Scalar::Str),
         }
     }
@@ -177,9 +264,18 @@ impl Checker<'_> {
         }
         let names: Vec<&str> = self.ast.artifacts.iter().map(|a| a.text.as_str()).collect();
         self.diags.push(
-            Diagnostic::error(Code::UnknownArtifact, path.span, format!("unknown artifact `{}`", path.text()))
-                .label("not a declared artifact")
-                .help_opt(suggest(&first.text, names.iter().copied()).or_else(|| Some(format!("declare it at the top level: `artifact {}`", first.text)))),
+            Diagnostic::error(
+                Code::UnknownArtifact,
+                path.span,
+                format!("unknown artifact `{}`", path.text()),
+            )
+            .label("not a declared artifact")
+            .help_opt(suggest(&first.text, names.iter().copied()).or_else(|| {
+                Some(format!(
+                    "declare it at the top level: `artifact {}`",
+                    first.text
+                ))
+            })),
         );
         None
     }
@@ -192,7 +288,11 @@ impl Checker<'_> {
             let Some(end) = rest.find(')') else { return };
             let name = &rest[..end];
             rest = &rest[end..];
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-') {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+            {
                 continue;
             }
             if is_predefined(name) || self.lookup_var(name, scope).is_some() {

@@ -10,6 +10,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "the end of the file",
         Rule::pipeline | Rule::kw_pipeline => "`pipeline`",
+        Rule::import | Rule::kw_import => "`import`",
         Rule::var_decl | Rule::kw_var => "`var`",
         Rule::secret_decl | Rule::kw_secret => "`secret`",
         Rule::group_decl | Rule::kw_group => "`group`",
@@ -49,9 +50,12 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::name | Rule::ident | Rule::gate_ref => "a name",
         Rule::gate_kind => "a gate kind such as `approval { … }`",
         Rule::gate_expr => "a gate",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::cmp_expr | Rule::unary | Rule::postfix => {
-            "an expression"
-        }
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::cmp_expr
+        | Rule::unary
+        | Rule::postfix => "an expression",
         Rule::call => "a function call",
         Rule::cmp_op => "a comparison (`==`, `!=`, `<`, …)",
         Rule::in_op | Rule::kw_in | Rule::kw_not_in => "`in`",
@@ -74,7 +78,10 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rul
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let end = text[pos..].chars().next().map_or(pos, |c| pos + c.len_utf8());
+    let end = text[pos..]
+        .chars()
+        .next()
+        .map_or(pos, |c| pos + c.len_utf8());
     let found = match text[pos..].chars().next() {
         None => "the end of the file".to_string(),
         Some(c) if c.is_whitespace() => "a line break or space".to_string(),
@@ -90,11 +97,16 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rul
             }
         }
     };
-    let span_end = if found.starts_with('`') && found.len() > 2 { pos + found.len() - 2 } else { end };
+    let span_end = if found.starts_with('`') && found.len() > 2 {
+        pos + found.len() - 2
+    } else {
+        end
+    };
     let mut expected = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().filter_map(|r| describe(*r)).collect::<Vec<_>>()
-        }
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|r| describe(*r))
+            .collect::<Vec<_>>(),
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
     expected.sort();
@@ -105,9 +117,17 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rul
         format!("expected {}, found {found}", join_words(&expected))
     };
     let help = unclosed_hint(text, pos);
-    Diagnostic::error(Code::Syntax, Span::new(file, pos, span_end.min(text.len())), message)
-        .label(if expected.is_empty() { "not expected here".to_string() } else { format!("expected {}", join_words(&expected)) })
-        .help_opt(help)
+    Diagnostic::error(
+        Code::Syntax,
+        Span::new(file, pos, span_end.min(text.len())),
+        message,
+    )
+    .label(if expected.is_empty() {
+        "not expected here".to_string()
+    } else {
+        format!("expected {}", join_words(&expected))
+    })
+    .help_opt(help)
 }
 
 /// If braces before `pos` are unbalanced, say so: the most common cause of a confusing error.
@@ -123,7 +143,9 @@ fn unclosed_hint(text: &str, pos: usize) -> Option<String> {
         }
     }
     if pos >= text.trim_end().len() && depth > 0 {
-        Some(format!("{depth} `{{` not closed before the end of the file"))
+        Some(format!(
+            "{depth} `{{` not closed before the end of the file"
+        ))
     } else {
         None
     }

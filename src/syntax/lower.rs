@@ -16,7 +16,11 @@ struct Lower<'d> {
     diagnostics: &'d mut Diagnostics,
 }
 
-pub(super) fn lower_file(file: FileId, mut pairs: Pairs<'_, Rule>, diagnostics: &mut Diagnostics) -> File {
+pub(super) fn lower_file(
+    file: FileId,
+    mut pairs: Pairs<'_, Rule>,
+    diagnostics: &mut Diagnostics,
+) -> File {
     let mut cx = Lower { file, diagnostics };
     let mut out = File::default();
     let Some(root) = pairs.next() else { return out };
@@ -26,17 +30,31 @@ pub(super) fn lower_file(file: FileId, mut pairs: Pairs<'_, Rule>, diagnostics: 
                 let p = cx.pipeline(item);
                 if let Some(first) = &out.pipeline {
                     cx.diagnostics.push(
-                        Diagnostic::error(Code::Duplicate, p.span, "a file has at most one `pipeline` block")
-                            .label("second `pipeline` block")
-                            .related(first.span, "first `pipeline` block here")
-                            .help("merge the two blocks into one"),
+                        Diagnostic::error(
+                            Code::Duplicate,
+                            p.span,
+                            "a file has at most one `pipeline` block",
+                        )
+                        .label("second `pipeline` block")
+                        .related(first.span, "first `pipeline` block here")
+                        .help("merge the two blocks into one"),
                     );
                 } else {
                     out.pipeline = Some(p);
                 }
             }
-            Rule::var_decl | Rule::secret_decl | Rule::group_decl => out.variables.push(cx.var(item)),
-            Rule::artifact_decl => out.artifacts.push(cx.name(next(&mut item.into_inner().skip(1)))),
+            Rule::import => {
+                let span = cx.span(&item);
+                let target = next(&mut item.into_inner().skip(1));
+                let path = cx.string(target);
+                out.imports.push(Import { path, span });
+            }
+            Rule::var_decl | Rule::secret_decl | Rule::group_decl => {
+                out.variables.push(cx.var(item))
+            }
+            Rule::artifact_decl => out
+                .artifacts
+                .push(cx.name(next(&mut item.into_inner().skip(1)))),
             Rule::environment => out.environments.push(cx.environment(item)),
             Rule::gate_decl => {
                 let span = cx.span(&item);
@@ -59,7 +77,9 @@ fn next<'i>(pairs: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> 
 }
 
 fn first(pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
-    pair.into_inner().next().expect("grammar guarantees this child")
+    pair.into_inner()
+        .next()
+        .expect("grammar guarantees this child")
 }
 
 impl Lower<'_> {
@@ -72,11 +92,17 @@ impl Lower<'_> {
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
-        Name { text: pair.as_str().to_string(), span: self.span(&pair) }
+        Name {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 
     fn pipeline(&mut self, pair: Pair<'_, Rule>) -> Pipeline {
-        let mut p = Pipeline { span: self.span(&pair), ..Pipeline::default() };
+        let mut p = Pipeline {
+            span: self.span(&pair),
+            ..Pipeline::default()
+        };
         for item in pair.into_inner() {
             match item.as_rule() {
                 Rule::kw_pipeline => {}
@@ -87,16 +113,26 @@ impl Lower<'_> {
                     let body = item.into_inner().nth(1).expect("trigger body");
                     let filter = (body.as_rule() == Rule::object).then(|| self.object(body));
                     let t = Trigger { span, filter };
-                    if is_pr { p.pr = Some(t) } else { p.trigger = Some(t) }
+                    if is_pr {
+                        p.pr = Some(t)
+                    } else {
+                        p.trigger = Some(t)
+                    }
                 }
                 Rule::schedule => {
                     let span = self.span(&item);
                     let mut inner = item.into_inner().skip(1);
                     let name = self.name(next(&mut inner));
                     let settings = self.object(next(&mut inner));
-                    p.schedules.push(Schedule { name, span, settings });
+                    p.schedules.push(Schedule {
+                        name,
+                        span,
+                        settings,
+                    });
                 }
-                Rule::var_decl | Rule::secret_decl | Rule::group_decl => p.variables.push(self.var(item)),
+                Rule::var_decl | Rule::secret_decl | Rule::group_decl => {
+                    p.variables.push(self.var(item))
+                }
                 Rule::setting => p.settings.push(self.setting(item)),
                 r => unreachable!("pipeline item {r:?}"),
             }
@@ -114,11 +150,19 @@ impl Lower<'_> {
                 let value = self.value(next(&mut inner));
                 VarDecl::Var { name, value }
             }
-            Rule::secret_decl => VarDecl::Secret { name: self.name(target) },
+            Rule::secret_decl => VarDecl::Secret {
+                name: self.name(target),
+            },
             _ => {
                 let span = self.span(&target);
-                let text = if target.as_rule() == Rule::string { self.string(target) } else { target.as_str().to_string() };
-                VarDecl::Group { name: Name { text, span } }
+                let text = if target.as_rule() == Rule::string {
+                    self.string(target)
+                } else {
+                    target.as_str().to_string()
+                };
+                VarDecl::Group {
+                    name: Name { text, span },
+                }
             }
         }
     }
@@ -127,12 +171,20 @@ impl Lower<'_> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().skip(1);
         let name = self.name(next(&mut inner));
-        let mut env =
-            Environment { name, span, protected: false, gates: Vec::new(), settings: Vec::new(), properties: Vec::new() };
+        let mut env = Environment {
+            name,
+            span,
+            protected: false,
+            gates: Vec::new(),
+            settings: Vec::new(),
+            properties: Vec::new(),
+        };
         for item in inner {
             match item.as_rule() {
                 Rule::kw_protected => env.protected = true,
-                Rule::gate_use => env.gates.push(self.gate_expr(next(&mut item.into_inner().skip(1)))),
+                Rule::gate_use => env
+                    .gates
+                    .push(self.gate_expr(next(&mut item.into_inner().skip(1)))),
                 Rule::setting => env.settings.push(self.setting(item)),
                 Rule::input => env.properties.push(self.entry(item)),
                 r => unreachable!("environment item {r:?}"),
@@ -185,7 +237,12 @@ impl Lower<'_> {
                 self.body_item(item, &mut body);
             }
         }
-        Template { name, span, params, body }
+        Template {
+            name,
+            span,
+            params,
+            body,
+        }
     }
 
     fn body_item(&mut self, item: Pair<'_, Rule>, body: &mut Body) {
@@ -196,7 +253,11 @@ impl Lower<'_> {
                 let mut inner = item.into_inner().skip(1);
                 let template = self.name(next(&mut inner));
                 let args = inner.map(|v| self.value(v)).collect();
-                Item::Use(Use { template, span, args })
+                Item::Use(Use {
+                    template,
+                    span,
+                    args,
+                })
             }
             Rule::gate_use => Item::Gate(self.gate_expr(next(&mut item.into_inner().skip(1)))),
             Rule::when => Item::When(self.expr(next(&mut item.into_inner().skip(1)))),
@@ -205,9 +266,11 @@ impl Lower<'_> {
                 body.settings.push(self.setting(item));
                 return;
             }
-            Rule::script_step | Rule::task_step | Rule::publish_step | Rule::download_step | Rule::checkout_step => {
-                Item::Step(self.step(item))
-            }
+            Rule::script_step
+            | Rule::task_step
+            | Rule::publish_step
+            | Rule::download_step
+            | Rule::checkout_step => Item::Step(self.step(item)),
             r => unreachable!("body item {r:?}"),
         };
         body.items.push(it);
@@ -228,7 +291,13 @@ impl Lower<'_> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().skip(1);
         let name = self.name(next(&mut inner));
-        let mut stage = Stage { name, span, display: None, after: None, body: Body::default() };
+        let mut stage = Stage {
+            name,
+            span,
+            display: None,
+            after: None,
+            body: Body::default(),
+        };
         for item in inner {
             match item.as_rule() {
                 Rule::string => stage.display = Some(self.value_of_string(item)),
@@ -243,7 +312,14 @@ impl Lower<'_> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner().skip(1);
         let name = self.name(next(&mut inner));
-        let mut job = Job { name, span, display: None, environment: None, after: None, body: Body::default() };
+        let mut job = Job {
+            name,
+            span,
+            display: None,
+            environment: None,
+            after: None,
+            body: Body::default(),
+        };
         for item in inner {
             match item.as_rule() {
                 Rule::string => job.display = Some(self.value_of_string(item)),
@@ -269,25 +345,46 @@ impl Lower<'_> {
                     "powershell" => Shell::PowerShell,
                     _ => Shell::Script,
                 };
-                StepKind::Script { shell, text: self.value(next(&mut inner)) }
+                StepKind::Script {
+                    shell,
+                    text: self.value(next(&mut inner)),
+                }
             }
             Rule::task_step => {
                 let r = next(&mut inner);
-                StepKind::Task { name: r.as_str().to_string(), name_span: self.span(&r) }
+                StepKind::Task {
+                    name: r.as_str().to_string(),
+                    name_span: self.span(&r),
+                }
             }
             Rule::publish_step => {
                 let artifact = self.path(next(&mut inner));
                 inner.next(); // `from`
-                StepKind::Publish { artifact, from: self.value(next(&mut inner)) }
+                StepKind::Publish {
+                    artifact,
+                    from: self.value(next(&mut inner)),
+                }
             }
-            Rule::download_step => StepKind::Download { artifact: self.path(next(&mut inner)) },
-            _ => StepKind::Checkout { repo: self.name(next(&mut inner)) },
+            Rule::download_step => StepKind::Download {
+                artifact: self.path(next(&mut inner)),
+            },
+            _ => StepKind::Checkout {
+                repo: self.name(next(&mut inner)),
+            },
         };
-        let mut step = Step { span, kind, when: Vec::new(), settings: Vec::new(), inputs: Vec::new() };
+        let mut step = Step {
+            span,
+            kind,
+            when: Vec::new(),
+            settings: Vec::new(),
+            inputs: Vec::new(),
+        };
         if let Some(body) = inner.next() {
             for item in body.into_inner() {
                 match item.as_rule() {
-                    Rule::when => step.when.push(self.expr(next(&mut item.into_inner().skip(1)))),
+                    Rule::when => step
+                        .when
+                        .push(self.expr(next(&mut item.into_inner().skip(1)))),
                     Rule::setting => step.settings.push(self.setting(item)),
                     Rule::input => step.inputs.push(self.entry(item)),
                     r => unreachable!("step body item {r:?}"),
@@ -308,7 +405,10 @@ impl Lower<'_> {
         let mut inner = pair.into_inner();
         let k = next(&mut inner);
         let key = if k.as_rule() == Rule::string {
-            Name { span: self.span(&k), text: self.string(k) }
+            Name {
+                span: self.span(&k),
+                text: self.string(k),
+            }
         } else {
             self.name(k)
         };
@@ -320,7 +420,9 @@ impl Lower<'_> {
         let mut obj = Object::default();
         for item in pair.into_inner() {
             match item.as_rule() {
-                Rule::when => obj.when.push(self.expr(next(&mut item.into_inner().skip(1)))),
+                Rule::when => obj
+                    .when
+                    .push(self.expr(next(&mut item.into_inner().skip(1)))),
                 Rule::setting => obj.settings.push(self.setting(item)),
                 Rule::input => obj.entries.push(self.entry(item)),
                 r => unreachable!("object item {r:?}"),
@@ -330,12 +432,18 @@ impl Lower<'_> {
     }
 
     fn path(&self, pair: Pair<'_, Rule>) -> Path {
-        Path { span: self.span(&pair), segments: pair.into_inner().map(|n| self.name(n)).collect() }
+        Path {
+            span: self.span(&pair),
+            segments: pair.into_inner().map(|n| self.name(n)).collect(),
+        }
     }
 
     fn value_of_string(&mut self, pair: Pair<'_, Rule>) -> Value {
         let span = self.span(&pair);
-        Value { span, kind: ValueKind::Str(self.string(pair)) }
+        Value {
+            span,
+            kind: ValueKind::Str(self.string(pair)),
+        }
     }
 
     fn value(&mut self, pair: Pair<'_, Rule>) -> Value {
@@ -344,7 +452,10 @@ impl Lower<'_> {
         if terms.len() == 1 {
             terms.pop().expect("one term")
         } else {
-            Value { span, kind: ValueKind::Concat(terms) }
+            Value {
+                span,
+                kind: ValueKind::Concat(terms),
+            }
         }
     }
 
@@ -416,11 +527,22 @@ impl Lower<'_> {
         match pair.as_rule() {
             Rule::expr | Rule::primary => self.expr(first(pair)),
             Rule::or_expr | Rule::and_expr => {
-                let op = if pair.as_rule() == Rule::or_expr { BinOp::Or } else { BinOp::And };
+                let op = if pair.as_rule() == Rule::or_expr {
+                    BinOp::Or
+                } else {
+                    BinOp::And
+                };
                 let mut parts = pair.into_inner().map(|p| self.expr(p));
                 let mut acc = parts.next().expect("one operand");
                 for rhs in parts {
-                    acc = Expr { span: acc.span.to(rhs.span), kind: ExprKind::Binary { op, lhs: Box::new(acc), rhs: Box::new(rhs) } };
+                    acc = Expr {
+                        span: acc.span.to(rhs.span),
+                        kind: ExprKind::Binary {
+                            op,
+                            lhs: Box::new(acc),
+                            rhs: Box::new(rhs),
+                        },
+                    };
                 }
                 acc
             }
@@ -432,7 +554,14 @@ impl Lower<'_> {
                 if op.as_rule() == Rule::in_op {
                     let negated = first(op).as_rule() == Rule::kw_not_in;
                     let list = rhs.into_inner().map(|e| self.expr(e)).collect();
-                    return Expr { span, kind: ExprKind::In { negated, lhs: Box::new(lhs), list } };
+                    return Expr {
+                        span,
+                        kind: ExprKind::In {
+                            negated,
+                            lhs: Box::new(lhs),
+                            list,
+                        },
+                    };
                 }
                 let op = match op.as_str() {
                     "==" => BinOp::Eq,
@@ -443,7 +572,14 @@ impl Lower<'_> {
                     _ => BinOp::Ge,
                 };
                 let rhs = self.expr(rhs);
-                Expr { span, kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) } }
+                Expr {
+                    span,
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                }
             }
             Rule::unary => {
                 let mut nots = Vec::new();
@@ -457,7 +593,10 @@ impl Lower<'_> {
                 }
                 let mut e = operand.expect("operand");
                 for not in nots.into_iter().rev() {
-                    e = Expr { span: not.to(e.span), kind: ExprKind::Not(Box::new(e)) };
+                    e = Expr {
+                        span: not.to(e.span),
+                        kind: ExprKind::Not(Box::new(e)),
+                    };
                 }
                 e
             }
@@ -468,11 +607,20 @@ impl Lower<'_> {
                     let acc_span = self.span(&acc);
                     let a = first(acc);
                     let kind = if a.as_rule() == Rule::name {
-                        ExprKind::Field { base: Box::new(e), name: self.name(a) }
+                        ExprKind::Field {
+                            base: Box::new(e),
+                            name: self.name(a),
+                        }
                     } else {
-                        ExprKind::Index { base: Box::new(e), index: Box::new(self.expr(a)) }
+                        ExprKind::Index {
+                            base: Box::new(e),
+                            index: Box::new(self.expr(a)),
+                        }
                     };
-                    e = Expr { span: span.sub(0, 0).to(acc_span), kind };
+                    e = Expr {
+                        span: span.sub(0, 0).to(acc_span),
+                        kind,
+                    };
                 }
                 e
             }
@@ -480,12 +628,27 @@ impl Lower<'_> {
                 let mut inner = pair.into_inner();
                 let name = self.name(next(&mut inner));
                 let args = inner.map(|a| self.expr(a)).collect();
-                Expr { span, kind: ExprKind::Call { name, args } }
+                Expr {
+                    span,
+                    kind: ExprKind::Call { name, args },
+                }
             }
-            Rule::string | Rule::sq_string => Expr { span, kind: ExprKind::Str(self.string(pair)) },
-            Rule::number => Expr { span, kind: ExprKind::Number(pair.as_str().parse().unwrap_or(f64::NAN)) },
-            Rule::boolean => Expr { span, kind: ExprKind::Bool(pair.as_str() == "true") },
-            Rule::ident => Expr { span, kind: ExprKind::Ident(pair.as_str().to_string()) },
+            Rule::string | Rule::sq_string => Expr {
+                span,
+                kind: ExprKind::Str(self.string(pair)),
+            },
+            Rule::number => Expr {
+                span,
+                kind: ExprKind::Number(pair.as_str().parse().unwrap_or(f64::NAN)),
+            },
+            Rule::boolean => Expr {
+                span,
+                kind: ExprKind::Bool(pair.as_str() == "true"),
+            },
+            Rule::ident => Expr {
+                span,
+                kind: ExprKind::Ident(pair.as_str().to_string()),
+            },
             r => unreachable!("expression {r:?}"),
         }
     }
@@ -495,7 +658,10 @@ impl Lower<'_> {
 /// is dropped, the common indentation is removed, and a last line holding
 /// only the closing quotes' indentation is dropped (its line break is kept).
 pub(crate) fn dedent(raw: &str) -> String {
-    let body = raw.strip_prefix("\r\n").or_else(|| raw.strip_prefix('\n')).unwrap_or(raw);
+    let body = raw
+        .strip_prefix("\r\n")
+        .or_else(|| raw.strip_prefix('\n'))
+        .unwrap_or(raw);
     let (body, closing_on_own_line) = match body.rfind('\n') {
         Some(i) if body[i + 1..].trim().is_empty() => (&body[..=i], true),
         _ => (body, false),

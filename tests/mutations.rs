@@ -1,0 +1,1015 @@
+//! Robustness: thousands of mutated versions of every `examples/*.release`, and a few
+//! hand-written nasty inputs, go through every phase of relc. Nothing may panic, every
+//! span a diagnostic reports must lie inside its file on UTF-8 character boundaries, and
+//! whatever compiles without errors must emit YAML that yaml-rust2 reads back.
+//!
+//! The run is deterministic (a SplitMix64 PRNG with a fixed seed). Knobs, all optional:
+//!
+//! - `RELC_MUTANTS=n`: total number of mutants (default 6,000 in debug builds, 60,000
+//!   with `--release`), shared out evenly between the examples;
+//! - `RELC_MUTATION_SEED=n`: another base seed (decimal or `0x…`);
+//! - `RELC_MUTANT_FILE=path`: check only that file (e.g. a reproduction this test wrote).
+//!
+//! On failure the test writes every distinct failing input, and a minimised version of
+//! it, to `target/mutations/`, and its message names the seed, the mutations and the input.
+
+use relc::backend::{azure, checks};
+use relc::render;
+use std::any::Any;
+use std::backtrace::Backtrace;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::time::Instant;
+
+const DEFAULT_SEED: u64 = 0x5eed_2e1c_a11c_e5e1;
+const DEFAULT_MUTANTS_DEBUG: usize = 6_000;
+const DEFAULT_MUTANTS_RELEASE: usize = 60_000;
+/// The command-line compiler runs on the main thread, whose stack is usually 8 MiB.
+const STACK: usize = 8 << 20;
+/// Distinct failures that get minimised and reported in full.
+const REPORTED: usize = 8;
+
+// ───────────────────────────── PRNG ─────────────────────────────
+
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0); the bias is irrelevant here.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The seed of mutant `i` of example `name`: reproducible without running the others.
+fn mutant_seed(base: u64, name: &str, i: usize) -> u64 {
+    SplitMix64(base ^ fnv1a(name) ^ (i as u64).wrapping_mul(0x2545_f491_4f6c_dd1d)).next()
+}
+
+// ─────────────────────────── mutations ───────────────────────────
+
+const INTERESTING: &[&str] = &[
+    "{", "}", "[", "]", "(", ")", "\"", "'", "\\", "$", "=", "+", ".", ",", "@", "é", "🚀", "\t",
+    "\n",
+];
+const IDENT_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Byte ranges of the tokens of `text`: runs of word characters, and every other
+/// non-whitespace character on its own.
+fn tokens(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut word_start = None;
+    for (i, c) in text.char_indices() {
+        if is_word(c) {
+            word_start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = word_start.take() {
+            out.push((s, i));
+        }
+        if !c.is_whitespace() {
+            out.push((i, i + c.len_utf8()));
+        }
+    }
+    if let Some(s) = word_start {
+        out.push((s, text.len()));
+    }
+    out
+}
+
+/// Byte ranges of the lines of `text`, each with its line break.
+fn lines(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for l in text.split_inclusive('\n') {
+        out.push((start, start + l.len()));
+        start += l.len();
+    }
+    out
+}
+
+/// A random char boundary of `text`, `0..=len`.
+fn boundary(rng: &mut SplitMix64, text: &str) -> usize {
+    let mut i = rng.below(text.len() + 1);
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn splice(text: &str, range: (usize, usize), with: &str) -> String {
+    format!("{}{with}{}", &text[..range.0], &text[range.1..])
+}
+
+fn swap(text: &str, a: (usize, usize), b: (usize, usize)) -> String {
+    debug_assert!(a.1 <= b.0);
+    format!(
+        "{}{}{}{}{}",
+        &text[..a.0],
+        &text[b.0..b.1],
+        &text[a.1..b.0],
+        &text[a.0..a.1],
+        &text[b.1..]
+    )
+}
+
+/// Apply one random mutation; `None` when the chosen kind does not apply (no tokens…).
+fn mutate_once(rng: &mut SplitMix64, text: &str) -> Option<(String, String)> {
+    let toks = tokens(text);
+    let lns = lines(text);
+    Some(match rng.below(9) {
+        0 => {
+            let t = *rng.pick(&toks);
+            (
+                splice(text, t, ""),
+                format!("delete token {:?} at {}", &text[t.0..t.1], t.0),
+            )
+        }
+        1 => {
+            let t = *rng.pick(&toks);
+            let sep = if rng.below(2) == 0 { " " } else { "" };
+            let dup = format!("{}{sep}{}", &text[t.0..t.1], &text[t.0..t.1]);
+            (
+                splice(text, t, &dup),
+                format!("duplicate token {:?} at {}", &text[t.0..t.1], t.0),
+            )
+        }
+        2 => {
+            if toks.len() < 2 {
+                return None;
+            }
+            let i = rng.below(toks.len() - 1);
+            let (a, b) = (toks[i], toks[i + 1]);
+            (
+                swap(text, a, b),
+                format!(
+                    "swap tokens {:?} and {:?} at {}",
+                    &text[a.0..a.1],
+                    &text[b.0..b.1],
+                    a.0
+                ),
+            )
+        }
+        3 => {
+            let l = *rng.pick(&lns);
+            (splice(text, l, ""), format!("delete line at {}", l.0))
+        }
+        4 => {
+            let l = *rng.pick(&lns);
+            let mut line = text[l.0..l.1].to_string();
+            if !line.ends_with('\n') {
+                line.push('\n');
+            }
+            (
+                splice(text, (l.0, l.0), &line),
+                format!("duplicate line at {}", l.0),
+            )
+        }
+        5 => {
+            if lns.len() < 2 {
+                return None;
+            }
+            let i = rng.below(lns.len());
+            let j = rng.below(lns.len());
+            let (i, j) = (i.min(j), i.max(j));
+            if i == j {
+                return None;
+            }
+            // Swap whole lines, keeping a final line without `\n` last.
+            let (a, b) = (lns[i], lns[j]);
+            let (mut la, mut lb) = (text[a.0..a.1].to_string(), text[b.0..b.1].to_string());
+            if !lb.ends_with('\n') {
+                lb.push('\n');
+                la = la.trim_end_matches('\n').to_string();
+            }
+            let out = format!(
+                "{}{lb}{}{la}{}",
+                &text[..a.0],
+                &text[a.1..b.0],
+                &text[b.1..]
+            );
+            (out, format!("swap lines at {} and {}", a.0, b.0))
+        }
+        6 => {
+            let at = boundary(rng, text);
+            let c = *rng.pick(INTERESTING);
+            (splice(text, (at, at), c), format!("insert {c:?} at {at}"))
+        }
+        7 => {
+            let at = boundary(rng, text);
+            (text[..at].to_string(), format!("truncate at {at}"))
+        }
+        _ => {
+            let idents: Vec<_> = toks
+                .iter()
+                .filter(|t| text[t.0..].starts_with(|c: char| c.is_alphabetic() || c == '_'))
+                .collect();
+            if idents.is_empty() {
+                return None;
+            }
+            let t = **rng.pick(&idents);
+            let word: Vec<char> = text[t.0..t.1].chars().collect();
+            let k = rng.below(word.len());
+            let mut c = *rng.pick(IDENT_CHARS) as char;
+            if c == word[k] {
+                c = if c == '_' { 'x' } else { '_' };
+            }
+            let mut near = word.clone();
+            near[k] = c;
+            let near: String = near.into_iter().collect();
+            let old: String = word.into_iter().collect();
+            (
+                splice(text, t, &near),
+                format!("near-miss {old:?} -> {near:?} at {}", t.0),
+            )
+        }
+    })
+}
+
+/// One mutant: one to three stacked mutations of `original`.
+fn mutant(original: &str, seed: u64) -> (String, Vec<String>) {
+    let mut rng = SplitMix64(seed);
+    let count = match rng.below(20) {
+        0..=11 => 1,
+        12..=16 => 2,
+        _ => 3,
+    };
+    let mut text = original.to_string();
+    let mut applied = Vec::new();
+    let mut attempts = 0;
+    while applied.len() < count && attempts < 50 {
+        attempts += 1;
+        if text.is_empty() {
+            // Only insertion makes sense on an empty text.
+            let c = *rng.pick(INTERESTING);
+            text.push_str(c);
+            applied.push(format!("insert {c:?} at 0"));
+            continue;
+        }
+        if let Some((t, what)) = mutate_once(&mut rng, &text) {
+            text = t;
+            applied.push(what);
+        }
+    }
+    (text, applied)
+}
+
+// ───────────────────────── panic capture ─────────────────────────
+
+struct Caught {
+    message: String,
+    location: String,
+    backtrace: Backtrace,
+}
+
+thread_local! {
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+    static LAST_PANIC: RefCell<Option<Caught>> = const { RefCell::new(None) };
+}
+
+/// Panics on threads marked quiet are recorded instead of printed.
+fn install_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.get() {
+                return default(info);
+            }
+            let location = info
+                .location()
+                .map_or_else(|| "<unknown>".to_string(), |l| l.to_string());
+            let message = payload_text(info.payload());
+            let backtrace = Backtrace::force_capture();
+            LAST_PANIC.set(Some(Caught {
+                message,
+                location,
+                backtrace,
+            }));
+        }));
+    });
+}
+
+fn payload_text(p: &(dyn Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_string()
+    }
+}
+
+/// The frames of a backtrace that are relc's own code, with their locations.
+fn relc_frames(bt: &Backtrace) -> String {
+    let text = bt.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.contains("relc::") && !l.contains("mutations::") {
+            let _ = writeln!(out, "    {}", l.trim());
+            if let Some(at) = lines
+                .get(i + 1)
+                .filter(|n| n.trim_start().starts_with("at "))
+            {
+                let _ = writeln!(out, "        {}", at.trim());
+            }
+        }
+    }
+    if out.is_empty() {
+        "    (no relc frames; is debug info on?)\n".to_string()
+    } else {
+        out
+    }
+}
+
+// ─────────────────────────── the check ───────────────────────────
+
+/// What went wrong with one input. `key` identifies the bug (for de-duplication and
+/// minimisation); `detail` is for people.
+#[derive(Clone)]
+struct Failure {
+    key: String,
+    detail: String,
+}
+
+fn fail(key: impl Into<String>, detail: impl Into<String>) -> Failure {
+    Failure {
+        key: key.into(),
+        detail: detail.into(),
+    }
+}
+
+/// Where a span is wrong, if it is.
+fn span_problem(
+    s: relc::source::Span,
+    sources: &relc::source::SourceMap,
+    files: usize,
+) -> Option<&'static str> {
+    if s.file.0 as usize >= files {
+        return Some("names a file that does not exist");
+    }
+    let text = &sources.get(s.file).text;
+    let (start, end) = (s.start as usize, s.end as usize);
+    if start > end {
+        Some("starts after it ends")
+    } else if end > text.len() {
+        Some("ends past the end of the file")
+    } else if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+        Some("is not on a char boundary")
+    } else {
+        None
+    }
+}
+
+/// Every `{file, start, end}` object of a serialised IR (the spans the IR carries).
+fn ir_spans(v: &serde_json::Value, out: &mut Vec<relc::source::Span>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.len() == 3 {
+                if let (Some(f), Some(s), Some(e)) = (
+                    m.get("file").and_then(|v| v.as_u64()),
+                    m.get("start").and_then(|v| v.as_u64()),
+                    m.get("end").and_then(|v| v.as_u64()),
+                ) {
+                    out.push(relc::source::Span {
+                        file: relc::source::FileId(f as u32),
+                        start: s as u32,
+                        end: e as u32,
+                    });
+                    return;
+                }
+            }
+            m.values().for_each(|v| ir_spans(v, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| ir_spans(v, out)),
+        _ => {}
+    }
+}
+
+/// Compile `text` and put the result through everything downstream of the parser.
+/// `Ok(has_errors)` when all is well.
+fn run_phases(name: &str, text: &str) -> Result<bool, Failure> {
+    let c = relc::compile(name, text);
+    let files = c.sources.files().count();
+    for d in &c.diagnostics {
+        let code = d.code.as_str();
+        if let Some(p) = span_problem(d.span, &c.sources, files) {
+            return Err(fail(
+                format!("{code} primary span {p}"),
+                format!(
+                    "diagnostic {code} ({:?}): primary span {}..{} {p} (file length {})",
+                    d.message,
+                    d.span.start,
+                    d.span.end,
+                    text.len()
+                ),
+            ));
+        }
+        for r in &d.related {
+            if let Some(p) = span_problem(r.span, &c.sources, files) {
+                return Err(fail(
+                    format!("{code} related span {p}"),
+                    format!(
+                        "diagnostic {code} ({:?}): related span {}..{} ({:?}) {p} (file length {})",
+                        d.message,
+                        r.span.start,
+                        r.span.end,
+                        r.message,
+                        text.len()
+                    ),
+                ));
+            }
+        }
+        let _ = render::human(d, &c.sources, false);
+        let _ = render::json(d, &c.sources);
+    }
+    if c.has_errors() {
+        return Ok(true);
+    }
+    let Some(p) = &c.pipeline else {
+        return Err(fail(
+            "no pipeline",
+            "no error was reported, but there is no pipeline",
+        ));
+    };
+    let ir = serde_json::to_value(p).map_err(|e| {
+        fail(
+            "IR serialisation",
+            format!("serde_json failed on the IR: {e}"),
+        )
+    })?;
+    let _ =
+        serde_json::to_string_pretty(&ir).map_err(|e| fail("IR serialisation", e.to_string()))?;
+    let mut spans = Vec::new();
+    ir_spans(&ir, &mut spans);
+    for s in spans {
+        if let Some(pr) = span_problem(s, &c.sources, files) {
+            return Err(fail(
+                format!("IR span {pr}"),
+                format!(
+                    "a span of the IR, {}..{}, {pr} (file length {})",
+                    s.start,
+                    s.end,
+                    text.len()
+                ),
+            ));
+        }
+    }
+    let yaml = azure::emit(p, name).map_err(|e| {
+        fail(
+            "emit error",
+            format!("azure::emit failed on a valid pipeline: {e}"),
+        )
+    })?;
+    match yaml_rust2::YamlLoader::load_from_str(&yaml) {
+        Ok(docs) if docs.len() == 1 => {}
+        Ok(docs) => {
+            return Err(fail(
+                "YAML documents",
+                format!("the YAML holds {} documents:\n{yaml}", docs.len()),
+            ));
+        }
+        Err(e) => {
+            return Err(fail(
+                "YAML reload",
+                format!("yaml-rust2 cannot read the emitted YAML back: {e}\n{yaml}"),
+            ));
+        }
+    }
+    let _ = serde_json::to_string(&checks::manifest(p, &c.sources))
+        .map_err(|e| fail("manifest serialisation", e.to_string()))?;
+    Ok(false)
+}
+
+/// [`run_phases`], with panics turned into failures. Call on a quiet thread.
+fn check(name: &str, text: &str) -> Result<bool, Failure> {
+    LAST_PANIC.set(None);
+    match panic::catch_unwind(AssertUnwindSafe(|| run_phases(name, text))) {
+        Ok(r) => r,
+        Err(payload) => {
+            let caught = LAST_PANIC.take();
+            let (message, location, frames) = match &caught {
+                Some(c) => (
+                    c.message.clone(),
+                    c.location.clone(),
+                    relc_frames(&c.backtrace),
+                ),
+                None => (
+                    payload_text(&*payload),
+                    "<unknown>".to_string(),
+                    String::new(),
+                ),
+            };
+            Err(fail(
+                format!("panic at {location}"),
+                format!("panicked at {location}: {message}\n  relc frames:\n{frames}"),
+            ))
+        }
+    }
+}
+
+/// Run `f` on a fresh quiet thread with the command line's stack size. A stack
+/// overflow cannot be caught: it aborts the process, and the message names the thread.
+fn on_thread<T: Send + 'static>(name: String, f: impl FnOnce() -> T + Send + 'static) -> T {
+    install_hook();
+    std::thread::Builder::new()
+        .name(name)
+        .stack_size(STACK)
+        .spawn(move || {
+            QUIET.set(true);
+            f()
+        })
+        .expect("spawn")
+        .join()
+        .expect("a checking thread panicked outside catch_unwind")
+}
+
+// ─────────────────────────── minimising ───────────────────────────
+
+/// Shrink `text` while it keeps failing with the same key: chunks of lines, then of
+/// tokens, then single characters. Bounded, so it always ends.
+fn minimise(name: &str, text: &str, key: &str) -> String {
+    let budget = Cell::new(4_000usize);
+    let still_fails = |t: &str| {
+        if budget.get() == 0 {
+            return false;
+        }
+        budget.set(budget.get() - 1);
+        matches!(check(name, t), Err(f) if f.key == key)
+    };
+    let mut best = text.to_string();
+    loop {
+        let before = best.len();
+        for unit in 0..3 {
+            let pieces = |t: &str| -> Vec<(usize, usize)> {
+                match unit {
+                    0 => lines(t),
+                    1 => {
+                        // Tokens with the whitespace after them, so removal keeps layout sane.
+                        let toks = tokens(t);
+                        (0..toks.len())
+                            .map(|i| (toks[i].0, toks.get(i + 1).map_or(t.len(), |n| n.0)))
+                            .collect()
+                    }
+                    _ => t
+                        .char_indices()
+                        .map(|(i, c)| (i, i + c.len_utf8()))
+                        .collect(),
+                }
+            };
+            let mut chunk = pieces(&best).len().max(1);
+            while chunk >= 1 {
+                let mut i = 0;
+                loop {
+                    let ps = pieces(&best);
+                    if i >= ps.len() {
+                        break;
+                    }
+                    let end = (i + chunk).min(ps.len());
+                    let candidate = splice(&best, (ps[i].0, ps[end - 1].1), "");
+                    if candidate.len() < best.len() && still_fails(&candidate) {
+                        best = candidate;
+                    } else {
+                        i += chunk;
+                    }
+                }
+                if chunk == 1 {
+                    break;
+                }
+                chunk /= 2;
+            }
+        }
+        // Whitespace runs collapse to one space or line break.
+        let collapsed = collapse_whitespace(&best);
+        if collapsed.len() < best.len() && still_fails(&collapsed) {
+            best = collapsed;
+        }
+        if best.len() >= before || budget.get() == 0 {
+            return best;
+        }
+    }
+}
+
+fn collapse_whitespace(t: &str) -> String {
+    let mut out = String::new();
+    let mut ws: Option<char> = None;
+    for c in t.chars() {
+        if c == ' ' || c == '\n' {
+            ws = Some(if ws == Some('\n') || c == '\n' {
+                '\n'
+            } else {
+                ' '
+            });
+        } else {
+            if let Some(w) = ws.take() {
+                out.push(w);
+            }
+            out.push(c);
+        }
+    }
+    if let Some(w) = ws {
+        out.push(w);
+    }
+    out
+}
+
+// ───────────────────────────── reports ─────────────────────────────
+
+struct Found {
+    origin: String,
+    text: String,
+    failure: Failure,
+    count: usize,
+}
+
+fn out_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("mutations");
+    std::fs::create_dir_all(&dir).expect("create target/mutations");
+    dir
+}
+
+fn clip(text: &str) -> String {
+    if text.len() <= 4_000 {
+        return text.to_string();
+    }
+    let mut end = 4_000;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..end], text.len())
+}
+
+/// Minimise, write to `target/mutations/` and describe every distinct failure.
+fn report(found: BTreeMap<String, Found>, what: &str) -> String {
+    let dir = out_dir();
+    let mut out = format!("{} distinct failure(s) in {what}:\n", found.len());
+    let mut firsts: Vec<&Found> = found.values().collect();
+    firsts.sort_by_key(|f| std::cmp::Reverse(f.count));
+    for (n, f) in firsts.iter().enumerate() {
+        let _ = write!(
+            out,
+            "\n── failure {} ({} input(s)): {}\n   first: {}\n",
+            n + 1,
+            f.count,
+            f.failure.key,
+            f.origin
+        );
+        let path = dir.join(format!("failure-{}.release", n + 1));
+        std::fs::write(&path, &f.text).expect("write reproduction");
+        let _ = write!(
+            out,
+            "   reproduce: RELC_MUTANT_FILE={} cargo test --test mutations\n",
+            path.display()
+        );
+        let _ = write!(
+            out,
+            "{}\n   input:\n<<<<\n{}\n>>>>\n",
+            f.failure.detail.trim_end(),
+            clip(&f.text)
+        );
+        if n < REPORTED {
+            let (text, key) = (f.text.clone(), f.failure.key.clone());
+            let min = on_thread("minimise".into(), move || {
+                minimise("min.release", &text, &key)
+            });
+            let min_path = dir.join(format!("failure-{}.min.release", n + 1));
+            std::fs::write(&min_path, &min).expect("write minimised reproduction");
+            let _ = write!(
+                out,
+                "   minimised ({} bytes, {}):\n<<<<\n{}\n>>>>\n   {:?}\n",
+                min.len(),
+                min_path.display(),
+                clip(&min),
+                clip(&min)
+            );
+        }
+    }
+    out
+}
+
+// ───────────────────────────── tests ─────────────────────────────
+
+fn env_number(name: &str) -> Option<u64> {
+    let v = std::env::var(name).ok()?;
+    let v = v.trim();
+    let parsed = match v.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => v.parse(),
+    };
+    Some(parsed.unwrap_or_else(|_| panic!("{name}={v} is not a number")))
+}
+
+fn examples() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("read examples/")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            (path.extension()? == "release").then_some(path)
+        })
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p.file_name().unwrap().to_string_lossy().into_owned(), text)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn mutants_of_the_examples_do_not_break_the_compiler() {
+    if let Ok(path) = std::env::var("RELC_MUTANT_FILE") {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let name = Path::new(&path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if let Err(f) = on_thread(name.clone(), move || check(&name, &text)) {
+            panic!("{path}: {}\n{}", f.key, f.detail);
+        }
+        return;
+    }
+    let examples = examples();
+    assert!(!examples.is_empty(), "no examples/*.release");
+    let default = if cfg!(debug_assertions) {
+        DEFAULT_MUTANTS_DEBUG
+    } else {
+        DEFAULT_MUTANTS_RELEASE
+    };
+    let total = env_number("RELC_MUTANTS").map_or(default, |n| n as usize);
+    let seed = env_number("RELC_MUTATION_SEED").unwrap_or(DEFAULT_SEED);
+    let per_example = total.div_ceil(examples.len());
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let started = Instant::now();
+
+    // Each worker takes every `workers`-th mutant; each mutant's seed depends only on
+    // (seed, example, index), so the set of mutants does not depend on the split.
+    let handles: Vec<_> = (0..workers)
+        .map(|w| {
+            let examples = examples.clone();
+            install_hook();
+            std::thread::Builder::new()
+                .name(format!("mutants-{w}"))
+                .stack_size(STACK)
+                .spawn(move || {
+                    QUIET.set(true);
+                    let mut found: Vec<(usize, String, String, Failure)> = Vec::new();
+                    let (mut checked, mut clean) = (0usize, 0usize);
+                    for (e, (name, original)) in examples.iter().enumerate() {
+                        for i in (w..per_example).step_by(workers) {
+                            let s = mutant_seed(seed, name, i);
+                            let (text, applied) = mutant(original, s);
+                            checked += 1;
+                            match check(name, &text) {
+                                Ok(has_errors) => clean += usize::from(!has_errors),
+                                Err(f) => {
+                                    let origin = format!(
+                                        "{name}, mutant #{i}, seed {s:#018x} (base {seed:#x}): {}",
+                                        applied.join("; ")
+                                    );
+                                    found.push((e * per_example + i, origin, text, f));
+                                }
+                            }
+                        }
+                    }
+                    (found, checked, clean)
+                })
+                .expect("spawn")
+        })
+        .collect();
+    let mut all = Vec::new();
+    let (mut checked, mut clean) = (0, 0);
+    for h in handles {
+        let (f, n, c) = h
+            .join()
+            .expect("a mutant worker panicked outside catch_unwind");
+        all.extend(f);
+        checked += n;
+        clean += c;
+    }
+    all.sort_by_key(|f| f.0);
+    let failing = all.len();
+    let mut found: BTreeMap<String, Found> = BTreeMap::new();
+    for (_, origin, text, failure) in all {
+        found
+            .entry(failure.key.clone())
+            .or_insert(Found {
+                origin,
+                text,
+                failure,
+                count: 0,
+            })
+            .count += 1;
+    }
+    eprintln!(
+        "mutations: {checked} mutants of {} example(s) in {:.1?} on {workers} thread(s); \
+         {clean} compiled without errors, {failing} failed",
+        examples.len(),
+        started.elapsed()
+    );
+    assert!(checked >= total, "only {checked} mutants");
+    if !found.is_empty() {
+        panic!("{}", report(found, &format!("{checked} mutants")));
+    }
+}
+
+/// Hand-written inputs that have broken compilers before. `true`: must be rejected.
+fn nasty_inputs() -> Vec<(&'static str, String, bool)> {
+    let job = "job B { script \"x\" }";
+    let deep = 10_000;
+    let long = "a".repeat(100_000);
+    let mut long_near = long.clone();
+    long_near.replace_range(50_000..50_001, "b");
+    vec![
+        ("empty file", String::new(), false),
+        ("only whitespace", " \n\t\r\n ".to_string(), false),
+        ("only a line comment", "// nothing here".to_string(), false),
+        ("only a block comment", "/* nothing\n here */".to_string(), false),
+        ("unterminated block comment", "/* nothing here".to_string(), true),
+        ("byte order mark", format!("\u{feff}stage A {{ {job} }}"), false),
+        ("CRLF line breaks", "stage A {\r\n  job B {\r\n    script \"x\"\r\n  }\r\n}\r\n".to_string(), false),
+        ("unterminated string", "stage A { job B { script \"echo hi".to_string(), true),
+        ("unterminated string before a line break", "stage A { job B { script \"echo\n\" } }".to_string(), true),
+        ("unterminated single-quoted string", "stage A { job B { script 'echo hi".to_string(), true),
+        ("unterminated raw block", "stage A { job B { script \"\"\"\n  echo hi\n".to_string(), true),
+        ("unterminated raw block with é", "stage A { job B { script \"\"\"\n  é🚀\n  ".to_string(), true),
+        ("raw block with only a line break", "stage A { job B { script \"\"\"\n\"\"\" } }".to_string(), false),
+        ("raw block with mixed indentation", "stage A { job B { script \"\"\"\n\t é\n  🚀\n \t\"\"\" } }".to_string(), false),
+        ("escape at end of string", "stage A { job B { script \"\\".to_string(), true),
+        ("invalid escape before é", "stage A { job B { script \"\\é\" } }".to_string(), true),
+        ("invalid unicode escape", "stage A { job B { script \"\\u{d800}\\u{110000}\\u{\" } }".to_string(), true),
+        (
+            "10,000 `(` in a condition",
+            format!("stage A {{ when {}true{} {job} }}", "(".repeat(deep), ")".repeat(deep)),
+            false,
+        ),
+        ("10,000 unclosed `(` in a condition", format!("stage A {{ when {}true {job} }}", "(".repeat(deep)), true),
+        ("10,000 `!` in a condition", format!("stage A {{ when {}true {job} }}", "!".repeat(deep)), false),
+        (
+            "10,000 nested lists",
+            format!("stage A {{ job B {{ task T@1 {{ x = {}1{} }} }} }}", "[".repeat(deep), "]".repeat(deep)),
+            false,
+        ),
+        (
+            "10,000 nested objects",
+            format!("stage A {{ job B {{ task T@1 {{ x = {}1{} }} }} }}", "{ y = ".repeat(deep), " }".repeat(deep)),
+            false,
+        ),
+        ("10,000 `&&` in a condition", format!("stage A {{ when true{} {job} }}", " && true".repeat(deep)), false),
+        ("10,000 `+` in a value", format!("stage A {{ job B {{ script \"x\"{} }} }}", " + \"x\"".repeat(deep)), false),
+        ("10,000 stages in a chain", (0..deep).map(|i| format!("stage S{i} {{ {job} }}\n")).collect(), false),
+        ("100k-character stage name", format!("stage {long} {{ {job} }}"), true),
+        ("100k-character unknown stage", format!("stage A after {long} {{ {job} }}"), true),
+        ("100k-character near-miss stage", format!("stage {long} {{ {job} }}\nstage C after {long_near} {{ {job} }}"), true),
+        ("100k-character string", format!("stage A {{ job B {{ script \"{long}\" }} }}"), false),
+        ("NUL bytes between tokens", format!("stage A\0{{ {job}\0}}"), true),
+        ("NUL bytes in a string", "stage A { job B { script \"a\0b\" } }".to_string(), false),
+        ("NUL bytes only", "\0\0\0".to_string(), true),
+        ("a stage that depends on itself", format!("stage A after A {{ {job} }}"), true),
+        ("stages in a cycle", format!("stage A after C {{ {job} }}\nstage B after A {{ {job} }}\nstage C after B {{ {job} }}"), true),
+        ("a job that depends on itself", "stage A { job B after B { script \"x\" } }".to_string(), true),
+        ("a template that uses itself", format!("template t() {{ use t() }}\nstage A {{ use t() {job} }}"), true),
+        (
+            "templates that use each other in a cycle",
+            format!("template t() {{ use u() }}\ntemplate u() {{ use t() }}\nstage A {{ use t() {job} }}"),
+            true,
+        ),
+        (
+            "templates that use each other in a cycle, with jobs",
+            "template t() { job J { script \"x\" } use u() }\ntemplate u() { use t() }\nstage A { use t() }".to_string(),
+            true,
+        ),
+        ("a gate that refers to itself", format!("gate a = a\nstage A {{ gate a {job} }}"), true),
+        ("gates that refer to each other in a cycle", format!("gate a = b\ngate b = a\nstage A {{ gate a {job} }}"), true),
+        (
+            "gates in a longer cycle, with kinds",
+            format!("gate a = b + when true\ngate b = c\ngate c = approval {{ approvers [\"M\"] }} + a\nstage A {{ gate a {job} }}"),
+            true,
+        ),
+        (
+            "an environment gate in a cycle",
+            format!("gate a = b\ngate b = a\nenvironment e protected {{ gate a }}\nstage A {{ deployment D to e {{ script \"x\" }} }}"),
+            true,
+        ),
+        ("a template parameter that shadows a template", format!("template t(t: string) {{ use t(t) }}\nstage A {{ use t(\"x\") {job} }}"), true),
+        ("only punctuation", "{}[]()\"'\\$=+.,@é🚀".to_string(), true),
+        ("only emoji", "🚀".repeat(1000), true),
+        ("error at a multi-byte character", format!("stage A {{ {job} é }}"), true),
+        ("error at an emoji", format!("stage A {{ {job} 🚀 }}"), true),
+        ("emoji in names", format!("stage 🚀 {{ {job} }}"), true),
+        ("é in names", format!("stage Aé {{ {job} }}\nstage B after Aé {{ {job} }}"), true),
+        ("duplicate pipeline blocks", format!("pipeline {{ }}\npipeline {{ }}\nstage A {{ {job} }}"), true),
+        ("bad cron with é", "pipeline { schedule s { cron \"é 🚀 * * *\" branches [\"m\"] } }\nstage A { job B { script \"x\" } }".to_string(), true),
+        ("bad duration with é", "stage A { job B { timeout 3é script \"x\" } }".to_string(), true),
+        ("huge numbers", "stage A { job B { timeout 99999999999999999999999d retries 1e999 script \"x\" } }".to_string(), true),
+    ]
+}
+
+#[test]
+fn nasty_inputs_do_not_break_the_compiler() {
+    let mut found: BTreeMap<String, Found> = BTreeMap::new();
+    let dir = out_dir();
+    for (i, (what, text, must_fail)) in nasty_inputs().into_iter().enumerate() {
+        // Written before the run: a stack overflow aborts the process.
+        std::fs::write(dir.join("nasty-current.release"), &text).expect("write the current input");
+        let started = Instant::now();
+        let input = text.clone();
+        let result = on_thread(format!("nasty input #{i}: {what}"), move || {
+            check("nasty.release", &input)
+        });
+        let elapsed = started.elapsed();
+        let failure = match result {
+            Err(f) => Some(f),
+            Ok(false) if must_fail => Some(fail(
+                "accepted",
+                "compiled without errors, but it must be rejected",
+            )),
+            Ok(_) if elapsed.as_secs() >= 10 => Some(fail("slow", format!("took {elapsed:.1?}"))),
+            Ok(_) => None,
+        };
+        if let Some(failure) = failure {
+            let key = format!("{what}: {}", failure.key);
+            let f = Failure {
+                key: key.clone(),
+                detail: failure.detail,
+            };
+            found.insert(
+                key,
+                Found {
+                    origin: format!("nasty input #{i}: {what}"),
+                    text,
+                    failure: f,
+                    count: 1,
+                },
+            );
+        }
+    }
+    let _ = std::fs::remove_file(dir.join("nasty-current.release"));
+    if !found.is_empty() {
+        panic!("{}", report(found, "the nasty inputs"));
+    }
+}
+
+#[test]
+fn the_mutator_is_deterministic_and_varied() {
+    let text = "stage A \"é🚀\" after B {\n  job C { script \"x\" }\n}\n";
+    assert_eq!(
+        tokens("ab c.d🚀\"x\""),
+        vec![
+            (0, 2),
+            (3, 4),
+            (4, 5),
+            (5, 6),
+            (6, 10),
+            (10, 11),
+            (11, 12),
+            (12, 13)
+        ]
+    );
+    let a: Vec<_> = (0..200)
+        .map(|i| mutant(text, mutant_seed(1, "t", i)).0)
+        .collect();
+    let b: Vec<_> = (0..200)
+        .map(|i| mutant(text, mutant_seed(1, "t", i)).0)
+        .collect();
+    assert_eq!(a, b);
+    let distinct: std::collections::HashSet<_> = a.iter().collect();
+    assert!(
+        distinct.len() > 150,
+        "only {} distinct mutants of 200",
+        distinct.len()
+    );
+    assert!(a.iter().any(|m| m.len() < text.len()) && a.iter().any(|m| m.len() > text.len()));
+}
