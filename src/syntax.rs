@@ -15,6 +15,10 @@ use crate::source::{FileId, SourceFile};
 /// Parse one file. On a syntax error the diagnostics hold it and there is no AST.
 pub fn parse(file: FileId, source: &SourceFile) -> (Option<ast::File>, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
+    if let Some(d) = error::too_deep(file, &source.text) {
+        diagnostics.push(d);
+        return (None, diagnostics);
+    }
     match parser::parse_file(&source.text) {
         Ok(pairs) => {
             let ast = lower::lower_file(file, pairs, &mut diagnostics);

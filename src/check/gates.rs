@@ -154,6 +154,14 @@ impl Checker<'_> {
             );
             return Rc::new(Vec::new());
         }
+        if self.gate_stack.len() >= 100 {
+            self.diags.push(
+                Diagnostic::error(Code::Cycle, decl.name.span, "gates refer to each other more than 100 deep")
+                    .label("too deep")
+                    .help("combine the gates with `+` in one declaration instead of chaining references"),
+            );
+            return Rc::new(Vec::new());
+        }
         self.gate_stack.push(index);
         let mut terms = self.gate_terms(&decl.gate, &Scope::root());
         self.gate_stack.pop();

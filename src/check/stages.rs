@@ -11,6 +11,9 @@ use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+/// Azure's own limit on nested templates.
+const MAX_TEMPLATE_DEPTH: usize = 100;
+
 /// Where a body is being expanded: into a stage (jobs) or into a job (steps).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
@@ -590,6 +593,14 @@ impl<'a> Checker<'a> {
                 .label("expands forever")
                 .related(t.name.span, "template declared here")
                 .help("a template cannot use itself, directly or through other templates"),
+            );
+            return None;
+        }
+        if self.template_stack.len() >= MAX_TEMPLATE_DEPTH {
+            self.diags.push(
+                Diagnostic::error(Code::TemplateKind, u.span, format!("templates nest more than {MAX_TEMPLATE_DEPTH} deep here"))
+                    .label("too deep")
+                    .help("Azure allows 100 levels of templates; flatten some of them"),
             );
             return None;
         }

@@ -150,3 +150,47 @@ fn unclosed_hint(text: &str, pos: usize) -> Option<String> {
         None
     }
 }
+
+/// Brackets nest at most this deep. The parser is recursive, so this bounds its
+/// stack; Azure itself allows expressions nested 50 deep.
+pub(super) const MAX_NESTING: usize = 100;
+
+/// A syntax error if brackets outside strings and comments nest deeper than [`MAX_NESTING`].
+pub(super) fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' | b'\'' => {
+                let quote = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' && quote == b'"' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::error(Code::Syntax, Span::new(file, i, i + 1), format!("brackets nest more than {MAX_NESTING} deep here"))
+                            .label("too deeply nested")
+                            .help("split the expression or block into smaller named pieces (gates, templates)"),
+                    );
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}

@@ -474,6 +474,14 @@ impl Lower<'_> {
         Value { span, kind }
     }
 
+    fn too_deep(&mut self, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::error(Code::Syntax, span, format!("this expression nests more than {} deep", super::error::MAX_NESTING))
+                .label("too deeply nested")
+                .help("split it into smaller conditions, e.g. named gates"),
+        );
+    }
+
     /// The text of any of the three string forms, escapes processed.
     fn string(&mut self, pair: Pair<'_, Rule>) -> String {
         let rule = pair.as_rule();
@@ -592,6 +600,10 @@ impl Lower<'_> {
                     }
                 }
                 let mut e = operand.expect("operand");
+                if nots.len() > super::error::MAX_NESTING {
+                    self.too_deep(span);
+                    return e;
+                }
                 for not in nots.into_iter().rev() {
                     e = Expr {
                         span: not.to(e.span),
@@ -603,6 +615,10 @@ impl Lower<'_> {
             Rule::postfix => {
                 let mut inner = pair.into_inner();
                 let mut e = self.expr(next(&mut inner));
+                if inner.len() > super::error::MAX_NESTING {
+                    self.too_deep(span);
+                    return e;
+                }
                 for acc in inner {
                     let acc_span = self.span(&acc);
                     let a = first(acc);
