@@ -61,9 +61,17 @@ pub struct Schedule {
 /// `var`, `secret` or `group`, at any scope.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VarDecl {
-    Var { name: Name, value: Value },
-    Secret { name: Name },
-    Group { name: Name },
+    Var {
+        name: Name,
+        value: Value,
+    },
+    Secret {
+        name: Name,
+    },
+    /// A bare single name is the group's literal name unless it is a template parameter.
+    Group {
+        value: Value,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -287,6 +295,12 @@ pub enum ExprKind {
         name: Name,
     },
     Not(Box<Expr>),
+    /// `a && b && …` or `a || b || …`, kept flat (`op` is `And` or `Or`).
+    Logical {
+        op: BinOp,
+        operands: Vec<Expr>,
+    },
+    /// A comparison.
     Binary {
         op: BinOp,
         lhs: Box<Expr>,

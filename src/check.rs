@@ -104,6 +104,8 @@ pub(crate) struct Checker<'a> {
     gate_stack: Vec<usize>,
     template_stack: Vec<String>,
     stage_names: Rc<Vec<String>>,
+    /// A dependency graph had unknown names or cycles (already reported).
+    graph_broken: bool,
     /// The stage being checked, for recording artifact uses.
     current_stage: String,
     /// Publications and downloads of artifacts, checked once the stage graph is known.
@@ -153,6 +155,7 @@ impl<'a> Checker<'a> {
             gate_stack: Vec::new(),
             template_stack: Vec::new(),
             stage_names: Rc::new(Vec::new()),
+            graph_broken: false,
             current_stage: String::new(),
             publications: Vec::new(),
             downloads: Vec::new(),
@@ -462,11 +465,23 @@ impl<'a> Checker<'a> {
                 name: name.text.clone(),
                 span: name.span,
             },
-            VarDecl::Group { name } => ir::Variable::Group {
-                name: name.text.clone(),
-                span: name.span,
+            VarDecl::Group { value } => ir::Variable::Group {
+                name: self.group_name(value, scope)?,
+                span: value.span,
             },
         })
+    }
+
+    /// A group's name: a bare name as written (unless it is a parameter), else a text value.
+    fn group_name(&mut self, v: &ast::Value, scope: &Scope) -> Option<String> {
+        match &v.kind {
+            ast::ValueKind::Path(p)
+                if p.segments.len() == 1 && !scope.params.contains_key(&p.segments[0].text) =>
+            {
+                Some(p.segments[0].text.clone())
+            }
+            _ => self.text(v, scope),
+        }
     }
 
     fn pipeline_block(&mut self, p: &ast::Pipeline, out: &mut ir::Pipeline) {

@@ -195,10 +195,15 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // Typos are short edits: skip huge names and candidates of very different
+    // length, which also keeps this linear for pathological input.
+    if name.len() > 100 {
+        return None;
+    }
     let lower = name.to_ascii_lowercase();
     candidates
         .into_iter()
-        .filter(|c| !c.is_empty())
+        .filter(|c| !c.is_empty() && c.len() <= 100 && c.len().abs_diff(name.len()) <= name.len().max(c.len()) / 2 + 2)
         .map(|c| {
             let cl = c.to_ascii_lowercase();
             let score = if cl.starts_with(&lower) || lower.starts_with(&cl) {

@@ -2,17 +2,87 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
 use serde_json::{Value, json};
 use std::fmt;
 
 /// Adapter giving miette what it needs from a [`Diagnostic`] and its file.
 struct Report<'a> {
     d: &'a Diagnostic,
-    source: NamedSource<String>,
+    source: Windowed<'a>,
     labels: Vec<LabeledSpan>,
-    notes: Option<String>,
+    /// Related spans far from the primary one, shown as their own snippets.
+    far: Vec<Far<'a>>,
 }
+
+/// A related location shown in its own snippet: "note: first declared here".
+#[derive(Debug)]
+struct Far<'a> {
+    message: String,
+    source: Windowed<'a>,
+    label: LabeledSpan,
+}
+
+impl fmt::Display for Far<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Far<'_> {}
+
+impl miette::Diagnostic for Far<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(self.label.clone())))
+    }
+}
+
+/// A file as miette's `SourceCode`, reading only the lines around a span.
+/// (miette's own implementation scans from the start of the file for every
+/// label, which is quadratic when a large file has many diagnostics.)
+#[derive(Debug)]
+struct Windowed<'a> {
+    file: &'a crate::source::SourceFile,
+}
+
+impl miette::SourceCode for Windowed<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
+        let f = self.file;
+        let end = span.offset() + span.len();
+        if end > f.text.len() {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        let first = f.line_index(span.offset()).saturating_sub(before);
+        let last = f.line_index(end) + after + 1;
+        let (ws, we) = (f.line_start(first), f.line_start(last + 1));
+        let local = SourceSpan::new((span.offset() - ws).into(), span.len());
+        let c = f.text[ws..we].read_span(&local, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            f.name.clone(),
+            c.data(),
+            SourceSpan::new((c.span().offset() + ws).into(), c.span().len()),
+            c.line() + first,
+            c.column(),
+            c.line_count() + first,
+        )))
+    }
+}
+
+/// Related spans more than this many lines from the primary one get their own snippet.
+const NEAR_LINES: usize = 6;
 
 impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -41,12 +111,10 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        match (&self.d.help, &self.notes) {
-            (None, None) => None,
-            (Some(h), None) => Some(Box::new(h)),
-            (None, Some(n)) => Some(Box::new(n)),
-            (Some(h), Some(n)) => Some(Box::new(format!("{h}\n{n}"))),
-        }
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -55,6 +123,15 @@ impl miette::Diagnostic for Report<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        if self.far.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.far.iter().map(|f| f as &dyn miette::Diagnostic),
+        ))
     }
 }
 
@@ -69,24 +146,29 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         (!d.label.is_empty()).then(|| d.label.clone()),
         span(d.span),
     )];
-    let mut elsewhere = Vec::new();
+    let mut far = Vec::new();
+    let primary_line = file.line_col(d.span.start).0;
     for r in &d.related {
-        if r.span.file == d.span.file {
+        let rf = sources.get(r.span.file);
+        let line = rf.line_col(r.span.start).0;
+        if r.span.file == d.span.file && line.abs_diff(primary_line) <= NEAR_LINES {
             labels.push(LabeledSpan::new_with_span(
                 Some(r.message.clone()),
                 span(r.span),
             ));
         } else {
-            let f = sources.get(r.span.file);
-            let (line, col) = f.line_col(r.span.start);
-            elsewhere.push(format!("{}:{line}:{col}: {}", f.name, r.message));
+            far.push(Far {
+                message: r.message.clone(),
+                source: Windowed { file: rf },
+                label: LabeledSpan::new_primary_with_span(None, span(r.span)),
+            });
         }
     }
     let report = Report {
         d,
-        source: NamedSource::new(file.name.clone(), file.text.clone()),
+        source: Windowed { file },
         labels,
-        notes: (!elsewhere.is_empty()).then(|| elsewhere.join("\n")),
+        far,
     };
     let theme = if color {
         GraphicalTheme::unicode()

@@ -101,14 +101,15 @@ fn ui_outputs_match_expected() {
     let mut failures = Vec::new();
     for case in cases() {
         let path = expected_path(&case.file);
+        let shown = format!("tests/ui/{}", path.file_name().unwrap().to_string_lossy());
         let expected = read_expected(&path);
         if expected.as_deref() == Some(case.rendered.as_str()) {
             continue;
         }
         if bless {
             std::fs::write(&path, &case.rendered)
-                .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-            eprintln!("blessed {}", path.display());
+                .unwrap_or_else(|e| panic!("writing {shown}: {e}"));
+            eprintln!("blessed {shown}");
             continue;
         }
         let mut report = String::new();
@@ -117,8 +118,7 @@ fn ui_outputs_match_expected() {
                 let _ = writeln!(
                     report,
                     "{}: no expected output ({} missing); actual output:",
-                    case.name,
-                    path.display()
+                    case.name, shown
                 );
                 report.push_str(&case.rendered);
             }
@@ -126,8 +126,7 @@ fn ui_outputs_match_expected() {
                 let _ = writeln!(
                     report,
                     "{}: output differs from {} (- expected, + actual):",
-                    case.name,
-                    path.display()
+                    case.name, shown
                 );
                 report.push_str(&diff(expected, &case.rendered));
             }
@@ -329,4 +328,77 @@ fn diff(expected: &str, actual: &str) -> String {
 fn diff_marks_changed_lines() {
     let d = diff("a\nb\nc\n", "a\nx\nc\n");
     assert_eq!(d, "  a\n- b\n+ x\n  c\n");
+}
+
+/// `docs/diagnostics.md` has a section `## <code> — <title>` for every code, and
+/// every UI test it cites exists.
+#[test]
+fn every_code_is_documented() {
+    let docs_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join("diagnostics.md");
+    let docs = std::fs::read_to_string(&docs_path).expect("docs/diagnostics.md exists");
+    let mut problems = Vec::new();
+    for code in Code::ALL {
+        let heading = format!("\n## {} — {}\n", code.as_str(), code.title());
+        if !docs.contains(&heading) {
+            problems.push(format!("no section `{}`", heading.trim()));
+        }
+    }
+    let inputs: BTreeSet<String> = inputs()
+        .into_iter()
+        .map(|f| f.trim_end_matches(".release").to_string())
+        .collect();
+    for (i, _) in docs.match_indices('`') {
+        let rest = &docs[i + 1..];
+        let Some(end) = rest.find('`') else { break };
+        let quoted = rest[..end]
+            .trim_start_matches("tests/ui/")
+            .trim_end_matches(".release");
+        let looks_like_test =
+            named_code(quoted).is_some() && quoted.len() > 5 && !quoted.contains(' ');
+        if looks_like_test && !inputs.contains(quoted) {
+            problems.push(format!("cites `{quoted}`, which is not in tests/ui"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/diagnostics.md:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The output quoted in ```text blocks of `docs/diagnostics.md` is what relc prints
+/// for some UI test, so the documentation cannot drift from the compiler.
+#[test]
+fn documented_output_matches_ui_output() {
+    let docs = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join("diagnostics.md"),
+    )
+    .expect("docs/diagnostics.md exists");
+    let rendered: String = cases().iter().map(|c| c.rendered.as_str()).collect();
+    let mut missing = Vec::new();
+    let mut rest = docs.as_str();
+    while let Some(start) = rest.find("```text\n") {
+        rest = &rest[start + 8..];
+        let end = rest.find("```").expect("closed code block");
+        for line in rest[..end].lines() {
+            let line = line.trim_end();
+            let summary = line.ends_with(" warnings") || line.ends_with(" warning");
+            if line.trim().is_empty() || line.trim() == "…" || summary {
+                continue;
+            }
+            if !rendered.contains(line) {
+                missing.push(line.to_string());
+            }
+        }
+        rest = &rest[end + 3..];
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/diagnostics.md quotes output that no UI test produces (update the docs):\n{}",
+        missing.join("\n")
+    );
 }

@@ -8,7 +8,7 @@
 
 use super::functions::{self, Kind, REASONS, RESULTS};
 use super::{Checker, ParamValue, Scope};
-use crate::ast::{self, BinOp, ExprKind as A};
+use crate::ast::{self, ExprKind as A};
 use crate::diagnostic::{Code, Diagnostic, suggest};
 use crate::ir::{Expr, ExprKind, Type};
 use crate::source::Span;
@@ -122,14 +122,10 @@ impl Checker<'_> {
                 self.expect_bool(&inner, "the operand of `!`");
                 Expr::call("not", vec![inner], span)
             }
-            A::Binary {
-                op: op @ (BinOp::And | BinOp::Or),
-                lhs,
-                rhs,
-            } => {
+            A::Logical { op, operands } => {
                 let name = op.function();
                 let mut args = Vec::new();
-                for side in [lhs, rhs] {
+                for side in operands {
                     let x = self.expr(side, scope);
                     self.expect_bool(
                         &x,

@@ -156,9 +156,15 @@ impl Checker<'_> {
         }
         if self.gate_stack.len() >= 100 {
             self.diags.push(
-                Diagnostic::error(Code::Cycle, decl.name.span, "gates refer to each other more than 100 deep")
-                    .label("too deep")
-                    .help("combine the gates with `+` in one declaration instead of chaining references"),
+                Diagnostic::error(
+                    Code::Cycle,
+                    decl.name.span,
+                    "gates refer to each other more than 100 deep",
+                )
+                .label("too deep")
+                .help(
+                    "combine the gates with `+` in one declaration instead of chaining references",
+                ),
             );
             return Rc::new(Vec::new());
         }

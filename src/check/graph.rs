@@ -13,7 +13,14 @@ pub(crate) struct Node {
 }
 
 /// Report unknown dependencies (with did-you-mean) and every cycle, naming all its members.
-pub(crate) fn check_nodes(diags: &mut Diagnostics, what: &str, nodes: &[Node], unknown: Code) {
+/// Returns whether any problem was found.
+pub(crate) fn check_nodes(
+    diags: &mut Diagnostics,
+    what: &str,
+    nodes: &[Node],
+    unknown: Code,
+) -> bool {
+    let before = diags.len();
     let mut index: HashMap<String, usize> = HashMap::with_capacity(nodes.len());
     for (i, n) in nodes.iter().enumerate() {
         index.entry(n.name.to_ascii_lowercase()).or_insert(i);
@@ -42,6 +49,7 @@ pub(crate) fn check_nodes(diags: &mut Diagnostics, what: &str, nodes: &[Node], u
         }
     }
     report_cycles(diags, what, nodes, &edges);
+    diags.len() > before
 }
 
 /// Iterative depth-first search; a back edge closes a cycle, reported once.
@@ -201,6 +209,10 @@ impl Checker<'_> {
                 continue;
             };
             let p = &publications[pi];
+            if self.graph_broken {
+                // Order is meaningless in a graph with unknown dependencies or cycles, already reported.
+                continue;
+            }
             let ok = if p.stage.eq_ignore_ascii_case(&d.stage) {
                 let jobs = stages.get(&d.stage).map(|s| &s.jobs);
                 let job_deps = |j: &str| {

@@ -85,7 +85,8 @@ impl<'a> Checker<'a> {
                 out.insert(s.name.text.clone(), stage);
             }
         }
-        graph::check_nodes(&mut self.diags, "stage", &nodes, Code::UnknownStage);
+        self.graph_broken |=
+            graph::check_nodes(&mut self.diags, "stage", &nodes, Code::UnknownStage);
         // Canonical spelling of dependencies, so the IR's names match its keys exactly.
         let canonical: HashMap<String, String> = out
             .keys()
@@ -214,7 +215,7 @@ impl<'a> Checker<'a> {
                 deps: Vec::new(),
             });
         }
-        graph::check_nodes(&mut self.diags, "job", &nodes, Code::UnknownJob);
+        self.graph_broken |= graph::check_nodes(&mut self.diags, "job", &nodes, Code::UnknownJob);
         if jobs.is_empty() {
             self.diags.push(
                 Diagnostic::error(
@@ -598,9 +599,13 @@ impl<'a> Checker<'a> {
         }
         if self.template_stack.len() >= MAX_TEMPLATE_DEPTH {
             self.diags.push(
-                Diagnostic::error(Code::TemplateKind, u.span, format!("templates nest more than {MAX_TEMPLATE_DEPTH} deep here"))
-                    .label("too deep")
-                    .help("Azure allows 100 levels of templates; flatten some of them"),
+                Diagnostic::error(
+                    Code::TemplateKind,
+                    u.span,
+                    format!("templates nest more than {MAX_TEMPLATE_DEPTH} deep here"),
+                )
+                .label("too deep")
+                .help("Azure allows 100 levels of templates; flatten some of them"),
             );
             return None;
         }

@@ -87,6 +87,7 @@ impl Checker<'_> {
                         inputs.insert(e.key.text.clone(), v);
                     }
                 }
+                self.task_publication(name, &inputs, job, s.span);
                 StepKind::Task {
                     task: name.clone(),
                     inputs,
@@ -231,6 +232,35 @@ impl Checker<'_> {
             enabled: self.bool(st.get("enabled"), scope),
             span: s.span,
         })
+    }
+
+    /// A publish task (`PublishBuildArtifacts`, `PublishPipelineArtifact`) naming a
+    /// declared artifact publishes it, as a `publish` step would.
+    fn task_publication(
+        &mut self,
+        task: &str,
+        inputs: &IndexMap<String, Scalar>,
+        job: &str,
+        span: Span,
+    ) {
+        let base = task.split('@').next().unwrap_or("").to_ascii_lowercase();
+        if base != "publishbuildartifacts" && base != "publishpipelineartifact" {
+            return;
+        }
+        let named = inputs.iter().find(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            k == "artifactname" || k == "artifact"
+        });
+        if let Some((_, Scalar::Str(artifact))) = named
+            && let Some(&i) = self.artifacts.get(&artifact.to_ascii_lowercase())
+        {
+            self.publications.push(ArtifactUse {
+                artifact: self.ast.artifacts[i].text.clone(),
+                stage: self.current_stage.clone(),
+                job: job.to_string(),
+                span,
+            });
+        }
     }
 
     fn scalar(&mut self, v: &ast::Value, scope: &Scope) -> Option<Scalar> {

@@ -153,17 +153,9 @@ impl Lower<'_> {
             Rule::secret_decl => VarDecl::Secret {
                 name: self.name(target),
             },
-            _ => {
-                let span = self.span(&target);
-                let text = if target.as_rule() == Rule::string {
-                    self.string(target)
-                } else {
-                    target.as_str().to_string()
-                };
-                VarDecl::Group {
-                    name: Name { text, span },
-                }
-            }
+            _ => VarDecl::Group {
+                value: self.value(target),
+            },
         }
     }
 
@@ -476,9 +468,16 @@ impl Lower<'_> {
 
     fn too_deep(&mut self, span: Span) {
         self.diagnostics.push(
-            Diagnostic::error(Code::Syntax, span, format!("this expression nests more than {} deep", super::error::MAX_NESTING))
-                .label("too deeply nested")
-                .help("split it into smaller conditions, e.g. named gates"),
+            Diagnostic::error(
+                Code::Syntax,
+                span,
+                format!(
+                    "this expression nests more than {} deep",
+                    super::error::MAX_NESTING
+                ),
+            )
+            .label("too deeply nested")
+            .help("split it into smaller conditions, e.g. named gates"),
         );
     }
 
@@ -540,19 +539,14 @@ impl Lower<'_> {
                 } else {
                     BinOp::And
                 };
-                let mut parts = pair.into_inner().map(|p| self.expr(p));
-                let mut acc = parts.next().expect("one operand");
-                for rhs in parts {
-                    acc = Expr {
-                        span: acc.span.to(rhs.span),
-                        kind: ExprKind::Binary {
-                            op,
-                            lhs: Box::new(acc),
-                            rhs: Box::new(rhs),
-                        },
-                    };
+                let mut operands: Vec<Expr> = pair.into_inner().map(|p| self.expr(p)).collect();
+                if operands.len() == 1 {
+                    return operands.pop().expect("one operand");
                 }
-                acc
+                Expr {
+                    span,
+                    kind: ExprKind::Logical { op, operands },
+                }
             }
             Rule::cmp_expr => {
                 let mut inner = pair.into_inner();

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Conformance of the examples with the Azure reference corpus.
+#
+# For every examples/*.release whose header says
+#   // Reproduces shared/reference/azure/<path>.
+# build it with the release binary and check the YAML with both tools of the
+# shared corpus:
+#   azure_equiv.py --cosmetic   same meaning as the reference, display names included
+#   validate_azure_yaml.py      Azure's schema accepts it (warnings are fine)
+# Then check that every examples/invalid/*.release is rejected, and that the
+# learner pipeline of PR 180 (a stage after the missing stage `Test`) is
+# rejected with a suggestion of `TestDeployment`.
+#
+# Prints one line per example; exits 1 if any check fails.
+# Needs: target/release/relc (cargo build --release), python3 with pyyaml and
+# jsonschema, and the corpus at ../shared/reference/azure (or $REFERENCE_DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+relc=target/release/relc
+reference=${REFERENCE_DIR:-../shared/reference/azure}
+equiv=$reference/../../tools/azure_equiv.py
+validate=$reference/validate_azure_yaml.py
+
+if [ ! -x "$relc" ]; then
+  echo "error: $relc not found; run \`cargo build --release\` first" >&2
+  exit 2
+fi
+for f in "$reference" "$equiv" "$validate"; do
+  if [ ! -e "$f" ]; then
+    echo "error: $f not found (set REFERENCE_DIR to shared/reference/azure)" >&2
+    exit 2
+  fi
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+failures=0
+passed=0
+
+fail() {
+  echo "FAIL  $1: $2"
+  if [ -n "${3:-}" ] && [ -s "$3" ]; then
+    sed 's/^/      /' "$3"
+  fi
+  failures=$((failures + 1))
+}
+
+# The reference a file reproduces, from its leading comment block.
+reference_of() {
+  awk '
+    /^[[:space:]]*\/\// {
+      if (match($0, /Reproduces shared\/reference\/azure\/[^[:space:]]+\.ya?ml/)) {
+        print substr($0, RSTART + length("Reproduces shared/reference/azure/"), RLENGTH - length("Reproduces shared/reference/azure/"))
+        exit
+      }
+      next
+    }
+    /^[[:space:]]*$/ { next }
+    { exit }
+  ' "$1"
+}
+
+for example in examples/*.release; do
+  [ -e "$example" ] || continue
+  name=$(basename "$example" .release)
+  ref=$(reference_of "$example")
+  if [ -z "$ref" ]; then
+    echo "skip  $example: no \`Reproduces shared/reference/azure/…\` in its header"
+    continue
+  fi
+  if [ ! -f "$reference/$ref" ]; then
+    fail "$example" "reference $reference/$ref does not exist"
+    continue
+  fi
+  out=$tmp/$name.yml
+  log=$tmp/$name.log
+  if ! "$relc" --color never build "$example" -o "$out" >"$log" 2>&1; then
+    fail "$example" "relc build failed" "$log"
+    continue
+  fi
+  if ! python3 "$equiv" "$reference/$ref" "$out" --cosmetic >"$log" 2>&1; then
+    if python3 "$equiv" "$reference/$ref" "$out" >/dev/null 2>&1; then
+      fail "$example" "display names differ from $ref" "$log"
+    else
+      fail "$example" "not equivalent to $ref" "$log"
+    fi
+    continue
+  fi
+  if ! python3 "$validate" "$out" >"$log" 2>&1; then
+    fail "$example" "validate_azure_yaml.py rejects the YAML" "$log"
+    continue
+  fi
+  warnings=$(grep -c '^  WARN' "$log" || true)
+  echo "ok    $example ≡ $ref (valid, $warnings schema warnings)"
+  passed=$((passed + 1))
+done
+
+# Invalid examples must be rejected by `relc check` (exit 1: diagnostics).
+for example in examples/invalid/*.release; do
+  [ -e "$example" ] || continue
+  log=$tmp/$(basename "$example" .release).check.log
+  rc=0
+  "$relc" --color never check "$example" >"$log" 2>&1 || rc=$?
+  if [ "$rc" -ne 1 ]; then
+    fail "$example" "relc check exited $rc, expected 1 (rejected)" "$log"
+    continue
+  fi
+  case $(basename "$example") in
+    pr180-dangling-dependency.release)
+      if ! grep -q 'E010' "$log" || ! grep -q 'TestDeployment' "$log"; then
+        fail "$example" "rejected, but without E010 suggesting \`TestDeployment\`" "$log"
+        continue
+      fi
+      echo "ok    $example rejected: E010, did you mean \`TestDeployment\`"
+      ;;
+    *)
+      echo "ok    $example rejected"
+      ;;
+  esac
+  passed=$((passed + 1))
+done
+
+if [ ! -e examples/invalid/pr180-dangling-dependency.release ]; then
+  fail examples/invalid/pr180-dangling-dependency.release "missing"
+fi
+
+echo "conformance: $passed passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,191 @@
+//! The examples: every `examples/*.release` compiles without errors, its YAML
+//! parses and has the stages of the pipeline it reproduces, in order, and the
+//! YAML matches the snapshot in `examples/expected/<name>.yml`.
+//!
+//! Snapshots are rewritten with `BLESS=1 cargo test --test examples`; review
+//! the diff before committing. Equivalence with the reference pipelines in
+//! `shared/reference/azure` is checked by `.ci/conformance.sh`, not here (this
+//! test does not depend on files outside the repository).
+//!
+//! `examples/invalid/` holds pipelines that must be rejected; each has its own
+//! test below.
+
+use std::path::{Path, PathBuf};
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// The stages each example's YAML must have, in order, as in the pipeline it reproduces.
+const EXPECTED_STAGES: &[(&str, &[&str])] = &[
+    ("tailspin", &["Build", "Dev", "Test", "Staging"]),
+    ("tailspin-unit4", &["Build", "Dev"]),
+    ("tailspin-unit5", &["Build", "Dev", "Test"]),
+    ("blue-green", &["Build", "Dev", "Test", "Staging"]),
+    ("selenium", &["Build", "Dev", "Test", "Staging"]),
+    (
+        "database-schema",
+        &[
+            "Build",
+            "DBAVerificationScript",
+            "DBAVerificationApply",
+            "Dev",
+            "Test",
+            "Staging",
+        ],
+    ),
+    ("jmeter", &["Build", "Dev", "Test", "Staging"]),
+    ("release-branch", &["Build", "Deploy"]),
+];
+
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// `(stem, path relative to the crate, text)` of every `examples/*.release`, sorted.
+fn examples() -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = std::fs::read_dir(examples_dir())
+        .expect("read examples/")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            (path.is_file() && path.extension()? == "release").then_some(path)
+        })
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let name = format!("examples/{}", p.file_name().unwrap().to_string_lossy());
+            (stem, name, text)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Compile an example and emit its YAML; panics with the diagnostics on error.
+fn build(name: &str, text: &str) -> String {
+    let c = relc::compile(name, text);
+    let errors: Vec<String> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == relc::diagnostic::Severity::Error)
+        .map(|d| format!("{} {}", d.code.as_str(), d.message))
+        .collect();
+    assert!(
+        errors.is_empty() && !c.has_errors(),
+        "{name} has errors:\n  {}",
+        errors.join("\n  ")
+    );
+    let pipeline = c
+        .pipeline
+        .as_ref()
+        .unwrap_or_else(|| panic!("{name}: no pipeline"));
+    relc::backend::azure::emit(pipeline, name).unwrap_or_else(|e| panic!("{name}: emit: {e}"))
+}
+
+fn stage_names(name: &str, yaml: &str) -> Vec<String> {
+    let docs = YamlLoader::load_from_str(yaml)
+        .unwrap_or_else(|e| panic!("{name}: the emitted YAML does not parse: {e}\n{yaml}"));
+    assert_eq!(docs.len(), 1, "{name}: expected one YAML document");
+    let stages = docs[0]["stages"]
+        .as_vec()
+        .unwrap_or_else(|| panic!("{name}: the YAML has no `stages` list"));
+    stages
+        .iter()
+        .map(|s| match &s["stage"] {
+            Yaml::String(n) => n.clone(),
+            other => panic!("{name}: a stage without a name: {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn every_example_compiles_to_yaml_with_its_stages() {
+    let examples = examples();
+    assert!(!examples.is_empty(), "no examples/*.release");
+    for (stem, name, text) in &examples {
+        let expected = EXPECTED_STAGES
+            .iter()
+            .find(|(s, _)| s == stem)
+            .map(|(_, stages)| *stages)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{name}: add the stages it must have to EXPECTED_STAGES in tests/examples.rs"
+                )
+            });
+        let yaml = build(name, text);
+        assert_eq!(stage_names(name, &yaml), expected, "{name}: stages");
+    }
+    for (stem, _) in EXPECTED_STAGES {
+        assert!(
+            examples.iter().any(|(s, _, _)| s == stem),
+            "examples/{stem}.release is listed in EXPECTED_STAGES but does not exist"
+        );
+    }
+}
+
+#[test]
+fn emitted_yaml_matches_the_snapshots() {
+    let bless = std::env::var_os("BLESS").is_some_and(|v| !v.is_empty() && v != "0");
+    let dir = examples_dir().join("expected");
+    if bless {
+        std::fs::create_dir_all(&dir).expect("create examples/expected/");
+    }
+    let mut mismatched = Vec::new();
+    for (stem, name, text) in examples() {
+        let yaml = build(&name, &text);
+        let path = dir.join(format!("{stem}.yml"));
+        if bless {
+            std::fs::write(&path, &yaml).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            continue;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(expected) if expected == yaml => {}
+            Ok(expected) => {
+                let first = expected
+                    .lines()
+                    .zip(yaml.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or_else(|| expected.lines().count().min(yaml.lines().count()));
+                mismatched.push(format!(
+                    "examples/expected/{stem}.yml differs from the YAML of {name}, first at line {}:\n    expected: {:?}\n    emitted:  {:?}",
+                    first + 1,
+                    expected.lines().nth(first).unwrap_or("<end of file>"),
+                    yaml.lines().nth(first).unwrap_or("<end of file>"),
+                ));
+            }
+            Err(_) => mismatched.push(format!("examples/expected/{stem}.yml is missing")),
+        }
+    }
+    assert!(
+        mismatched.is_empty(),
+        "{}\n(if the change is intended, run `BLESS=1 cargo test --test examples` and review the diff)",
+        mismatched.join("\n")
+    );
+}
+
+/// Learner PR 180: `Staging` depends on a stage `Test` that does not exist.
+#[test]
+fn pr180_dangling_dependency_is_rejected_with_a_suggestion() {
+    let path = examples_dir().join("invalid/pr180-dangling-dependency.release");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let c = relc::compile("examples/invalid/pr180-dangling-dependency.release", &text);
+    assert!(c.has_errors(), "the pr180 example must be rejected");
+    assert!(c.pipeline.is_none());
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code.as_str() == "E010")
+        .unwrap_or_else(|| {
+            let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code.as_str()).collect();
+            panic!("no E010 diagnostic; found {codes:?}")
+        });
+    assert_eq!(d.severity, relc::diagnostic::Severity::Error);
+    let help = d.help.as_deref().unwrap_or("");
+    assert!(
+        help.contains("TestDeployment"),
+        "help should suggest TestDeployment: {help:?}"
+    );
+    assert_eq!(
+        &text[d.span.range()],
+        "Test",
+        "the span points at the dangling name"
+    );
+}
