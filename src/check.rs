@@ -21,7 +21,7 @@ mod stages;
 mod steps;
 
 use crate::ast::{self, VarDecl};
-use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, suggest};
 use crate::ir;
 use crate::source::{SourceMap, Span};
 use std::collections::{HashMap, HashSet};
@@ -172,9 +172,10 @@ impl<'a> Checker<'a> {
             .iter()
             .chain(self.ast.pipeline.iter().flat_map(|p| p.variables.iter()))
             .collect();
+        let root_scope = self.root_scope();
         pipeline.variables = root_vars
             .iter()
-            .filter_map(|v| self.variable(v, &Scope::root()))
+            .filter_map(|v| self.variable(v, &root_scope))
             .collect();
         if let Some(p) = &self.ast.pipeline {
             self.pipeline_block(p, &mut pipeline);
@@ -278,6 +279,14 @@ impl<'a> Checker<'a> {
         for t in &ast.templates {
             let mut seen: HashMap<String, Span> = HashMap::new();
             for p in &t.params {
+                const TYPES: [&str; 5] = ["string", "number", "bool", "environment", "artifact"];
+                if !TYPES.contains(&p.ty.text.as_str()) {
+                    self.diags.push(
+                        Diagnostic::error(Code::TemplateArguments, p.ty.span, format!("unknown parameter type `{}`", p.ty.text))
+                            .label("not a type")
+                            .help_opt(suggest(&p.ty.text, TYPES).or_else(|| Some("parameter types are string, number, bool, environment and artifact".into()))),
+                    );
+                }
                 if let Some(first) = seen.insert(p.name.text.to_ascii_lowercase(), p.name.span) {
                     self.duplicate("parameter", &p.name, first);
                 }
@@ -403,6 +412,17 @@ impl<'a> Checker<'a> {
         self.runtime_vars = out;
     }
 
+    /// The scope of pipeline-level declarations: pipeline variables and groups,
+    /// all stages as names for status functions.
+    pub(crate) fn root_scope(&self) -> Scope {
+        Scope {
+            has_group: self.root_has_group,
+            nodes: self.stage_names.clone(),
+            in_stage_condition: true,
+            ..Scope::default()
+        }
+    }
+
     /// A variable declared in `scope` or at pipeline level, by its declared spelling.
     pub(crate) fn lookup_var(&mut self, name: &str, scope: &Scope) -> Option<String> {
         if let Some(v) = scope.vars.iter().find(|v| v.eq_ignore_ascii_case(name)) {
@@ -485,7 +505,7 @@ impl<'a> Checker<'a> {
     }
 
     fn pipeline_block(&mut self, p: &ast::Pipeline, out: &mut ir::Pipeline) {
-        let scope = Scope::root();
+        let scope = self.root_scope();
         out.title = p.title.clone();
         let s = self.settings(
             &p.settings,
@@ -527,7 +547,7 @@ impl<'a> Checker<'a> {
         self.no_when(&obj.when, what);
         self.no_entries(&obj.entries, what);
         let s = self.settings(&obj.settings, allowed, what);
-        let scope = Scope::root();
+        let scope = self.root_scope();
         ir::Trigger::Filter(ir::TriggerFilter {
             branches: s
                 .get("branches")
@@ -543,7 +563,7 @@ impl<'a> Checker<'a> {
 
     /// `["a", "b"]` (include) or `{ include [..] exclude [..] }`.
     fn filter(&mut self, v: &ast::Value) -> ir::Filter {
-        let scope = Scope::root();
+        let scope = self.root_scope();
         match &v.kind {
             ast::ValueKind::Object(obj) => {
                 self.no_entries(&obj.entries, "a branch filter");
@@ -568,7 +588,7 @@ impl<'a> Checker<'a> {
             &["cron", "display", "branches", "always", "batch"],
             "a schedule",
         );
-        let scope = Scope::root();
+        let scope = self.root_scope();
         let Some(cron_value) = s.get("cron") else {
             self.diags.push(
                 Diagnostic::error(
@@ -591,6 +611,13 @@ impl<'a> Checker<'a> {
                 Diagnostic::error(Code::InvalidCron, span, e.message)
                     .label("invalid cron")
                     .help_opt(e.help),
+            );
+        }
+        if s.get("branches").is_none() {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidValue, sch.name.span, format!("schedule `{}` has no `branches`", sch.name.text))
+                    .label("which branches does it build?")
+                    .help("add e.g. `branches [\"main\"]`; Azure runs a schedule only for the branches it lists"),
             );
         }
         Some(ir::Schedule {
@@ -645,7 +672,9 @@ impl<'a> Checker<'a> {
             }
             ast::ValueKind::Object(obj) => {
                 self.no_entries(&obj.entries, "a pool");
+                let errors_before = self.diags.error_count();
                 let s = self.settings(&obj.settings, &["vm_image", "name", "demands"], "a pool");
+                let misspelt = self.diags.error_count() > errors_before;
                 let demands = match s.get("demands") {
                     Some(
                         d @ ast::Value {
@@ -665,6 +694,7 @@ impl<'a> Checker<'a> {
                         name: self.text(n, scope)?,
                         demands,
                     }),
+                    _ if misspelt => None,
                     _ => {
                         self.diags.push(
                             Diagnostic::error(Code::InvalidValue, v.span, "a pool needs exactly one of `vm_image` (Microsoft-hosted) or `name` (self-hosted)")
@@ -683,7 +713,7 @@ impl<'a> Checker<'a> {
     }
 
     fn environment(&mut self, index: usize, env: &ast::Environment) -> ir::Environment {
-        let scope = Scope::root();
+        let scope = self.root_scope();
         let s = self.settings(
             &env.settings,
             &["description", "resource", "resource_type"],
@@ -711,13 +741,12 @@ impl<'a> Checker<'a> {
                 self.duplicate("property", &p.key, first);
                 continue;
             }
-            if let Some(v) = self.text(
-                &p.value,
-                &Scope {
-                    has_group: true,
-                    ..Scope::root()
-                },
-            ) {
+            // Its `$(…)` are checked where the property is used, in the scope of that job.
+            let scope = Scope {
+                has_group: true,
+                ..self.root_scope()
+            };
+            if let Some(v) = self.text(&p.value, &scope) {
                 properties.insert(p.key.text.clone(), v);
             }
         }
@@ -736,6 +765,13 @@ impl<'a> Checker<'a> {
 
     fn report_unused(&mut self) {
         let ast = self.ast;
+        // Gates are resolved where they are used; check the others too, so a
+        // mistake in a gate shows before it is first used.
+        for i in 0..ast.gates.len() {
+            if !self.resolved_gates.contains_key(&i) {
+                self.declared_gate(i);
+            }
+        }
         let mut unused = Vec::new();
         for (key, v) in &self.root_vars {
             if !self.used_vars.contains(key) {
@@ -760,6 +796,20 @@ impl<'a> Checker<'a> {
                 unused.push(("template", t.name.text.clone(), t.name.span));
             }
         }
+        // A name that a reported typo meant is not unused: the typo is the problem.
+        let meant: HashSet<String> = self
+            .diags
+            .iter()
+            .filter_map(|d| {
+                d.help
+                    .as_deref()?
+                    .strip_prefix("did you mean `")?
+                    .split('`')
+                    .next()
+                    .map(str::to_ascii_lowercase)
+            })
+            .collect();
+        unused.retain(|(_, name, _)| !meant.contains(&name.to_ascii_lowercase()));
         // Declarations of imported files are library code: using some of them is normal.
         unused.retain(|(_, name, span)| {
             span.file == crate::source::FileId(0) && !name.starts_with('_')

@@ -99,26 +99,26 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn read(path: &Path) -> Result<String, ExitCode> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", path.display());
-        ExitCode::from(2)
-    })?;
-    if bytes.len() > u32::MAX as usize / 2 {
-        eprintln!(
-            "error: {} is too large (relc reads files up to 2 GiB)",
+/// The text of a file, or why it cannot be compiled (printed on stderr too).
+fn read(path: &Path) -> Result<String, String> {
+    let result = match std::fs::read(path) {
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Ok(bytes) if bytes.len() > u32::MAX as usize / 2 => Err(format!(
+            "{} is too large (relc reads files up to 2 GiB)",
             path.display()
-        );
-        return Err(ExitCode::from(2));
+        )),
+        Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{} is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        }),
+    };
+    if let Err(message) = &result {
+        eprintln!("error: {message}");
     }
-    String::from_utf8(bytes).map_err(|e| {
-        eprintln!(
-            "error: {} is not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        );
-        ExitCode::from(2)
-    })
+    result
 }
 
 fn print_human(c: &Compilation, color: bool) {
@@ -141,12 +141,14 @@ fn check(files: &[PathBuf], format: Format, deny_warnings: bool, color: bool) ->
     let mut errors = 0;
     let mut warnings = 0;
     let mut json = Vec::new();
-    let mut io_failed = false;
+    let mut io_errors = Vec::new();
     for path in files {
         let text = match read(path) {
             Ok(t) => t,
-            Err(_) => {
-                io_failed = true;
+            Err(message) => {
+                io_errors.push(
+                    serde_json::json!({ "file": path.display().to_string(), "message": message }),
+                );
                 continue;
             }
         };
@@ -161,9 +163,18 @@ fn check(files: &[PathBuf], format: Format, deny_warnings: bool, color: bool) ->
     }
     match format {
         Format::Json => {
-            let out =
-                serde_json::json!({ "diagnostics": json, "errors": errors, "warnings": warnings });
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            let out = serde_json::json!({
+                "diagnostics": json,
+                "errors": errors,
+                "warnings": warnings,
+                "unreadable": io_errors,
+            });
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                serde_json::to_string_pretty(&out).unwrap_or_default()
+            );
         }
         Format::Human if errors + warnings > 0 => {
             eprintln!(
@@ -174,7 +185,7 @@ fn check(files: &[PathBuf], format: Format, deny_warnings: bool, color: bool) ->
         }
         Format::Human => {}
     }
-    if io_failed {
+    if !io_errors.is_empty() {
         ExitCode::from(2)
     } else if errors > 0 || (deny_warnings && warnings > 0) {
         ExitCode::from(1)
@@ -219,9 +230,8 @@ fn build(
     checks: Option<&Path>,
     color: bool,
 ) -> ExitCode {
-    let text = match read(file) {
-        Ok(t) => t,
-        Err(code) => return code,
+    let Ok(text) = read(file) else {
+        return ExitCode::from(2);
     };
     let name = file.display().to_string();
     let c = compile(&name, &text);

@@ -76,6 +76,8 @@ codes! {
     SecretInSource = "E090", "secret value written in source";
     Unused = "W001", "unused declaration";
     UndeclaredVariable = "W002", "variable not declared in this file";
+    GateAlwaysPasses = "W003", "gate that passes without checking anything";
+    ConstantCondition = "W004", "condition that is the same on every run";
 }
 
 /// A source location with a message, shown beside the primary label.
@@ -144,6 +146,7 @@ impl Diagnostic {
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    errors: usize,
 }
 
 impl Diagnostics {
@@ -152,11 +155,16 @@ impl Diagnostics {
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.errors += usize::from(diagnostic.severity == Severity::Error);
         self.items.push(diagnostic);
     }
 
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.errors
     }
 
     pub fn is_empty(&self) -> bool {
@@ -177,6 +185,7 @@ impl Diagnostics {
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
+        self.errors += other.errors;
         self.items.extend(other.items);
     }
 
@@ -203,15 +212,17 @@ pub fn did_you_mean<'a>(
     let lower = name.to_ascii_lowercase();
     candidates
         .into_iter()
-        .filter(|c| !c.is_empty() && c.len() <= 100 && c.len().abs_diff(name.len()) <= name.len().max(c.len()) / 2 + 2)
-        .map(|c| {
+        .filter(|c| !c.is_empty() && c.len() <= 100)
+        .filter_map(|c| {
             let cl = c.to_ascii_lowercase();
-            let score = if cl.starts_with(&lower) || lower.starts_with(&cl) {
-                0.9_f64.max(strsim::jaro_winkler(&lower, &cl))
-            } else {
-                strsim::jaro_winkler(&lower, &cl)
+            let prefix = cl.starts_with(&lower) || lower.starts_with(&cl);
+            let similar_length = c.len().abs_diff(name.len()) <= name.len().max(c.len()) / 2 + 2;
+            let score = match (prefix, similar_length) {
+                (true, _) => 0.9_f64.max(strsim::jaro_winkler(&lower, &cl)),
+                (false, true) => strsim::jaro_winkler(&lower, &cl),
+                (false, false) => return None,
             };
-            (score, c)
+            Some((score, c))
         })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))

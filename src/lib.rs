@@ -58,10 +58,15 @@ impl Resolver for FileResolver {
         }
         if import.starts_with("std/") {
             let known: Vec<&str> = stdlib::names().collect();
-            return Err(format!(
-                "the standard library has no module `{import}`; it has {}",
-                known.join(", ")
-            ));
+            return Err(
+                match diagnostic::did_you_mean(
+                    import.trim_end_matches(".release"),
+                    known.iter().copied(),
+                ) {
+                    Some(m) => format!("did you mean `{m}`?"),
+                    None => format!("the standard library has {}", known.join(", ")),
+                },
+            );
         }
         let base = std::path::Path::new(from)
             .parent()
@@ -69,7 +74,26 @@ impl Resolver for FileResolver {
         let path = base.join(import);
         std::fs::read_to_string(&path)
             .map(|t| (path.display().to_string(), t))
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .map_err(|e| {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return format!("{} cannot be read ({})", path.display(), e.kind());
+                }
+                let siblings: Vec<String> = std::fs::read_dir(path.parent().unwrap_or(base))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|n| n.ends_with(".release"))
+                    .collect();
+                let file = path.file_name().and_then(|f| f.to_str()).unwrap_or(import);
+                match diagnostic::did_you_mean(file, siblings.iter().map(String::as_str)) {
+                    Some(m) => format!("there is no file {}; did you mean `{m}`?", path.display()),
+                    None => format!(
+                        "there is no file {}; imports are relative to the importing file",
+                        path.display()
+                    ),
+                }
+            })
     }
 }
 

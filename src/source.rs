@@ -82,7 +82,9 @@ impl SourceFile {
 
     /// Byte offset where a 0-based line starts; the text length past the last line.
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts.get(line).map_or(self.text.len(), |&s| s as usize)
+        self.line_starts
+            .get(line)
+            .map_or(self.text.len(), |&s| s as usize)
     }
 
     /// 1-based line and column (in characters) of a byte offset.

@@ -281,7 +281,7 @@ fn valid_file_exits_zero() {
     assert_eq!(code, 0);
     assert_eq!(
         json,
-        serde_json::json!({ "diagnostics": [], "errors": 0, "warnings": 0 })
+        serde_json::json!({ "diagnostics": [], "errors": 0, "warnings": 0, "unreadable": [] })
     );
 
     let out = relc(&["check", "examples/tailspin.release"]);
@@ -324,8 +324,18 @@ fn missing_file_exits_two() {
         "{stderr}"
     );
 
-    let out = relc(&["check", "--format", "json", "tests/ui/no-such-file.release"]);
-    assert_eq!(exit_code(&out), 2);
+    let (code, json) = check_json(&["tests/ui/no-such-file.release"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        json["unreadable"][0]["file"],
+        "tests/ui/no-such-file.release"
+    );
+    assert!(
+        json["unreadable"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot read tests/ui/no-such-file.release")),
+        "{json}"
+    );
 
     // An unreadable file wins over a valid one, and over errors in another file.
     let out = relc(&[

@@ -30,6 +30,12 @@ use std::time::{Duration, Instant};
 const DEFAULT_SEED: u64 = 0x5eed_2e1c_a11c_e5e1;
 const DEFAULT_MUTANTS_DEBUG: usize = 6_000;
 const DEFAULT_MUTANTS_RELEASE: usize = 60_000;
+/// Mutants of each file of [`EXTRA_DIRS`]: small files, one or a few diagnostics each.
+const DEFAULT_EXTRA_DEBUG: usize = 12;
+const DEFAULT_EXTRA_RELEASE: usize = 200;
+/// More originals, besides `examples/*.release`: the invalid examples and the UI tests
+/// reach every diagnostic, the standard library every import.
+const EXTRA_DIRS: &[&str] = &["examples/invalid", "tests/ui", "stdlib"];
 /// The command-line compiler runs on the main thread, whose stack is usually 8 MiB.
 const STACK: usize = 8 << 20;
 /// Distinct failures that get minimised and reported in full.
@@ -644,6 +650,8 @@ fn collapse_whitespace(t: &str) -> String {
 // ───────────────────────────── reports ─────────────────────────────
 
 struct Found {
+    /// The name the input was compiled under.
+    name: String,
     origin: String,
     text: String,
     failure: Failure,
@@ -670,8 +678,17 @@ fn clip(text: &str) -> String {
 }
 
 /// Minimise, write to `target/mutations/` and describe every distinct failure.
-fn report(found: BTreeMap<String, Found>, what: &str, minimise_them: bool) -> String {
+fn report(found: BTreeMap<String, Found>, what: &str, prefix: &str, minimise_them: bool) -> String {
     let dir = out_dir();
+    // Reproductions of an earlier run would mislead.
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if e.file_name()
+            .to_string_lossy()
+            .starts_with(&format!("{prefix}-"))
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
     let mut out = format!("{} distinct failure(s) in {what}:\n", found.len());
     let mut firsts: Vec<&Found> = found.values().collect();
     firsts.sort_by_key(|f| std::cmp::Reverse(f.count));
@@ -684,7 +701,7 @@ fn report(found: BTreeMap<String, Found>, what: &str, minimise_them: bool) -> St
             f.failure.key,
             f.origin
         );
-        let path = dir.join(format!("failure-{}.release", n + 1));
+        let path = dir.join(format!("{prefix}-{}.release", n + 1));
         std::fs::write(&path, &f.text).expect("write reproduction");
         let _ = write!(
             out,
@@ -698,11 +715,9 @@ fn report(found: BTreeMap<String, Found>, what: &str, minimise_them: bool) -> St
             clip(&f.text)
         );
         if minimise_them && n < REPORTED {
-            let (text, key) = (f.text.clone(), f.failure.key.clone());
-            let min = on_thread("minimise".into(), move || {
-                minimise("min.release", &text, &key)
-            });
-            let min_path = dir.join(format!("failure-{}.min.release", n + 1));
+            let (name, text, key) = (f.name.clone(), f.text.clone(), f.failure.key.clone());
+            let min = on_thread("minimise".into(), move || minimise(&name, &text, &key));
+            let min_path = dir.join(format!("{prefix}-{}.min.release", n + 1));
             std::fs::write(&min_path, &min).expect("write minimised reproduction");
             let _ = write!(
                 out,
@@ -729,21 +744,35 @@ fn env_number(name: &str) -> Option<u64> {
     Some(parsed.unwrap_or_else(|_| panic!("{name}={v} is not a number")))
 }
 
-fn examples() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .expect("read examples/")
+/// One file that mutants are made of.
+#[derive(Clone)]
+struct Original {
+    /// Relative to the package, e.g. `examples/tailspin.release`; it also seeds the PRNG.
+    label: String,
+    /// The path given to `relc::compile`, so that relative imports resolve as for the CLI.
+    path: String,
+    text: String,
+    mutants: usize,
+}
+
+/// The `*.release` files directly in `dir` (relative to the package), sorted.
+fn release_files(dir: &str, mutants: usize) -> Vec<Original> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out: Vec<Original> = std::fs::read_dir(root.join(dir))
+        .into_iter()
+        .flatten()
         .filter_map(|e| {
             let path = e.ok()?.path();
             (path.extension()? == "release").then_some(path)
         })
-        .map(|p| {
-            let text =
-                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            (p.file_name().unwrap().to_string_lossy().into_owned(), text)
+        .map(|p| Original {
+            label: format!("{dir}/{}", p.file_name().unwrap().to_string_lossy()),
+            text: std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+            path: p.display().to_string(),
+            mutants,
         })
         .collect();
-    out.sort();
+    out.sort_by(|a, b| a.label.cmp(&b.label));
     out
 }
 
@@ -751,57 +780,76 @@ fn examples() -> Vec<(String, String)> {
 fn mutants_of_the_examples_do_not_break_the_compiler() {
     if let Ok(path) = std::env::var("RELC_MUTANT_FILE") {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let name = Path::new(&path)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let name = path.clone();
         if let Err(f) = on_thread(name.clone(), move || check(&name, &text)) {
             panic!("{path}: {}\n{}", f.key, f.detail);
         }
         return;
     }
-    let examples = examples();
-    assert!(!examples.is_empty(), "no examples/*.release");
-    let default = if cfg!(debug_assertions) {
-        DEFAULT_MUTANTS_DEBUG
-    } else {
-        DEFAULT_MUTANTS_RELEASE
-    };
-    let total = env_number("RELC_MUTANTS").map_or(default, |n| n as usize);
+    let release = !cfg!(debug_assertions);
+    let total = env_number("RELC_MUTANTS").map_or(
+        if release {
+            DEFAULT_MUTANTS_RELEASE
+        } else {
+            DEFAULT_MUTANTS_DEBUG
+        },
+        |n| n as usize,
+    );
+    let extra = env_number("RELC_EXTRA_MUTANTS").map_or(
+        if release {
+            DEFAULT_EXTRA_RELEASE
+        } else {
+            DEFAULT_EXTRA_DEBUG
+        },
+        |n| n as usize,
+    );
     let seed = env_number("RELC_MUTATION_SEED").unwrap_or(DEFAULT_SEED);
+    let examples = release_files("examples", 0);
+    assert!(!examples.is_empty(), "no examples/*.release");
     let per_example = total.div_ceil(examples.len());
+    let mut corpus: Vec<Original> = examples
+        .into_iter()
+        .map(|o| Original {
+            mutants: per_example,
+            ..o
+        })
+        .collect();
+    let example_count = corpus.len();
+    for dir in EXTRA_DIRS {
+        corpus.extend(release_files(dir, extra));
+    }
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
     let started = Instant::now();
 
-    // Each worker takes every `workers`-th mutant; each mutant's seed depends only on
-    // (seed, example, index), so the set of mutants does not depend on the split.
+    // Each worker takes every `workers`-th mutant of each file; each mutant's seed depends
+    // only on (seed, file, index), so the set of mutants does not depend on the split.
     let handles: Vec<_> = (0..workers)
         .map(|w| {
-            let examples = examples.clone();
+            let corpus = corpus.clone();
             install_hook();
             std::thread::Builder::new()
                 .name(format!("mutants-{w}"))
                 .stack_size(STACK)
                 .spawn(move || {
                     QUIET.set(true);
-                    let mut found: Vec<(usize, String, String, Failure)> = Vec::new();
+                    let mut found = Vec::new();
                     let (mut checked, mut clean) = (0usize, 0usize);
-                    for (e, (name, original)) in examples.iter().enumerate() {
-                        for i in (w..per_example).step_by(workers) {
-                            let s = mutant_seed(seed, name, i);
-                            let (text, applied) = mutant(original, s);
+                    for (e, o) in corpus.iter().enumerate() {
+                        for i in (w..o.mutants).step_by(workers) {
+                            let s = mutant_seed(seed, &o.label, i);
+                            let (text, applied) = mutant(&o.text, s);
                             checked += 1;
-                            match check(name, &text) {
+                            match check(&o.path, &text) {
                                 Ok(has_errors) => clean += usize::from(!has_errors),
                                 Err(f) => {
                                     let origin = format!(
-                                        "{name}, mutant #{i}, seed {s:#018x} (base {seed:#x}): {}",
+                                        "{}, mutant #{i}, seed {s:#018x} (base {seed:#x}): {}",
+                                        o.label,
                                         applied.join("; ")
                                     );
-                                    found.push((e * per_example + i, origin, text, f));
+                                    found.push(((e, i), o.path.clone(), origin, text, f));
                                 }
                             }
                         }
@@ -824,10 +872,11 @@ fn mutants_of_the_examples_do_not_break_the_compiler() {
     all.sort_by_key(|f| f.0);
     let failing = all.len();
     let mut found: BTreeMap<String, Found> = BTreeMap::new();
-    for (_, origin, text, failure) in all {
+    for (_, name, origin, text, failure) in all {
         found
             .entry(failure.key.clone())
             .or_insert(Found {
+                name,
                 origin,
                 text,
                 failure,
@@ -836,19 +885,23 @@ fn mutants_of_the_examples_do_not_break_the_compiler() {
             .count += 1;
     }
     eprintln!(
-        "mutations: {checked} mutants of {} example(s) in {:.1?} on {workers} thread(s); \
-         {clean} compiled without errors, {failing} failed",
-        examples.len(),
+        "mutations: {checked} mutants ({} of each of {example_count} example(s), {extra} of each of {} \
+         other file(s)) in {:.1?} on {workers} thread(s); {clean} compiled without errors, {failing} failed",
+        per_example,
+        corpus.len() - example_count,
         started.elapsed()
     );
     assert!(checked >= total, "only {checked} mutants");
     if !found.is_empty() {
-        panic!("{}", report(found, &format!("{checked} mutants"), true));
+        panic!(
+            "{}",
+            report(found, &format!("{checked} mutants"), "mutant", true)
+        );
     }
 }
 
 /// Hand-written inputs that have broken compilers before. `true`: must be rejected.
-fn nasty_inputs() -> Vec<(&'static str, String, bool)> {
+fn nasty_inputs() -> Vec<(String, String, bool)> {
     let job = "job B { script \"x\" }";
     let deep = 10_000;
     // Declarations chained through names: 1,000 is already far beyond a real pipeline.
@@ -858,7 +911,7 @@ fn nasty_inputs() -> Vec<(&'static str, String, bool)> {
     let long = "a".repeat(100_000);
     let mut long_near = long.clone();
     long_near.replace_range(50_000..50_001, "b");
-    vec![
+    let fixed = vec![
         ("empty file", String::new(), false),
         ("only whitespace", " \n\t\r\n ".to_string(), false),
         ("only a line comment", "// nothing here".to_string(), false),
@@ -973,7 +1026,96 @@ fn nasty_inputs() -> Vec<(&'static str, String, bool)> {
         ("bad cron with é", "pipeline { schedule s { cron \"é 🚀 * * *\" branches [\"m\"] } }\nstage A { job B { script \"x\" } }".to_string(), true),
         ("bad duration with é", "stage A { job B { timeout 3é script \"x\" } }".to_string(), true),
         ("huge numbers", "stage A { job B { timeout 99999999999999999999999d retries 1e999 script \"x\" } }".to_string(), true),
-    ]
+    ];
+    let mut out: Vec<(String, String, bool)> = fixed
+        .into_iter()
+        .map(|(w, t, f)| (w.to_string(), t, f))
+        .collect();
+    // Text that YAML gives meaning to, or that its emitter must quote or indent with care,
+    // in every place a string reaches the YAML.
+    for x in YAML_HOSTILE {
+        let q = release_string(x);
+        let text = format!(
+            "pipeline {q} {{ }}\nvar v = {q}\n\
+             stage A {q} {{\n  job B {q} {{\n    script {q} {{ display {q} }}\n    task T@1 {{ k = {q} }}\n  }}\n}}\n"
+        );
+        out.push((format!("the string {x:?} in the YAML"), text, false));
+    }
+    out
+}
+
+const YAML_HOSTILE: &[&str] = &[
+    "\n x\ny",
+    "\n\n x",
+    " x\ny",
+    "\t x\ny",
+    "x\n\n",
+    "x\n",
+    "\nx",
+    "\n",
+    "\n\n",
+    "\t\nx",
+    "x \ny",
+    "x\n \ny",
+    "x\n\t\ny",
+    "\u{85}",
+    "a\u{85}b\nc",
+    "\u{2028}",
+    "a\u{2029}\nb",
+    "\u{feff}x\ny",
+    "\r",
+    "x\r\ny",
+    "\0",
+    "a\0\nb",
+    "\u{1}\u{7f}",
+    "a\u{1b}[0m\nb",
+    "\u{fffe}",
+    "- x\n- y",
+    "---\n...",
+    "# c\nx",
+    "x: y\nz",
+    "*a\n&b",
+    "!tag\nx",
+    "|\n>",
+    "%YAML\nx",
+    "'\n\"",
+    "{",
+    "}\n[",
+    "@x\n`y",
+    "~",
+    "null",
+    "true",
+    "0x10",
+    "1e3",
+    ".inf",
+    "=",
+    "",
+    "é\n 🚀",
+    "🚀\n\té",
+    " ",
+    "\t",
+    "x:",
+    ": x",
+    "? x",
+    "x #y",
+    "x\n#y",
+];
+
+/// `text` as a `"…"` string of the language.
+fn release_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A nasty input's verdict, as its child process prints it on one line.
@@ -1087,6 +1229,7 @@ fn nasty_inputs_do_not_break_the_compiler() {
             found.insert(
                 key,
                 Found {
+                    name: "nasty.release".to_string(),
                     origin,
                     text: text.clone(),
                     failure: f,
@@ -1102,7 +1245,7 @@ fn nasty_inputs_do_not_break_the_compiler() {
     );
     if !found.is_empty() {
         // Not minimised in process: some of these abort it.
-        panic!("{}", report(found, "the nasty inputs", false));
+        panic!("{}", report(found, "the nasty inputs", "nasty", false));
     }
 }
 

@@ -117,7 +117,10 @@ fn pipeline(p: &ir::Pipeline) -> Yaml {
     m.put_opt("variables", variables(&p.variables));
     m.put_opt("pool", p.pool.as_ref().map(pool));
     m.put_opt("lockBehavior", p.lock_behavior.map(lock));
-    m.put("stages", list(p.stages.values(), stage));
+    m.put(
+        "stages",
+        list(p.stages.values(), |st| stage(st, &p.environments)),
+    );
     m.build()
 }
 
@@ -132,6 +135,10 @@ fn trigger(t: &Trigger) -> Yaml {
                 && f.batch.is_none()
                 && f.auto_cancel.is_none()
                 && f.drafts.is_none();
+            if plain && f.branches.include.is_empty() {
+                // No filter at all: every branch, as Azure's default.
+                return strings(&["*".to_string()]);
+            }
             if plain {
                 return strings(&f.branches.include);
             }
@@ -233,7 +240,9 @@ fn condition(e: &ir::Expr) -> Yaml {
     }
 }
 
-fn stage(st: &ir::Stage) -> Yaml {
+type Environments = indexmap::IndexMap<String, ir::Environment>;
+
+fn stage(st: &ir::Stage, envs: &Environments) -> Yaml {
     let mut m = Map::new();
     m.put("stage", s(&st.name));
     m.put_str("displayName", st.display.as_deref());
@@ -246,7 +255,7 @@ fn stage(st: &ir::Stage) -> Yaml {
     m.put_opt("isSkippable", st.skippable.map(Yaml::Boolean));
     m.put_opt("pool", st.pool.as_ref().map(pool));
     m.put_opt("variables", variables(&st.variables));
-    m.put("jobs", list(st.jobs.values(), job));
+    m.put("jobs", list(st.jobs.values(), |j| job(j, envs)));
     m.build()
 }
 
@@ -257,7 +266,7 @@ fn depends_on(deps: &[String]) -> Yaml {
     }
 }
 
-fn job(j: &ir::Job) -> Yaml {
+fn job(j: &ir::Job, envs: &Environments) -> Yaml {
     let mut m = Map::new();
     let is_deployment = matches!(j.kind, JobKind::Deployment { .. });
     m.put(if is_deployment { "deployment" } else { "job" }, s(&j.name));
@@ -268,7 +277,7 @@ fn job(j: &ir::Job) -> Yaml {
     m.put_opt("condition", j.condition.as_ref().map(condition));
     m.put_opt("pool", j.pool.as_ref().map(pool));
     if let JobKind::Deployment { environment } = &j.kind {
-        m.put("environment", s(environment));
+        m.put("environment", environment_ref(environment, envs));
     }
     m.put_opt("timeoutInMinutes", j.timeout_minutes.map(int));
     m.put_opt("cancelTimeoutInMinutes", j.cancel_timeout_minutes.map(int));
@@ -285,6 +294,20 @@ fn job(j: &ir::Job) -> Yaml {
         m.put("steps", steps);
     }
     m.build()
+}
+
+/// `environment: name`, or the mapping form when the environment names a resource.
+fn environment_ref(name: &str, envs: &Environments) -> Yaml {
+    match envs.get(name) {
+        Some(e) if e.resource_name.is_some() || e.resource_type.is_some() => {
+            let mut m = Map::new();
+            m.put("name", s(name));
+            m.put_str("resourceName", e.resource_name.as_deref());
+            m.put_str("resourceType", e.resource_type.as_deref());
+            m.build()
+        }
+        _ => s(name),
+    }
 }
 
 fn scalar(v: &Scalar) -> Yaml {

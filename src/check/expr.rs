@@ -60,6 +60,27 @@ impl Checker<'_> {
     pub(super) fn condition(&mut self, e: &ast::Expr, scope: &Scope) -> Expr {
         let out = self.expr(e, scope);
         self.expect_bool(&out, "a condition");
+        // A template parameter makes a condition a compile-time switch on purpose.
+        if !mentions_param(e, scope)
+            && let Some(value) = constant(&out)
+        {
+            let (message, help) = if truthy(&value) {
+                (
+                    "this condition is always true",
+                    "it does not depend on the run; remove it",
+                )
+            } else {
+                (
+                    "this condition is always false, so what it guards never runs",
+                    "it does not depend on the run; remove what it guards, or compare a variable",
+                )
+            };
+            self.diags.push(
+                Diagnostic::warning(Code::ConstantCondition, e.span, message)
+                    .label("the same on every run")
+                    .help(help),
+            );
+        }
         out
     }
 
@@ -206,7 +227,7 @@ impl Checker<'_> {
                 .label("missing `()`")
                 .help(format!("call it: `{name}()`")),
             );
-            return lit(ExprKind::Str(String::new()), Type::Any, span);
+            return lit(ExprKind::Variable(name.to_string()), Type::Any, span);
         }
         let mut candidates: Vec<String> = SHORTHANDS.iter().map(|(s, _)| s.to_string()).collect();
         candidates.extend(self.visible_vars(scope));
@@ -215,12 +236,13 @@ impl Checker<'_> {
             Diagnostic::error(Code::UnknownVariable, span, format!("unknown name `{name}` in a condition"))
                 .label("not a variable, parameter or shorthand")
                 .help_opt(suggest(name, candidates.iter().map(String::as_str)).or_else(|| {
-                    Some("conditions can use declared variables, template parameters, `branch`, `source_branch`, \
-                          `reason`, and `variables['Name']`"
-                        .into())
+                    Some(format!(
+                        "to compare with the text {name}, quote it: \"{name}\"; names in conditions are declared \
+                         variables, template parameters, `branch`, `source_branch`, `reason` and `variables['Name']`"
+                    ))
                 })),
         );
-        lit(ExprKind::Str(String::new()), Type::Any, span)
+        lit(ExprKind::Variable(name.to_string()), Type::Any, span)
     }
 
     fn field(&mut self, base: &ast::Expr, name: &ast::Name, span: Span, scope: &Scope) -> Expr {
@@ -445,6 +467,20 @@ impl Checker<'_> {
         if scope.nodes.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return;
         }
+        if scope.in_stage_condition
+            && let Some(stage) = self
+                .stage_names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(name))
+        {
+            let stage = stage.clone();
+            self.diags.push(
+                Diagnostic::error(Code::UnknownStage, span, format!("stage `{stage}` is not a dependency of this stage"))
+                    .label("not in `after`")
+                    .help(format!("a stage condition sees only the stages it depends on; add `{stage}` to its `after`")),
+            );
+            return;
+        }
         let (code, what) = if scope.in_stage_condition {
             (Code::UnknownStage, "stage")
         } else {
@@ -460,4 +496,80 @@ impl Checker<'_> {
 
 fn context(name: &str, span: Span) -> Expr {
     lit(ExprKind::Context(name.to_string()), Type::Object, span)
+}
+
+/// A value known at compile time.
+#[derive(Debug, Clone, PartialEq)]
+enum Const {
+    Bool(bool),
+    Str(String),
+    Num(f64),
+}
+
+fn truthy(c: &Const) -> bool {
+    match c {
+        Const::Bool(b) => *b,
+        Const::Str(s) => !s.is_empty(),
+        Const::Num(n) => *n != 0.0,
+    }
+}
+
+/// Azure's `eq` on constants: the right operand is converted to the left one's kind.
+fn const_eq(l: &Const, r: &Const) -> Option<bool> {
+    Some(match (l, r) {
+        (Const::Str(a), Const::Str(b)) => a.eq_ignore_ascii_case(b),
+        (Const::Num(a), Const::Num(b)) => a == b,
+        (Const::Bool(a), r) => *a == truthy(r),
+        (Const::Str(a), Const::Bool(b)) => {
+            a.eq_ignore_ascii_case(if *b { "True" } else { "False" })
+        }
+        (Const::Num(a), Const::Str(b)) => b.trim().parse::<f64>().ok()? == *a,
+        _ => return None,
+    })
+}
+
+/// The value of an expression made only of literals and logic, if it is one.
+fn constant(e: &Expr) -> Option<Const> {
+    match &e.kind {
+        ExprKind::Str(s) => Some(Const::Str(s.clone())),
+        ExprKind::Number(n) => Some(Const::Num(*n)),
+        ExprKind::Bool(b) => Some(Const::Bool(*b)),
+        ExprKind::Call(name, args) => {
+            let values: Vec<Option<Const>> = args.iter().map(constant).collect();
+            let bools = || values.iter().map(|v| v.as_ref().map(truthy));
+            match *name {
+                "and" if bools().any(|b| b == Some(false)) => Some(Const::Bool(false)),
+                "and" if bools().all(|b| b == Some(true)) => Some(Const::Bool(true)),
+                "or" if bools().any(|b| b == Some(true)) => Some(Const::Bool(true)),
+                "or" if bools().all(|b| b == Some(false)) => Some(Const::Bool(false)),
+                "not" => bools().next().flatten().map(|b| Const::Bool(!b)),
+                "eq" | "ne" => match (&values[..], *name) {
+                    ([Some(l), Some(r)], "eq") => const_eq(l, r).map(Const::Bool),
+                    ([Some(l), Some(r)], _) => const_eq(l, r).map(|b| Const::Bool(!b)),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether a condition names a template parameter.
+fn mentions_param(e: &ast::Expr, scope: &Scope) -> bool {
+    if scope.params.is_empty() {
+        return false;
+    }
+    match &e.kind {
+        A::Ident(name) => scope.params.contains_key(name),
+        A::Call { args, .. } => args.iter().any(|a| mentions_param(a, scope)),
+        A::Index { base, index } => mentions_param(base, scope) || mentions_param(index, scope),
+        A::Field { base, .. } | A::Not(base) => mentions_param(base, scope),
+        A::Logical { operands, .. } => operands.iter().any(|o| mentions_param(o, scope)),
+        A::Binary { lhs, rhs, .. } => mentions_param(lhs, scope) || mentions_param(rhs, scope),
+        A::In { lhs, list, .. } => {
+            mentions_param(lhs, scope) || list.iter().any(|x| mentions_param(x, scope))
+        }
+        A::Str(_) | A::Number(_) | A::Bool(_) => false,
+    }
 }

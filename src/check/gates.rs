@@ -54,7 +54,10 @@ pub(crate) enum TermKind {
     Check(ir::CheckKind),
     /// An approval the user asked to have in YAML (ManualValidation).
     YamlApproval(ir::Approval),
-    Lock(ir::LockBehavior),
+    Lock {
+        behavior: ir::LockBehavior,
+        timeout_minutes: u64,
+    },
     ManualValidation {
         notify: Vec<String>,
         approvers: Vec<String>,
@@ -74,9 +77,13 @@ impl Checker<'_> {
         for t in &g.terms {
             match t {
                 GateTerm::When(e) => {
+                    // A gate's condition is a stage condition: it sees the stage's dependencies
+                    // (all stages, for a gate declared once and used by several).
                     let mut s = scope.clone();
-                    s.nodes = self.stage_names.clone();
-                    s.in_stage_condition = true;
+                    if !s.in_stage_condition {
+                        s.nodes = self.stage_names.clone();
+                        s.in_stage_condition = true;
+                    }
                     let cond = self.condition(e, &s);
                     out.push(Term {
                         gate: None,
@@ -129,7 +136,7 @@ impl Checker<'_> {
     }
 
     /// A declared gate, resolved once.
-    fn declared_gate(&mut self, index: usize) -> Rc<Vec<Term>> {
+    pub(crate) fn declared_gate(&mut self, index: usize) -> Rc<Vec<Term>> {
         if let Some(r) = self.resolved_gates.get(&index) {
             return r.clone();
         }
@@ -169,7 +176,8 @@ impl Checker<'_> {
             return Rc::new(Vec::new());
         }
         self.gate_stack.push(index);
-        let mut terms = self.gate_terms(&decl.gate, &Scope::root());
+        let scope = self.root_scope();
+        let mut terms = self.gate_terms(&decl.gate, &scope);
         self.gate_stack.pop();
         for t in &mut terms {
             t.gate.get_or_insert_with(|| decl.name.text.clone());
@@ -203,7 +211,7 @@ impl Checker<'_> {
                         "approvers [\"release-managers@example.com\"]",
                     );
                 };
-                let min = self.number(s.get("min")).unwrap_or(0.0);
+                let min = self.number(s.get("min"), scope).unwrap_or(0.0);
                 if approvers.is_empty() {
                     self.never_passes(
                         s.get("approvers").map_or(k.span, |v| v.span),
@@ -268,6 +276,16 @@ impl Checker<'_> {
                     self.never_passes(
                         s.get("allow").map_or(k.span, |v| v.span),
                         "a branch control that allows no branch can never pass",
+                    );
+                }
+                if let Some(bad) = allowed
+                    .iter()
+                    .find(|b| b.trim_end_matches('*').contains('*'))
+                {
+                    self.diags.push(
+                        Diagnostic::error(Code::InvalidValue, s.get("allow").map_or(k.span, |v| v.span), format!("`{bad}` has a `*` before its end"))
+                            .label("unsupported wildcard")
+                            .help("branch control matches a ref exactly or by prefix: `refs/heads/releases/*`"),
                     );
                 }
                 Some(TermKind::Check(ir::CheckKind::BranchControl {
@@ -335,8 +353,10 @@ impl Checker<'_> {
                 let timeout = self
                     .minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a lock's timeout")
                     .unwrap_or(MAX_CHECK_MINUTES);
-                let _ = timeout;
-                Some(TermKind::Lock(behavior))
+                Some(TermKind::Lock {
+                    behavior,
+                    timeout_minutes: timeout,
+                })
             }
             "manual_validation" => {
                 let s = self.settings(
@@ -421,7 +441,7 @@ impl Checker<'_> {
                 let success = self.opt_text(s.get("success"), scope);
                 if !callback && success.is_none() {
                     self.diags.push(
-                        Diagnostic::warning(Code::GateNeverPasses, k.kind.span, "an HTTP check without `success` passes on any answer")
+                        Diagnostic::warning(Code::GateAlwaysPasses, k.kind.span, "an HTTP check without `success` passes on any answer")
                             .label("no success criteria")
                             .help("add e.g. `success \"eq(root['status'], 'ok')\"`, or `callback true` if the service calls back"),
                     );
@@ -556,13 +576,8 @@ impl Checker<'_> {
         let mut checks = Vec::new();
         let mut has_approval = false;
         for g in &env.gates {
-            for t in self.gate_terms(
-                g,
-                &Scope {
-                    has_group: true,
-                    ..Scope::root()
-                },
-            ) {
+            let scope = self.root_scope();
+            for t in self.gate_terms(g, &scope) {
                 match t.kind {
                     TermKind::Check(kind) => {
                         has_approval |= matches!(kind, ir::CheckKind::Approval(_));
@@ -572,11 +587,11 @@ impl Checker<'_> {
                             span: t.span,
                         });
                     }
-                    TermKind::Lock(_) => checks.push(ir::Check {
+                    TermKind::Lock {
+                        timeout_minutes, ..
+                    } => checks.push(ir::Check {
                         gate: t.gate,
-                        kind: ir::CheckKind::ExclusiveLock {
-                            timeout_minutes: MAX_CHECK_MINUTES,
-                        },
+                        kind: ir::CheckKind::ExclusiveLock { timeout_minutes },
                         span: t.span,
                     }),
                     TermKind::When(_) => {}
@@ -610,29 +625,32 @@ impl Checker<'_> {
     }
 
     /// The conditions an environment's `when` gates put on stages deploying into it.
-    pub(crate) fn environment_conditions(&mut self, env_name: &str) -> Vec<Expr> {
+    /// What an environment's gates put on a stage deploying into it: conditions
+    /// (`when` terms) and the lock behaviour of an exclusive lock.
+    pub(crate) fn environment_guards(
+        &mut self,
+        env_name: &str,
+    ) -> (Vec<Expr>, Option<ir::LockBehavior>) {
         let Some(env) = self.env_decl(env_name) else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let mut out = Vec::new();
+        let mut lock = None;
         for g in &env.gates {
             let mut diags = std::mem::take(&mut self.diags);
-            let terms = self.gate_terms(
-                g,
-                &Scope {
-                    has_group: true,
-                    ..Scope::root()
-                },
-            );
+            let scope = self.root_scope();
+            let terms = self.gate_terms(g, &scope);
             // Diagnostics for these terms were already reported when the environment was checked.
             std::mem::swap(&mut diags, &mut self.diags);
             for t in terms {
-                if let TermKind::When(e) = t.kind {
-                    out.push(e);
+                match t.kind {
+                    TermKind::When(e) => out.push(e),
+                    TermKind::Lock { behavior, .. } => lock = Some(behavior),
+                    _ => {}
                 }
             }
         }
-        out
+        (out, lock)
     }
 }
 

@@ -40,7 +40,8 @@ impl Checker<'_> {
         for s in items.iter().copied() {
             let key = s.key.text.as_str();
             if !allowed.contains(&key) {
-                let help = suggest(key, allowed.iter().copied())
+                let help = azure_spelling(key)
+                    .or_else(|| suggest(key, allowed.iter().copied()))
                     .or_else(|| Some(format!("{what} accepts: {}", allowed.join(", "))));
                 self.diags.push(
                     Diagnostic::error(
@@ -96,7 +97,12 @@ impl Checker<'_> {
     /// properties (`env.app`), and variables (`buildConfiguration` → `$(buildConfiguration)`).
     pub(super) fn text(&mut self, v: &Value, scope: &Scope) -> Option<String> {
         match &v.kind {
-            ValueKind::Str(s) => Some(s.clone()),
+            ValueKind::Str(s) => {
+                if s.contains("$(") {
+                    self.check_macros(s, v.span, scope);
+                }
+                Some(s.clone())
+            }
             ValueKind::Number(n) => Some(format_number(*n)),
             ValueKind::Bool(b) => Some(b.to_string()),
             ValueKind::Concat(parts) => {
@@ -139,7 +145,7 @@ impl Checker<'_> {
                 self.mark_env_used(&env);
                 return Some(self.env_decl(&env).map_or(env, |e| e.name.text.clone()));
             }
-            return self.env_property(&env, &rest[0], rest.len() > 1);
+            return self.env_property(&env, &rest[0], rest.len() > 1, scope);
         }
         if rest.is_empty() && self.lookup_var(&first.text, scope).is_some() {
             let canonical = self.lookup_var(&first.text, scope).unwrap_or_default();
@@ -163,6 +169,7 @@ impl Checker<'_> {
         env: &str,
         prop: &crate::ast::Name,
         too_deep: bool,
+        scope: &Scope,
     ) -> Option<String> {
         self.mark_env_used(env);
         let decl = self.env_decl(env)?;
@@ -186,7 +193,11 @@ impl Checker<'_> {
         }
         if let Some(e) = decl.properties.iter().find(|e| e.key.text == prop.text) {
             let value = e.value.clone();
-            return self.text(&value, &Scope::root());
+            let caller = Scope {
+                params: Default::default(),
+                ..scope.clone()
+            };
+            return self.text(&value, &caller);
         }
         let mut names: Vec<&str> = decl
             .properties
@@ -235,10 +246,22 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn number(&mut self, v: Option<&Value>) -> Option<f64> {
+    pub(super) fn number(&mut self, v: Option<&Value>, scope: &Scope) -> Option<f64> {
         let v = v?;
         match &v.kind {
             ValueKind::Number(n) => Some(*n),
+            ValueKind::Path(p)
+                if p.segments.len() == 1
+                    && matches!(
+                        scope.params.get(&p.segments[0].text),
+                        Some(ParamValue::Number(_))
+                    ) =>
+            {
+                match scope.params.get(&p.segments[0].text) {
+                    Some(ParamValue::Number(n)) => Some(*n),
+                    _ => None,
+                }
+            }
             _ => {
                 self.wrong_kind(v, "a number");
                 None
@@ -306,13 +329,17 @@ impl Checker<'_> {
                     Code::OutOfRange,
                     value.span,
                     format!(
-                        "{what} must be between 1 minute and {}",
+                        "{what} must be between 1 and {max_minutes} minutes ({})",
                         Duration {
                             seconds: max_minutes * 60
                         }
                     ),
                 )
-                .label(format!("{d} is out of range")),
+                .label(if m == 0 {
+                    "zero".to_string()
+                } else {
+                    format!("{m} minutes")
+                }),
             );
             return None;
         }
@@ -365,4 +392,29 @@ pub fn format_number(n: f64) -> String {
     } else {
         n.to_string()
     }
+}
+
+/// Help for Azure's YAML keys written where `.release` has its own words.
+fn azure_spelling(key: &str) -> Option<String> {
+    let hint = match key {
+        "dependsOn" | "depends_on" | "depends" => {
+            "dependencies go in the header: `stage Deploy after Build { … }`"
+        }
+        "condition" => "conditions are written `when <expression>`, e.g. `when branch == \"main\"`",
+        "displayName" | "display_name" => {
+            "write `display \"…\"` (stages and jobs take it in the header: `stage Build \"Build the app\" { … }`)"
+        }
+        "vmImage" => "write `vm_image \"ubuntu-latest\"`",
+        "workingDirectory" | "working_directory" => "write `workdir \"…\"`",
+        "timeoutInMinutes" => "write a duration: `timeout 30m`",
+        "continueOnError" => "write `continue_on_error true`",
+        "retryCountOnTaskFailure" => "write `retries 3`",
+        "variables" => "declare variables with `var name = \"value\"` and groups with `group Name`",
+        "steps" | "jobs" => "write the steps or jobs directly in the block",
+        "environment" => {
+            "a deployment names its environment in the header: `deployment Deploy to staging { … }`"
+        }
+        _ => return None,
+    };
+    Some(hint.to_string())
 }

@@ -104,9 +104,10 @@ impl<'a> Checker<'a> {
 
     fn stage(&mut self, s: &'a ast::Stage, depends_on: Vec<String>) -> ir::Stage {
         self.current_stage = s.name.text.clone();
+        let errors_before = self.diags.error_count();
         let mut scope = Scope {
             has_group: self.root_has_group,
-            nodes: self.stage_names.clone(),
+            nodes: Rc::new(depends_on.clone()),
             in_stage_condition: true,
             ..Scope::default()
         };
@@ -153,7 +154,7 @@ impl<'a> Checker<'a> {
                             .help(help),
                     );
                 }
-                TermKind::Lock(b) => lock = Some(b),
+                TermKind::Lock { behavior, .. } => lock = Some(behavior),
                 TermKind::YamlApproval(_)
                 | TermKind::ManualValidation { .. }
                 | TermKind::Delay { .. } => {
@@ -184,7 +185,9 @@ impl<'a> Checker<'a> {
             }
             if let ir::JobKind::Deployment { environment } = &job.kind {
                 let env = environment.clone();
-                conditions.extend(self.environment_conditions(&env));
+                let (env_conditions, env_lock) = self.environment_guards(&env);
+                conditions.extend(env_conditions);
+                lock = lock.or(env_lock);
             }
             let key = job.name.to_ascii_lowercase();
             if let Some(&first) = seen.get(&key) {
@@ -216,7 +219,8 @@ impl<'a> Checker<'a> {
             });
         }
         self.graph_broken |= graph::check_nodes(&mut self.diags, "job", &nodes, Code::UnknownJob);
-        if jobs.is_empty() {
+        // An empty stage is worth reporting only if nothing else went wrong in it.
+        if jobs.is_empty() && self.diags.error_count() == errors_before {
             self.diags.push(
                 Diagnostic::error(
                     Code::InvalidValue,
@@ -408,6 +412,19 @@ impl<'a> Checker<'a> {
             .unwrap_or(false);
         let display = j.display.as_ref().and_then(|d| self.text(d, &scope));
         let has_conditions = !parts.conditions.is_empty();
+        if pool == Some(ir::Pool::Server)
+            && let Some(step) = parts
+                .steps
+                .iter()
+                .find(|s| !matches!(s.kind, ir::StepKind::Task { .. }))
+        {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidValue, step.span, "an agentless job (`pool server`) runs no scripts, artifacts or checkouts")
+                    .label("needs an agent")
+                    .related(st.get("pool").map_or(j.name.span, |v| v.span), "agentless here")
+                    .help("agentless jobs run server tasks only (Delay, ManualValidation, InvokeRESTAPI, …); give this job an agent pool"),
+            );
+        }
         ir::Job {
             name: j.name.text.clone(),
             display,
@@ -616,17 +633,20 @@ impl<'a> Checker<'a> {
             Level::Job => !has_jobs,
         };
         if !fits {
-            let (what, place) = if has_jobs {
-                ("jobs", "a stage")
-            } else {
-                ("steps", "a job")
+            let (what, place) = match (has_jobs, has_steps) {
+                (true, true) => (
+                    "both jobs and steps",
+                    "neither a stage nor a job; split it in two",
+                ),
+                (true, false) => ("jobs", "a stage"),
+                _ => ("steps", "a job"),
             };
             self.diags.push(
                 Diagnostic::error(
                     Code::TemplateKind,
                     u.span,
                     format!(
-                        "template `{}` provides {what}, so it can only be used in {place}",
+                        "template `{}` provides {what}, so it fits {place}",
                         t.name.text
                     ),
                 )
@@ -712,6 +732,21 @@ impl<'a> Checker<'a> {
             },
             "bool" => self.bool(Some(v), scope).map(ParamValue::Bool),
             "environment" => {
+                if let ast::ValueKind::Str(text) = &v.kind
+                    && let Some(e) = self.env_decl(text)
+                {
+                    let name = e.name.text.clone();
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::TemplateArguments,
+                            v.span,
+                            format!("parameter `{}` is an environment, not text", p.name.text),
+                        )
+                        .label("text in quotes")
+                        .help(format!("name the environment without quotes: `{name}`")),
+                    );
+                    return None;
+                }
                 let Some(n) = single else {
                     return mismatch(self, "an environment");
                 };
@@ -756,14 +791,8 @@ impl<'a> Checker<'a> {
                 )
                 .map(ParamValue::Artifact)
             }
-            other => {
-                self.diags.push(
-                    Diagnostic::error(Code::TemplateArguments, p.ty.span, format!("unknown parameter type `{other}`"))
-                        .label("not a type")
-                        .help_opt(suggest(other, ["string", "number", "bool", "environment", "artifact"]).or_else(|| Some("parameter types are string, number, bool, environment and artifact".into()))),
-                );
-                None
-            }
+            // Unknown types are reported once, at the declaration.
+            _ => None,
         }
     }
 }

@@ -52,7 +52,6 @@ impl Checker<'_> {
         let kind = match &s.kind {
             A::Script { shell, text } => {
                 let text_str = self.text(text, scope)?;
-                self.check_macros(&text_str, text.span, scope);
                 StepKind::Script {
                     shell: shell.key().to_string(),
                     text: text_str,
@@ -81,9 +80,6 @@ impl Checker<'_> {
                     }
                     seen.push((e.key.text.clone(), e.key.span));
                     if let Some(v) = self.scalar(&e.value, scope) {
-                        if let Scalar::Str(t) = &v {
-                            self.check_macros(t, e.value.span, scope);
-                        }
                         inputs.insert(e.key.text.clone(), v);
                     }
                 }
@@ -96,7 +92,6 @@ impl Checker<'_> {
             A::Publish { artifact, from } => {
                 let name = self.artifact_ref(artifact, scope)?;
                 let path = self.text(from, scope)?;
-                self.check_macros(&path, from.span, scope);
                 self.publications.push(ArtifactUse {
                     artifact: name.clone(),
                     stage: self.current_stage.clone(),
@@ -154,7 +149,6 @@ impl Checker<'_> {
                 ast::ValueKind::Object(obj) => {
                     for e in &obj.entries {
                         if let Some(t) = self.text(&e.value, scope) {
-                            self.check_macros(&t, e.value.span, scope);
                             env.insert(e.key.text.clone(), t);
                         }
                     }
@@ -186,9 +180,6 @@ impl Checker<'_> {
             }
         }
         let display = self.opt_text(st.get("display"), scope);
-        if let Some(d) = &display {
-            self.check_macros(d, st.get("display").map_or(s.span, |v| v.span), scope);
-        }
         let conditions: Vec<ir::Expr> = s
             .when
             .iter()
@@ -215,7 +206,7 @@ impl Checker<'_> {
                 .get("timeout")
                 .and_then(|v| self.minutes(Some(v), 35_790, "a step's timeout")),
             retries: self
-                .number(st.get("retries"))
+                .number(st.get("retries"), scope)
                 .map(|n| n.max(0.0) as u64)
                 .inspect(|&n| {
                     if n > 10 {
@@ -328,16 +319,32 @@ impl Checker<'_> {
             if is_predefined(name) || self.lookup_var(name, scope).is_some() {
                 continue;
             }
-            let lower = name.to_ascii_lowercase();
-            if name.contains('.') || self.runtime_vars.contains(&lower) || scope.has_group {
-                continue;
-            }
             let source = &self.sources.get(span.file).text;
             let needle = format!("$({name})");
             let precise = source
                 .get(span.range())
                 .and_then(|s| s.find(&needle))
                 .map_or(span, |off| span.sub(off, off + needle.len()));
+            let head = name.split('.').next().unwrap_or(name);
+            let compile_time = if scope.params.contains_key(head) {
+                Some("a template parameter")
+            } else if name.contains('.') && self.env_key(head).is_some() {
+                Some("an environment property")
+            } else {
+                None
+            };
+            if let Some(what) = compile_time {
+                self.diags.push(
+                    Diagnostic::error(Code::UnknownVariable, precise, format!("`{name}` is {what}, not a variable"))
+                        .label("Azure would leave this text as it is")
+                        .help(format!("`$(…)` reads Azure variables at run time; join the value in instead: `\"…\" + {name} + \"…\"`")),
+                );
+                continue;
+            }
+            let lower = name.to_ascii_lowercase();
+            if name.contains('.') || self.runtime_vars.contains(&lower) || scope.has_group {
+                continue;
+            }
             let candidates = self.visible_vars(scope);
             match did_you_mean(name, candidates.iter().map(String::as_str)) {
                 Some(c) => self.diags.push(

@@ -47,7 +47,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::list | Rule::name_list | Rule::expr_list => "a list `[…]`",
         Rule::object | Rule::step_body => "a block `{ … }`",
         Rule::path => "a name",
-        Rule::name | Rule::ident | Rule::gate_ref => "a name",
+        Rule::name | Rule::ident | Rule::gate_ref | Rule::var_name => "a name",
         Rule::gate_kind => "a gate kind such as `approval { … }`",
         Rule::gate_expr => "a gate",
         Rule::expr
@@ -77,30 +77,18 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rul
     let pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
-    };
-    let end = text[pos..]
+    }
+    .min(text.len());
+    let rest = &text[pos..];
+    let word: String = rest
         .chars()
-        .next()
-        .map_or(pos, |c| pos + c.len_utf8());
-    let found = match text[pos..].chars().next() {
-        None => "the end of the file".to_string(),
-        Some(c) if c.is_whitespace() => "a line break or space".to_string(),
-        Some(_) => {
-            let word: String = text[pos..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if word.is_empty() {
-                format!("`{}`", &text[pos..end])
-            } else {
-                format!("`{word}`")
-            }
-        }
-    };
-    let span_end = if found.starts_with('`') && found.len() > 2 {
-        pos + found.len() - 2
-    } else {
-        end
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let (found, len) = match rest.chars().next() {
+        None => ("the end of the file".to_string(), 0),
+        Some(c) if c.is_whitespace() => ("a line break or space".to_string(), c.len_utf8()),
+        Some(c) if word.is_empty() => (format!("`{c}`"), c.len_utf8()),
+        Some(_) => (format!("`{word}`"), word.len()),
     };
     let mut expected = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives
@@ -116,39 +104,144 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rul
     } else {
         format!("expected {}, found {found}", join_words(&expected))
     };
-    let help = unclosed_hint(text, pos);
-    Diagnostic::error(
-        Code::Syntax,
-        Span::new(file, pos, span_end.min(text.len())),
-        message,
-    )
-    .label(if expected.is_empty() {
-        "not expected here".to_string()
+    // At the end of the file, point at the last character rather than at nothing.
+    let span = if len == 0 {
+        let start = text.trim_end().char_indices().last().map_or(0, |(i, _)| i);
+        Span::new(file, start, text.trim_end().len())
     } else {
-        format!("expected {}", join_words(&expected))
-    })
-    .help_opt(help)
+        Span::new(file, pos, pos + len)
+    };
+    let mut d = Diagnostic::error(Code::Syntax, span, message).label(
+        if expected.is_empty() || expected.len() > 3 {
+            "not expected here".to_string()
+        } else {
+            format!("expected {}", join_words(&expected))
+        },
+    );
+    if let Some(open) = unclosed_brace(text, pos) {
+        d = d
+            .related(Span::new(file, open, open + 1), "this `{` is not closed")
+            .help("every `{` needs a `}`; the block opened here runs on to the end of the file");
+    } else {
+        d = d.help_opt(hint(text, pos, &word, &expected));
+    }
+    d
 }
 
-/// If braces before `pos` are unbalanced, say so: the most common cause of a confusing error.
-fn unclosed_hint(text: &str, pos: usize) -> Option<String> {
-    let mut depth = 0i64;
-    let mut in_str = false;
-    for c in text[..pos].chars() {
-        match c {
-            '"' => in_str = !in_str,
-            '{' if !in_str => depth += 1,
-            '}' if !in_str => depth -= 1,
-            _ => {}
+/// The declarations a file is made of.
+const TOP_LEVEL: &[&str] = &[
+    "import",
+    "pipeline",
+    "var",
+    "secret",
+    "group",
+    "artifact",
+    "environment",
+    "gate",
+    "template",
+    "stage",
+];
+
+/// Help for the mistakes people make most, recognised from the text around the error.
+fn hint(text: &str, pos: usize, word: &str, expected: &[&str]) -> Option<String> {
+    let rest = &text[pos..];
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_before = &text[line_start..pos];
+    let in_condition = line_before.split_whitespace().any(|w| w == "when");
+    if in_condition && rest.starts_with('=') && !rest.starts_with("==") {
+        return Some("to compare, write `==`".into());
+    }
+    let words: Vec<&str> = line_before
+        .split_whitespace()
+        .chain(std::iter::once(word))
+        .collect();
+    if in_condition || word == "and" || word == "or" {
+        if words.contains(&"and") {
+            return Some(
+                "conditions write and as `&&`: `branch == \"main\" && reason == \"Schedule\"`"
+                    .into(),
+            );
+        }
+        if words.contains(&"or") {
+            return Some("conditions write or as `||`".into());
+        }
+        if words.contains(&"not") {
+            return Some("conditions write not as `!`".into());
         }
     }
-    if pos >= text.trim_end().len() && depth > 0 {
-        Some(format!(
-            "{depth} `{{` not closed before the end of the file"
-        ))
-    } else {
-        None
+    let after_word = rest[word.len()..].trim_start();
+    if line_before.split_whitespace().any(|w| w == "after")
+        && (rest.starts_with(',') || after_word.starts_with(','))
+    {
+        return Some("several dependencies are a list: `after [Build, Lint]`".into());
     }
+    if let Some(c) = rest.chars().next()
+        && !c.is_ascii()
+        && c.is_alphabetic()
+    {
+        return Some(
+            "names use ASCII letters, digits, `_` and `-` only; put other text in a display name"
+                .into(),
+        );
+    }
+    let quotes = line_before.chars().filter(|c| *c == '"').count();
+    if quotes % 2 == 1 && !line_before.contains("\"\"\"") {
+        return Some(
+            "a string on this line is not closed where expected; write `\\\"` for a quote inside a string, \
+             or use '…' or \"\"\"…\"\"\" strings"
+                .into(),
+        );
+    }
+    if !word.is_empty() && !word.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        let mut keywords: Vec<&str> = expected
+            .iter()
+            .filter_map(|e| e.strip_prefix('`')?.strip_suffix('`'))
+            .collect();
+        if keywords.is_empty() && line_before.trim().is_empty() {
+            keywords = TOP_LEVEL.to_vec();
+        }
+        if let Some(k) = crate::diagnostic::did_you_mean(word, keywords.iter().copied()) {
+            return Some(format!("did you mean `{k}`?"));
+        }
+    }
+    None
+}
+
+/// The offset of a `{` still open at the end of the file, if the error is there.
+fn unclosed_brace(text: &str, pos: usize) -> Option<usize> {
+    if pos < text.trim_end().len() {
+        return None;
+    }
+    let mut open: Vec<usize> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' | b'\'' => {
+                let quote = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' && quote == b'"' {
+                        2
+                    } else {
+                        1
+                    };
+                }
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.last().copied()
 }
 
 /// Brackets nest at most this deep. The parser is recursive, so this bounds its

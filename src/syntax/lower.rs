@@ -113,10 +113,21 @@ impl Lower<'_> {
                     let body = item.into_inner().nth(1).expect("trigger body");
                     let filter = (body.as_rule() == Rule::object).then(|| self.object(body));
                     let t = Trigger { span, filter };
-                    if is_pr {
-                        p.pr = Some(t)
+                    let slot = if is_pr { &mut p.pr } else { &mut p.trigger };
+                    if let Some(first) = slot {
+                        let what = if is_pr { "pr" } else { "trigger" };
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::RepeatedSetting,
+                                span,
+                                format!("`{what}` is given twice"),
+                            )
+                            .label("second one")
+                            .related(first.span, "first one here")
+                            .help(format!("merge them into one `{what} {{ … }}`")),
+                        );
                     } else {
-                        p.trigger = Some(t)
+                        *slot = Some(t);
                     }
                 }
                 Rule::schedule => {
