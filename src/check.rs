@@ -455,25 +455,35 @@ impl<'a> Checker<'a> {
         self.used_envs.insert(name.to_ascii_lowercase());
     }
 
+    /// A literal value under a name that says it is a secret (or a connection
+    /// string with a password in it) is a secret written in the file.
+    pub(crate) fn check_secret(&mut self, name: &str, value: &ast::Value, what: &str) {
+        let ast::ValueKind::Str(text) = &value.kind else { return };
+        let lower = name.to_ascii_lowercase();
+        let secret_name = ["secret", "password", "passwd", "pwd", "token", "apikey", "api_key", "accesskey", "access_key"]
+            .iter()
+            .any(|w| lower.contains(w));
+        let literal = text.len() >= 4 && !text.contains("$(") && !text.contains(char::is_whitespace);
+        let password_inside = text.to_ascii_lowercase().contains("password=") && !text.contains("$(");
+        if (secret_name && literal) || password_inside {
+            let fix = if what == "variable" {
+                format!("declare it with `secret {name}` and set its value in Azure (pipeline settings or a variable group)")
+            } else {
+                "declare a secret (`secret name`, set in Azure or a variable group) and use `$(name)` here".to_string()
+            };
+            self.diags.push(
+                Diagnostic::error(Code::SecretInSource, value.span, format!("{what} `{name}` looks like a secret, and its value is written in the file"))
+                    .label("secret in clear text")
+                    .help(fix),
+            );
+        }
+    }
+
     /// A `var`/`secret`/`group` declaration as IR.
     pub(crate) fn variable(&mut self, v: &VarDecl, scope: &Scope) -> Option<ir::Variable> {
         Some(match v {
             VarDecl::Var { name, value } => {
-                let lower = name.text.to_ascii_lowercase();
-                let looks_secret = ["secret", "password", "passwd", "token", "apikey", "api_key"]
-                    .iter()
-                    .any(|w| lower.contains(w));
-                if looks_secret
-                    && let ast::ValueKind::Str(s) = &value.kind
-                    && !s.is_empty()
-                    && !s.starts_with("$(")
-                {
-                    self.diags.push(
-                        Diagnostic::error(Code::SecretInSource, value.span, format!("`{}` looks like a secret, and its value is written in the file", name.text))
-                            .label("secret in clear text")
-                            .help(format!("declare it with `secret {}` and set its value in Azure (pipeline settings or a variable group)", name.text)),
-                    );
-                }
+                self.check_secret(&name.text, value, "variable");
                 let value = self.text(value, scope)?;
                 ir::Variable::Value {
                     name: name.text.clone(),

@@ -79,6 +79,7 @@ impl Checker<'_> {
                         continue;
                     }
                     seen.push((e.key.text.clone(), e.key.span));
+                    self.check_secret(&e.key.text, &e.value, "input");
                     if let Some(v) = self.scalar(&e.value, scope) {
                         inputs.insert(e.key.text.clone(), v);
                     }
@@ -148,6 +149,7 @@ impl Checker<'_> {
             match &v.kind {
                 ast::ValueKind::Object(obj) => {
                     for e in &obj.entries {
+                        self.check_secret(&e.key.text, &e.value, "environment variable");
                         if let Some(t) = self.text(&e.value, scope) {
                             env.insert(e.key.text.clone(), t);
                         }
