@@ -80,6 +80,7 @@ impl Scope {
 struct VarInfo {
     name: String,
     span: Span,
+    used: bool,
 }
 
 pub(crate) struct Checker<'a> {
@@ -95,7 +96,6 @@ pub(crate) struct Checker<'a> {
     gates: HashMap<String, usize>,
     templates: HashMap<String, usize>,
     artifacts: HashMap<String, usize>,
-    used_vars: HashSet<String>,
     used_envs: HashSet<String>,
     used_gates: HashSet<String>,
     used_templates: HashSet<String>,
@@ -147,7 +147,6 @@ impl<'a> Checker<'a> {
             gates: HashMap::new(),
             templates: HashMap::new(),
             artifacts: HashMap::new(),
-            used_vars: HashSet::new(),
             used_envs: HashSet::new(),
             used_gates: HashSet::new(),
             used_templates: HashSet::new(),
@@ -310,6 +309,7 @@ impl<'a> Checker<'a> {
                             VarInfo {
                                 name: name.text.clone(),
                                 span: name.span,
+                                used: false,
                             },
                         );
                     }
@@ -428,12 +428,32 @@ impl<'a> Checker<'a> {
         if let Some(v) = scope.vars.iter().find(|v| v.eq_ignore_ascii_case(name)) {
             return Some(v.clone());
         }
-        let key = name.to_ascii_lowercase();
-        let found = self.root_vars.get(&key).map(|v| v.name.clone());
-        if found.is_some() {
-            self.used_vars.insert(key);
-        }
-        found
+        self.root_var(name).map(|v| v.name.clone())
+    }
+
+    /// Whether a variable is visible; like [`Checker::lookup_var`] without allocating.
+    pub(crate) fn has_var(&mut self, name: &str, scope: &Scope) -> bool {
+        scope.vars.iter().any(|v| v.eq_ignore_ascii_case(name)) || self.root_var(name).is_some()
+    }
+
+    /// A pipeline-level variable, marked used.
+    fn root_var(&mut self, name: &str) -> Option<&VarInfo> {
+        let mut buf = [0u8; 64];
+        let owned;
+        let key: &str = match buf.get_mut(..name.len()) {
+            Some(b) if name.is_ascii() => {
+                b.copy_from_slice(name.as_bytes());
+                b.make_ascii_lowercase();
+                std::str::from_utf8(b).unwrap_or_default()
+            }
+            _ => {
+                owned = name.to_ascii_lowercase();
+                &owned
+            }
+        };
+        let var = self.root_vars.get_mut(key)?;
+        var.used = true;
+        Some(var)
     }
 
     pub(crate) fn visible_vars(&self, scope: &Scope) -> Vec<String> {
@@ -458,23 +478,45 @@ impl<'a> Checker<'a> {
     /// A literal value under a name that says it is a secret (or a connection
     /// string with a password in it) is a secret written in the file.
     pub(crate) fn check_secret(&mut self, name: &str, value: &ast::Value, what: &str) {
-        let ast::ValueKind::Str(text) = &value.kind else { return };
+        let ast::ValueKind::Str(text) = &value.kind else {
+            return;
+        };
         let lower = name.to_ascii_lowercase();
-        let secret_name = ["secret", "password", "passwd", "pwd", "token", "apikey", "api_key", "accesskey", "access_key"]
-            .iter()
-            .any(|w| lower.contains(w));
-        let literal = text.len() >= 4 && !text.contains("$(") && !text.contains(char::is_whitespace);
-        let password_inside = text.to_ascii_lowercase().contains("password=") && !text.contains("$(");
+        let secret_name = [
+            "secret",
+            "password",
+            "passwd",
+            "pwd",
+            "token",
+            "apikey",
+            "api_key",
+            "accesskey",
+            "access_key",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        let literal =
+            text.len() >= 4 && !text.contains("$(") && !text.contains(char::is_whitespace);
+        let password_inside =
+            text.to_ascii_lowercase().contains("password=") && !text.contains("$(");
         if (secret_name && literal) || password_inside {
             let fix = if what == "variable" {
-                format!("declare it with `secret {name}` and set its value in Azure (pipeline settings or a variable group)")
+                format!(
+                    "declare it with `secret {name}` and set its value in Azure (pipeline settings or a variable group)"
+                )
             } else {
                 "declare a secret (`secret name`, set in Azure or a variable group) and use `$(name)` here".to_string()
             };
             self.diags.push(
-                Diagnostic::error(Code::SecretInSource, value.span, format!("{what} `{name}` looks like a secret, and its value is written in the file"))
-                    .label("secret in clear text")
-                    .help(fix),
+                Diagnostic::error(
+                    Code::SecretInSource,
+                    value.span,
+                    format!(
+                        "{what} `{name}` looks like a secret, and its value is written in the file"
+                    ),
+                )
+                .label("secret in clear text")
+                .help(fix),
             );
         }
     }
@@ -783,8 +825,8 @@ impl<'a> Checker<'a> {
             }
         }
         let mut unused = Vec::new();
-        for (key, v) in &self.root_vars {
-            if !self.used_vars.contains(key) {
+        for v in self.root_vars.values() {
+            if !v.used {
                 unused.push(("variable", v.name.clone(), v.span));
             }
         }

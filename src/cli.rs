@@ -279,5 +279,9 @@ fn build(
         }
         None => {}
     }
+    // The process ends here: let the OS reclaim the pipeline rather than
+    // freeing it node by node (a measurable share of the run on large files).
+    std::mem::forget(rendered);
+    std::mem::forget(c);
     ExitCode::SUCCESS
 }

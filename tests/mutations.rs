@@ -1,17 +1,26 @@
-//! Robustness: thousands of mutated versions of every `examples/*.release`, and a few
-//! hand-written nasty inputs, go through every phase of relc. Nothing may panic, every
-//! span a diagnostic reports must lie inside its file on UTF-8 character boundaries, and
-//! whatever compiles without errors must emit YAML that yaml-rust2 reads back.
+//! Robustness: thousands of mutated versions of every `examples/*.release` (and of the
+//! files in [`EXTRA_DIRS`]), and a list of hand-written nasty inputs, go through every
+//! phase of relc: parse, check, and, when there is no error, `azure::emit`,
+//! `checks::manifest` and serialisation of the IR; `render::human` and `render::json` for
+//! every diagnostic. Nothing may panic; every span a diagnostic reports (primary and
+//! related), and every span of the IR, must lie inside its file on UTF-8 character
+//! boundaries; emitted YAML must read back with yaml-rust2 as one document.
 //!
-//! The run is deterministic (a SplitMix64 PRNG with a fixed seed). Knobs, all optional:
+//! Mutations (one to three per mutant): delete, duplicate or swap tokens; delete,
+//! duplicate or swap lines; insert an interesting character; truncate; change one
+//! character of an identifier. The run is deterministic (SplitMix64, fixed seed).
+//! Knobs, all optional:
 //!
-//! - `RELC_MUTANTS=n`: total number of mutants (default 6,000 in debug builds, 60,000
-//!   with `--release`), shared out evenly between the examples;
+//! - `RELC_MUTANTS=n`: mutants of the examples in all (default 6,000 in a debug build,
+//!   60,000 with `--release`), shared out evenly between them;
+//! - `RELC_EXTRA_MUTANTS=n`: mutants of each file of [`EXTRA_DIRS`] (default 12 / 200);
 //! - `RELC_MUTATION_SEED=n`: another base seed (decimal or `0x…`);
 //! - `RELC_MUTANT_FILE=path`: check only that file (e.g. a reproduction this test wrote).
 //!
 //! On failure the test writes every distinct failing input, and a minimised version of
-//! it, to `target/mutations/`, and its message names the seed, the mutations and the input.
+//! it, to `target/mutations/`, and its message names the seed, the mutations and the
+//! input. Each nasty input runs in a child process (this binary again, with
+//! `RELC_NASTY_CHILD=i`), because a stack overflow or a hang cannot be caught in process.
 
 use relc::backend::{azure, checks};
 use relc::render;
@@ -150,7 +159,12 @@ fn swap(text: &str, a: (usize, usize), b: (usize, usize)) -> String {
 fn mutate_once(rng: &mut SplitMix64, text: &str) -> Option<(String, String)> {
     let toks = tokens(text);
     let lns = lines(text);
-    Some(match rng.below(9) {
+    let kind = rng.below(9);
+    if toks.is_empty() && kind <= 1 {
+        // Only whitespace: nothing for the token mutations to work on.
+        return None;
+    }
+    Some(match kind {
         0 => {
             let t = *rng.pick(&toks);
             (
@@ -399,19 +413,18 @@ fn span_problem(
 fn ir_spans(v: &serde_json::Value, out: &mut Vec<relc::source::Span>) {
     match v {
         serde_json::Value::Object(m) => {
-            if m.len() == 3 {
-                if let (Some(f), Some(s), Some(e)) = (
-                    m.get("file").and_then(|v| v.as_u64()),
-                    m.get("start").and_then(|v| v.as_u64()),
-                    m.get("end").and_then(|v| v.as_u64()),
-                ) {
-                    out.push(relc::source::Span {
-                        file: relc::source::FileId(f as u32),
-                        start: s as u32,
-                        end: e as u32,
-                    });
-                    return;
-                }
+            if let (3, Some(f), Some(s), Some(e)) = (
+                m.len(),
+                m.get("file").and_then(|v| v.as_u64()),
+                m.get("start").and_then(|v| v.as_u64()),
+                m.get("end").and_then(|v| v.as_u64()),
+            ) {
+                out.push(relc::source::Span {
+                    file: relc::source::FileId(f as u32),
+                    start: s as u32,
+                    end: e as u32,
+                });
+                return;
             }
             m.values().for_each(|v| ir_spans(v, out));
         }
@@ -454,7 +467,7 @@ fn run_phases(name: &str, text: &str) -> Result<bool, Failure> {
                 ));
             }
         }
-        let _ = render::human(d, &c.sources, false);
+        let _ = render::human(d, &c.sources, d.span.start % 2 == 0);
         let _ = render::json(d, &c.sources);
     }
     if c.has_errors() {
@@ -515,10 +528,19 @@ fn run_phases(name: &str, text: &str) -> Result<bool, Failure> {
     Ok(false)
 }
 
-/// [`run_phases`], with panics turned into failures. Call on a quiet thread.
+/// [`run_phases`], with panics turned into failures (and not printed).
 fn check(name: &str, text: &str) -> Result<bool, Failure> {
+    catching(|| run_phases(name, text))
+}
+
+/// `f()`, with a panic turned into a failure naming its location and relc's frames.
+fn catching<T>(f: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
+    install_hook();
     LAST_PANIC.set(None);
-    match panic::catch_unwind(AssertUnwindSafe(|| run_phases(name, text))) {
+    QUIET.set(true);
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.set(false);
+    match result {
         Ok(r) => r,
         Err(payload) => {
             let caught = LAST_PANIC.take();
@@ -542,17 +564,14 @@ fn check(name: &str, text: &str) -> Result<bool, Failure> {
     }
 }
 
-/// Run `f` on a fresh quiet thread with the command line's stack size. A stack
+/// Run `f` on a fresh thread with the command line's stack size. A stack
 /// overflow cannot be caught: it aborts the process, and the message names the thread.
 fn on_thread<T: Send + 'static>(name: String, f: impl FnOnce() -> T + Send + 'static) -> T {
     install_hook();
     std::thread::Builder::new()
         .name(name)
         .stack_size(STACK)
-        .spawn(move || {
-            QUIET.set(true);
-            f()
-        })
+        .spawn(f)
         .expect("spawn")
         .join()
         .expect("a checking thread panicked outside catch_unwind")
@@ -703,9 +722,9 @@ fn report(found: BTreeMap<String, Found>, what: &str, prefix: &str, minimise_the
         );
         let path = dir.join(format!("{prefix}-{}.release", n + 1));
         std::fs::write(&path, &f.text).expect("write reproduction");
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "   reproduce: RELC_MUTANT_FILE={} cargo test --test mutations mutants_of\n",
+            "   reproduce: RELC_MUTANT_FILE={} cargo test --test mutations mutants_of",
             path.display()
         );
         let _ = write!(
@@ -833,7 +852,6 @@ fn mutants_of_the_examples_do_not_break_the_compiler() {
                 .name(format!("mutants-{w}"))
                 .stack_size(STACK)
                 .spawn(move || {
-                    QUIET.set(true);
                     let mut found = Vec::new();
                     let (mut checked, mut clean) = (0usize, 0usize);
                     for (e, o) in corpus.iter().enumerate() {
@@ -904,10 +922,9 @@ fn mutants_of_the_examples_do_not_break_the_compiler() {
 fn nasty_inputs() -> Vec<(String, String, bool)> {
     let job = "job B { script \"x\" }";
     let deep = 10_000;
-    // Declarations chained through names: 1,000 is already far beyond a real pipeline.
-    // (At 10,000 the human renderer alone takes minutes in a debug build: it is linear
-    // in the file per label, and these make one label or one diagnostic per declaration.)
-    let many = 1_000;
+    // Declarations chained through names. These make one label or one diagnostic per
+    // declaration, so a renderer that is linear in the file per label is quadratic here.
+    let many = 10_000;
     let long = "a".repeat(100_000);
     let mut long_near = long.clone();
     long_near.replace_range(50_000..50_001, "b");
@@ -952,22 +969,22 @@ fn nasty_inputs() -> Vec<(String, String, bool)> {
         ("10,000 mixed `&&` `||`", format!("stage A {{ when true{} {job} }}", " && true || false".repeat(deep / 2)), false),
         ("10,000 stages", (0..deep).map(|i| format!("stage S{i} {{ {job} }}\n")).collect(), false),
         (
-            "1,000 stages in a chain",
+            "10,000 stages in a chain",
             (0..many).map(|i| format!("stage S{i} after {} {{ {job} }}\n", if i == 0 { "none".to_string() } else { format!("S{}", i - 1) })).collect(),
             false,
         ),
         (
-            "1,000 stages in a cycle",
+            "10,000 stages in a cycle",
             (0..many).map(|i| format!("stage S{i} after S{} {{ {job} }}\n", (i + 1) % many)).collect(),
             true,
         ),
         (
-            "1,000 jobs in a chain",
+            "10,000 jobs in a chain",
             format!("stage A {{\n{}}}", (0..many).map(|i| format!("job J{i} {}{{ script \"x\" }}\n", if i == 0 { String::new() } else { format!("after J{} ", i - 1) })).collect::<String>()),
             false,
         ),
         (
-            "1,000 templates in a chain",
+            "10,000 templates in a chain",
             format!(
                 "{}template t{many}() {{ {job} }}\nstage A {{ use t0() }}",
                 (0..many).map(|i| format!("template t{i}() {{ use t{}() }}\n", i + 1)).collect::<String>()
@@ -975,7 +992,7 @@ fn nasty_inputs() -> Vec<(String, String, bool)> {
             false,
         ),
         (
-            "1,000 gates in a chain",
+            "10,000 gates in a chain",
             format!(
                 "{}gate g{many} = when true\nstage A {{ gate g0 {job} }}",
                 (0..many).map(|i| format!("gate g{i} = g{}\n", i + 1)).collect::<String>()
@@ -1012,7 +1029,7 @@ fn nasty_inputs() -> Vec<(String, String, bool)> {
         ),
         (
             "an environment gate in a cycle",
-            format!("gate a = b\ngate b = a\nenvironment e protected {{ gate a }}\nstage A {{ deployment D to e {{ script \"x\" }} }}"),
+            "gate a = b\ngate b = a\nenvironment e protected { gate a }\nstage A { deployment D to e { script \"x\" } }".to_string(),
             true,
         ),
         ("a template parameter that shadows a template", format!("template t(t: string) {{ use t(t) }}\nstage A {{ use t(\"x\") {job} }}"), true),
@@ -1279,4 +1296,58 @@ fn the_mutator_is_deterministic_and_varied() {
         distinct.len()
     );
     assert!(a.iter().any(|m| m.len() < text.len()) && a.iter().any(|m| m.len() > text.len()));
+}
+
+#[test]
+fn the_checks_catch_what_they_are_for() {
+    let f = catching(|| -> Result<(), Failure> { panic!("boom {}", 42) }).unwrap_err();
+    assert!(
+        f.key.starts_with("panic at tests/mutations.rs:"),
+        "{}",
+        f.key
+    );
+    assert!(f.detail.contains("boom 42"), "{}", f.detail);
+    // A panic outside `catching` is printed again.
+    assert!(!QUIET.get());
+
+    let mut sources = relc::source::SourceMap::new();
+    let file = sources.add("t.release", "aé");
+    let span = |start, end| relc::source::Span { file, start, end };
+    assert_eq!(span_problem(span(0, 3), &sources, 1), None);
+    assert_eq!(span_problem(span(1, 1), &sources, 1), None);
+    assert_eq!(
+        span_problem(span(2, 3), &sources, 1),
+        Some("is not on a char boundary")
+    );
+    assert_eq!(
+        span_problem(span(0, 4), &sources, 1),
+        Some("ends past the end of the file")
+    );
+    assert_eq!(
+        span_problem(span(3, 1), &sources, 1),
+        Some("starts after it ends")
+    );
+    let other = relc::source::Span {
+        file: relc::source::FileId(1),
+        start: 0,
+        end: 0,
+    };
+    assert_eq!(
+        span_problem(other, &sources, 1),
+        Some("names a file that does not exist")
+    );
+}
+
+#[test]
+fn the_ir_span_check_sees_the_spans_of_the_ir() {
+    let c = relc::compile("t.release", "stage A { job B { script \"x\" } }");
+    let ir = serde_json::to_value(c.pipeline.as_ref().expect("compiles")).unwrap();
+    let mut spans = Vec::new();
+    ir_spans(&ir, &mut spans);
+    assert!(
+        spans.len() >= 3,
+        "only {} spans found in the IR",
+        spans.len()
+    );
+    assert!(spans.iter().all(|s| s.end as usize <= 33));
 }

@@ -116,7 +116,7 @@ impl<'a> Checker<'a> {
         self.stage_body(&s.body, &mut scope, &mut parts, &job_names);
         let st = self.settings_of(
             &parts.settings,
-            &["pool", "lock_behavior", "manual", "skippable"],
+            &["display", "pool", "lock_behavior", "manual", "skippable"],
             "a stage",
         );
         let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
@@ -125,7 +125,7 @@ impl<'a> Checker<'a> {
             .map(|w| lock_behavior(&w));
         let manual = self.bool(st.get("manual"), &scope).unwrap_or(false);
         let skippable = self.bool(st.get("skippable"), &scope);
-        let display = s.display.as_ref().and_then(|d| self.text(d, &scope));
+        let display = self.display(s.display.as_ref(), st.get("display"), &scope);
 
         // Gates: conditions join the stage condition; in-pipeline gates become gate jobs.
         let mut conditions = std::mem::take(&mut parts.conditions);
@@ -397,7 +397,13 @@ impl<'a> Checker<'a> {
         self.job_body(&j.body, &mut scope, &mut parts, &j.name.text);
         let st = self.settings_of(
             &parts.settings,
-            &["pool", "timeout", "cancel_timeout", "continue_on_error"],
+            &[
+                "display",
+                "pool",
+                "timeout",
+                "cancel_timeout",
+                "continue_on_error",
+            ],
             "a job",
         );
         let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
@@ -410,7 +416,7 @@ impl<'a> Checker<'a> {
         let continue_on_error = self
             .bool(st.get("continue_on_error"), &scope)
             .unwrap_or(false);
-        let display = j.display.as_ref().and_then(|d| self.text(d, &scope));
+        let display = self.display(j.display.as_ref(), st.get("display"), &scope);
         let has_conditions = !parts.conditions.is_empty();
         if pool == Some(ir::Pool::Server)
             && let Some(step) = parts
@@ -443,6 +449,29 @@ impl<'a> Checker<'a> {
             steps: parts.steps,
             span: j.name.span,
         }
+    }
+
+    /// A display name from the header (`stage Build "Build it"`) or from a
+    /// `display` setting in the body, which can join text (`display "Deploy " + env.name`).
+    fn display(
+        &mut self,
+        header: Option<&ast::Value>,
+        setting: Option<&ast::Value>,
+        scope: &Scope,
+    ) -> Option<String> {
+        if let (Some(h), Some(s)) = (header, setting) {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::RepeatedSetting,
+                    s.span,
+                    "the display name is given twice",
+                )
+                .label("second one")
+                .related(h.span, "first one, in the header")
+                .help("keep one of them"),
+            );
+        }
+        header.or(setting).and_then(|d| self.text(d, scope))
     }
 
     /// `to dev`, `to env` (a parameter): the environment a deployment job targets.

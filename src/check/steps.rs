@@ -318,7 +318,7 @@ impl Checker<'_> {
             {
                 continue;
             }
-            if is_predefined(name) || self.lookup_var(name, scope).is_some() {
+            if is_predefined(name) || self.has_var(name, scope) {
                 continue;
             }
             let source = &self.sources.get(span.file).text;
