@@ -104,10 +104,11 @@ pub fn emit(p: &ir::Pipeline, source_name: &str) -> Result<String, EmitError> {
 /// yaml-rust2 writes them without loss.
 fn dump(doc: &Yaml) -> Result<String, EmitError> {
     let mut text = String::new();
-    let mut emitter = YamlEmitter::new(&mut text);
-    emitter.multiline_strings(all_multiline_safe(doc));
-    emitter.dump(doc)?;
-    drop(emitter);
+    {
+        let mut emitter = YamlEmitter::new(&mut text);
+        emitter.multiline_strings(all_multiline_safe(doc));
+        emitter.dump(doc)?;
+    }
     text.drain(..text.find('\n').map_or(0, |i| i + 1));
     text.push('\n');
     Ok(text)

@@ -63,6 +63,14 @@ pub(crate) fn full_condition(conds: Vec<Expr>, span: Span) -> Expr {
 impl<'a> Checker<'a> {
     pub(crate) fn stages(&mut self) -> IndexMap<String, ir::Stage> {
         let ast = self.ast;
+        if ast.stages.is_empty() {
+            let span = ast.pipeline.as_ref().map_or(Span::new(crate::source::FileId(0), 0, 0), |p| p.span);
+            self.diags.push(
+                Diagnostic::error(Code::InvalidValue, span, "the pipeline has no stages")
+                    .label("nothing to run")
+                    .help("add a stage: `stage Build { job Build { script \"make\" } }`"),
+            );
+        }
         let mut out: IndexMap<String, ir::Stage> = IndexMap::with_capacity(ast.stages.len());
         let mut nodes: Vec<Node> = Vec::with_capacity(ast.stages.len());
         let mut seen = std::collections::HashSet::new();
