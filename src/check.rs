@@ -77,7 +77,7 @@ impl Scope {
     }
 }
 
-struct VarInfo {
+pub(crate) struct VarInfo {
     name: String,
     span: Span,
     used: bool,
@@ -104,6 +104,8 @@ pub(crate) struct Checker<'a> {
     gate_stack: Vec<usize>,
     template_stack: Vec<String>,
     stage_names: Rc<Vec<String>>,
+    /// Text spans whose `$(…)` need no further checks (see `check_macros`).
+    clean_macro_texts: HashSet<(crate::source::FileId, u32, u32)>,
     /// A dependency graph had unknown names or cycles (already reported).
     graph_broken: bool,
     /// The stage being checked, for recording artifact uses.
@@ -155,6 +157,7 @@ impl<'a> Checker<'a> {
             template_stack: Vec::new(),
             stage_names: Rc::new(Vec::new()),
             graph_broken: false,
+            clean_macro_texts: HashSet::new(),
             current_stage: String::new(),
             publications: Vec::new(),
             downloads: Vec::new(),
@@ -437,7 +440,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A pipeline-level variable, marked used.
-    fn root_var(&mut self, name: &str) -> Option<&VarInfo> {
+    pub(crate) fn root_var(&mut self, name: &str) -> Option<&VarInfo> {
         let mut buf = [0u8; 64];
         let owned;
         let key: &str = match buf.get_mut(..name.len()) {

@@ -214,7 +214,7 @@ impl Checker<'_> {
         if name == "variables" || NAMESPACES.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return lit(ExprKind::Context(name.to_string()), Type::Object, span);
         }
-        if self.lookup_var(name, scope).is_some() {
+        if self.has_var(name, scope) {
             return self.variable_ref(name, span, span, scope);
         }
         if functions::lookup(name).is_some() {

@@ -108,7 +108,15 @@ impl Checker<'_> {
             ValueKind::Concat(parts) => {
                 let mut out = String::new();
                 for p in parts {
-                    out.push_str(&self.text(p, scope)?);
+                    match &p.kind {
+                        ValueKind::Str(s) => {
+                            if s.contains("$(") {
+                                self.check_macros(s, p.span, scope);
+                            }
+                            out.push_str(s);
+                        }
+                        _ => out.push_str(&self.text(p, scope)?),
+                    }
                 }
                 Some(out)
             }
@@ -147,7 +155,7 @@ impl Checker<'_> {
             }
             return self.env_property(&env, &rest[0], rest.len() > 1, scope);
         }
-        if rest.is_empty() && self.lookup_var(&first.text, scope).is_some() {
+        if rest.is_empty() && self.has_var(&first.text, scope) {
             let canonical = self.lookup_var(&first.text, scope).unwrap_or_default();
             return Some(format!("$({canonical})"));
         }

@@ -305,6 +305,13 @@ impl Checker<'_> {
 
     /// Check `$(name)` macros in text against the variables visible here.
     pub(crate) fn check_macros(&mut self, text: &str, span: Span, scope: &Scope) {
+        // Text whose macros are all predefined or pipeline-level is fine in every
+        // scope: checked once, however often a template repeats it.
+        let key = (span.file, span.start, span.end);
+        if self.clean_macro_texts.contains(&key) {
+            return;
+        }
+        let mut independent = true;
         let mut rest = text;
         while let Some(i) = rest.find("$(") {
             rest = &rest[i + 2..];
@@ -318,7 +325,11 @@ impl Checker<'_> {
             {
                 continue;
             }
-            if is_predefined(name) || self.has_var(name, scope) {
+            if is_predefined(name) || self.root_var(name).is_some() {
+                continue;
+            }
+            independent = false;
+            if self.has_var(name, scope) {
                 continue;
             }
             let source = &self.sources.get(span.file).text;
@@ -360,6 +371,9 @@ impl Checker<'_> {
                         .help(format!("declare it: `var {name} = \"…\"`; `secret {name}` if it is set in Azure; or `group Name` for the variable group that defines it")),
                 ),
             }
+        }
+        if independent {
+            self.clean_macro_texts.insert(key);
         }
     }
 }
