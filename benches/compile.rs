@@ -6,6 +6,7 @@
 //!
 //! Two groups, each at 100 and 1,000 stages (5 jobs × 10 steps a stage):
 //! - `parse_check`: `relc::compile` (parse, lower, check, and dropping the result);
+//! - `parse_check_templated`: the same on the templated form of the pipeline;
 //! - `emit`: `relc::backend::azure::emit` of an already checked pipeline.
 //!
 //! 10,000 stages take seconds an iteration; they are timed as whole commands
@@ -58,6 +59,22 @@ fn parse_check(c: &mut Criterion) {
     group.finish();
 }
 
+/// The same pipelines written with templates (`gen_pipeline --templated`):
+/// little text to parse, the same checking and expansion work.
+fn parse_check_templated(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parse_check_templated");
+    for stages in SIZES {
+        let text = gen_pipeline::generate_templated(stages);
+        assert!(!relc::compile("bench.release", &text).has_errors());
+        configure(&mut group, stages);
+        group.throughput(Throughput::Elements(stages as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(stages), &text, |b, text| {
+            b.iter(|| relc::compile("bench.release", black_box(text)))
+        });
+    }
+    group.finish();
+}
+
 fn emit(c: &mut Criterion) {
     let mut group = c.benchmark_group("emit");
     for stages in SIZES {
@@ -76,5 +93,5 @@ fn emit(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_check, emit);
+criterion_group!(benches, parse_check, parse_check_templated, emit);
 criterion_main!(benches);

@@ -160,6 +160,10 @@ fn check(files: &[PathBuf], format: Format, deny_warnings: bool, color: bool) ->
             Format::Human => print_human(&c, color),
             Format::Json => json.extend(c.diagnostics.iter().map(|d| render::json(d, &c.sources))),
         }
+        if std::ptr::eq(path, files.last().expect("at least one file")) {
+            // The last file: the process ends next, let the OS reclaim its pipeline.
+            std::mem::forget(c);
+        }
     }
     match format {
         Format::Json => {

@@ -64,7 +64,10 @@ impl<'a> Checker<'a> {
     pub(crate) fn stages(&mut self) -> IndexMap<String, ir::Stage> {
         let ast = self.ast;
         if ast.stages.is_empty() {
-            let span = ast.pipeline.as_ref().map_or(Span::new(crate::source::FileId(0), 0, 0), |p| p.span);
+            let span = ast
+                .pipeline
+                .as_ref()
+                .map_or(Span::new(crate::source::FileId(0), 0, 0), |p| p.span);
             self.diags.push(
                 Diagnostic::error(Code::InvalidValue, span, "the pipeline has no stages")
                     .label("nothing to run")
