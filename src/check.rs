@@ -66,8 +66,11 @@ pub(crate) struct Scope {
     pub vars: Vec<String>,
     /// A variable group is in scope, so undeclared variables may come from it.
     pub has_group: bool,
-    /// Names a status function or `dependencies.X` may refer to.
+    /// Names a status function or `dependencies.X` may refer to: the
+    /// dependencies of the stage or job whose condition this is.
     pub nodes: Rc<Vec<String>>,
+    /// The jobs of the enclosing stage (for saying "not a dependency" rather than "unknown").
+    pub sibling_jobs: Rc<Vec<String>>,
     pub in_stage_condition: bool,
 }
 

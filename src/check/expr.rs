@@ -481,6 +481,26 @@ impl Checker<'_> {
             );
             return;
         }
+        if !scope.in_stage_condition
+            && let Some(job) = scope
+                .sibling_jobs
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(name))
+        {
+            let job = job.clone();
+            self.diags.push(
+                Diagnostic::error(
+                    Code::UnknownJob,
+                    span,
+                    format!("job `{job}` is not a dependency of this job"),
+                )
+                .label("not in `after`")
+                .help(format!(
+                    "a job condition sees only the jobs it depends on; add `{job}` to its `after`"
+                )),
+            );
+            return;
+        }
         let (code, what) = if scope.in_stage_condition {
             (Code::UnknownStage, "stage")
         } else {

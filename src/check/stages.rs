@@ -393,8 +393,14 @@ impl<'a> Checker<'a> {
         job_names: &Rc<Vec<String>>,
     ) -> ir::Job {
         self.check_azure_name("job", &j.name);
+        let deps: Vec<String> = j
+            .after
+            .as_ref()
+            .map(|a| a.names.iter().map(|n| n.text.clone()).collect())
+            .unwrap_or_default();
         let mut scope = Scope {
-            nodes: job_names.clone(),
+            nodes: Rc::new(deps),
+            sibling_jobs: job_names.clone(),
             in_stage_condition: false,
             ..stage_scope.clone()
         };
