@@ -14,7 +14,9 @@ use std::process::ExitCode;
 #[command(
     name = "relc",
     version,
-    about = "The compiler of the .release language for multistage release pipelines"
+    about = "The compiler of the .release language for multistage release pipelines",
+    after_help = "Exit codes: 0 success (warnings allowed), 1 the input has errors, 2 usage or I/O error.\n\
+                  Language reference: docs/language.md; diagnostics: docs/diagnostics.md."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -49,6 +51,7 @@ enum Emit {
 enum Command {
     /// Parse and type-check files; report every problem found.
     Check {
+        /// The `.release` files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -59,6 +62,7 @@ enum Command {
     },
     /// Compile a file to Azure Pipelines YAML (stdout unless -o).
     Build {
+        /// The `.release` file to compile.
         file: PathBuf,
         /// Where to write the output; nothing is written if the file has errors.
         #[arg(short, long)]
