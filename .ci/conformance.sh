@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-relc=target/release/relc
+relc="${CARGO_TARGET_DIR:-target}/release/relc"
 reference=${REFERENCE_DIR:-../shared/reference/azure}
 equiv=$reference/../../tools/azure_equiv.py
 validate=$reference/validate_azure_yaml.py
