@@ -190,11 +190,32 @@ impl Diagnostics {
     }
 
     /// Sorted by file and position, so output is stable whatever order phases ran in.
+    ///
+    /// The same problem found again (a mistake inside a template, once per
+    /// `use`) is reported once, with the related locations of every finding.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.items
             .sort_by_key(|d| (d.span.file, d.span.start, d.span.end, d.code.as_str()));
-        self.items.dedup();
-        self.items
+        let mut out: Vec<Diagnostic> = Vec::with_capacity(self.items.len());
+        for d in self.items {
+            match out.last_mut() {
+                Some(last)
+                    if last.span == d.span
+                        && last.code == d.code
+                        && last.message == d.message
+                        && last.label == d.label
+                        && last.help == d.help =>
+                {
+                    for r in d.related {
+                        if !last.related.contains(&r) {
+                            last.related.push(r);
+                        }
+                    }
+                }
+                _ => out.push(d),
+            }
+        }
+        out
     }
 }
 
