@@ -109,6 +109,8 @@ pub(crate) struct Checker<'a> {
     stage_names: Rc<Vec<String>>,
     /// Text spans whose `$(…)` need no further checks (see `check_macros`).
     clean_macro_texts: HashSet<(crate::source::FileId, u32, u32)>,
+    /// The pipeline's default pool is agentless.
+    pipeline_pool_server: bool,
     /// A dependency graph had unknown names or cycles (already reported).
     graph_broken: bool,
     /// The stage being checked, for recording artifact uses.
@@ -160,6 +162,7 @@ impl<'a> Checker<'a> {
             template_stack: Vec::new(),
             stage_names: Rc::new(Vec::new()),
             graph_broken: false,
+            pipeline_pool_server: false,
             clean_macro_texts: HashSet::new(),
             current_stage: String::new(),
             publications: Vec::new(),
@@ -572,6 +575,7 @@ impl<'a> Checker<'a> {
         );
         out.run_name = self.opt_text(s.get("run_name"), &scope);
         out.pool = s.get("pool").and_then(|v| self.pool(v, &scope));
+        self.pipeline_pool_server = out.pool == Some(ir::Pool::Server);
         out.lock_behavior = self
             .word(s.get("lock_behavior"), &["sequential", "run_latest"])
             .map(|w| lock_behavior(&w));

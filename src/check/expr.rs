@@ -563,6 +563,15 @@ fn constant(e: &Expr) -> Option<Const> {
                 "or" if bools().any(|b| b == Some(true)) => Some(Const::Bool(true)),
                 "or" if bools().all(|b| b == Some(false)) => Some(Const::Bool(false)),
                 "not" => bools().next().flatten().map(|b| Const::Bool(!b)),
+                "in" | "notIn" => {
+                    let (first, rest) = values.split_first()?;
+                    let left = first.as_ref()?;
+                    let mut found = false;
+                    for r in rest {
+                        found |= const_eq(left, r.as_ref()?)?;
+                    }
+                    Some(Const::Bool(if *name == "in" { found } else { !found }))
+                }
                 "eq" | "ne" => match (&values[..], *name) {
                     ([Some(l), Some(r)], "eq") => const_eq(l, r).map(Const::Bool),
                     ([Some(l), Some(r)], _) => const_eq(l, r).map(|b| Const::Bool(!b)),

@@ -426,6 +426,18 @@ impl Checker<'_> {
                                 headers.insert(e.key.text.clone(), t);
                             }
                         }
+                        self.no_when(&obj.when, "`headers`");
+                        for s in &obj.settings {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    Code::InvalidValue,
+                                    s.key.span,
+                                    format!("write `{} = …` to send a header", s.key.text),
+                                )
+                                .label("missing `=`")
+                                .help("headers are `Name = \"value\"` entries"),
+                            );
+                        }
                     } else {
                         self.diags.push(
                             Diagnostic::error(

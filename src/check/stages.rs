@@ -184,7 +184,26 @@ impl<'a> Checker<'a> {
         }
         let mut nodes: Vec<Node> = Vec::new();
         let mut seen: HashMap<String, Span> = HashMap::new();
+        let inherited_server = match &pool {
+            Some(p) => *p == ir::Pool::Server,
+            None => self.pipeline_pool_server,
+        };
         for (mut job, after) in parts.jobs {
+            if inherited_server
+                && job.pool.is_none()
+                && let Some(step) = job
+                    .steps
+                    .iter()
+                    .find(|s| !matches!(s.kind, ir::StepKind::Task { .. }))
+            {
+                let origin = st.get("pool").map_or(s.name.span, |v| v.span);
+                self.diags.push(
+                    Diagnostic::error(Code::InvalidValue, step.span, "this job inherits `pool server`, and agentless jobs run no scripts, artifacts or checkouts")
+                        .label("needs an agent")
+                        .related(origin, "agentless pool set here")
+                        .help("give the job an agent pool: `pool { vm_image \"ubuntu-latest\" }`"),
+                );
+            }
             let name_span = job.span;
             let deps: Vec<(String, Span)> = after
                 .map(|a| a.names.iter().map(|n| (n.text.clone(), n.span)).collect())
