@@ -24,7 +24,11 @@ use crate::ast::{self, VarDecl};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, suggest};
 use crate::ir;
 use crate::source::{SourceMap, Span};
-use std::collections::{HashMap, HashSet};
+/// Maps and sets keyed by names. foldhash is several times faster than SipHash
+/// on short keys; flooding attacks are no concern for a compiler reading its
+/// user's own files.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::rc::Rc;
 
 pub use expr::{NAMESPACES, SHORTHANDS, is_predefined};
@@ -147,23 +151,23 @@ impl<'a> Checker<'a> {
             ast,
             sources,
             diags: Diagnostics::new(),
-            root_vars: HashMap::new(),
+            root_vars: HashMap::default(),
             root_has_group: false,
-            runtime_vars: HashSet::new(),
-            envs: HashMap::new(),
-            gates: HashMap::new(),
-            templates: HashMap::new(),
-            artifacts: HashMap::new(),
-            used_envs: HashSet::new(),
-            used_gates: HashSet::new(),
-            used_templates: HashSet::new(),
-            resolved_gates: HashMap::new(),
+            runtime_vars: HashSet::default(),
+            envs: HashMap::default(),
+            gates: HashMap::default(),
+            templates: HashMap::default(),
+            artifacts: HashMap::default(),
+            used_envs: HashSet::default(),
+            used_gates: HashSet::default(),
+            used_templates: HashSet::default(),
+            resolved_gates: HashMap::default(),
             gate_stack: Vec::new(),
             template_stack: Vec::new(),
             stage_names: Rc::new(Vec::new()),
             graph_broken: false,
             pipeline_pool_server: false,
-            clean_macro_texts: HashSet::new(),
+            clean_macro_texts: HashSet::default(),
             current_stage: String::new(),
             publications: Vec::new(),
             downloads: Vec::new(),
@@ -285,7 +289,7 @@ impl<'a> Checker<'a> {
             ast.artifacts.iter().collect(),
         );
         for t in &ast.templates {
-            let mut seen: HashMap<String, Span> = HashMap::new();
+            let mut seen: HashMap<String, Span> = HashMap::default();
             for p in &t.params {
                 const TYPES: [&str; 5] = ["string", "number", "bool", "environment", "artifact"];
                 if !TYPES.contains(&p.ty.text.as_str()) {
@@ -326,7 +330,7 @@ impl<'a> Checker<'a> {
                 VarDecl::Group { .. } => self.root_has_group = true,
             }
         }
-        let mut stages: HashMap<String, Span> = HashMap::new();
+        let mut stages: HashMap<String, Span> = HashMap::default();
         for s in &ast.stages {
             self.check_azure_name("stage", &s.name);
             if let Some(first) = stages.insert(s.name.text.to_ascii_lowercase(), s.name.span) {
@@ -411,7 +415,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let mut out = HashSet::new();
+        let mut out = HashSet::default();
         for s in &self.ast.stages {
             visit_body(&s.body, &mut out);
         }
@@ -585,7 +589,7 @@ impl<'a> Checker<'a> {
         if let Some(t) = &p.pr {
             out.pr = Some(self.trigger(t, true));
         }
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut seen: HashMap<String, Span> = HashMap::default();
         for sch in &p.schedules {
             if let Some(first) = seen.insert(sch.name.text.to_ascii_lowercase(), sch.name.span) {
                 self.duplicate("schedule", &sch.name, first);
@@ -785,7 +789,7 @@ impl<'a> Checker<'a> {
         let resource_name = self.opt_text(s.get("resource"), &scope);
         let resource_type = self.word(s.get("resource_type"), &["virtualMachine", "Kubernetes"]);
         let mut properties = indexmap::IndexMap::new();
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut seen: HashMap<String, Span> = HashMap::default();
         for p in &env.properties {
             if p.key.text == "name" {
                 self.diags.push(

@@ -206,29 +206,46 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn write_output(path: Option<&Path>, text: &str) -> Result<(), ExitCode> {
-    match path {
+/// Run `write` against stdout or a file. A file is written beside the target and
+/// renamed over it, so a failure never leaves half a file; the target is untouched.
+fn write_with(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), ExitCode> {
+    let result = match path {
         None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|_| out.flush())
-                .map_err(|e| {
-                    eprintln!("error: cannot write output: {e}");
-                    ExitCode::from(2)
-                })
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            write(&mut out).and_then(|_| out.flush())
         }
         Some(p) => {
-            // Write beside the target and rename, so a failure never leaves half a file.
             let tmp = p.with_extension("relc-tmp");
-            std::fs::write(&tmp, text)
-                .and_then(|_| std::fs::rename(&tmp, p))
-                .map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    eprintln!("error: cannot write {}: {e}", p.display());
-                    ExitCode::from(2)
-                })
+            let done = std::fs::File::create(&tmp).and_then(|f| {
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
+                write(&mut out)?;
+                out.into_inner().map_err(|e| e.into_error())?.sync_all()
+            });
+            let done = done.and_then(|_| std::fs::rename(&tmp, p));
+            if done.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            done
         }
-    }
+    };
+    result.or_else(|e| {
+        // A reader that stopped early (`relc build … | head`) is not an error.
+        if path.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Ok(());
+        }
+        match path {
+            Some(p) => eprintln!("error: cannot write {}: {e}", p.display()),
+            None => eprintln!("error: cannot write output: {e}"),
+        }
+        Err(ExitCode::from(2))
+    })
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<(), ExitCode> {
+    write_with(path, |w| w.write_all(text.as_bytes()))
 }
 
 fn build(
@@ -253,20 +270,17 @@ fn build(
         );
         return ExitCode::from(1);
     };
-    let rendered = match emit {
-        Emit::Ir => serde_json::to_string_pretty(pipeline)
-            .map(|s| s + "\n")
-            .map_err(|e| e.to_string()),
-        Emit::Yaml => backend::azure::emit(pipeline, &name).map_err(|e| e.to_string()),
-    };
-    let rendered = match rendered {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot render the pipeline: {e}");
-            return ExitCode::from(2);
+    let written = write_with(output, |w| match emit {
+        Emit::Ir => {
+            serde_json::to_writer_pretty(&mut *w, pipeline).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
         }
-    };
-    if let Err(code) = write_output(output, &rendered) {
+        Emit::Yaml => backend::azure::emit_to(pipeline, &name, w).map_err(|e| match e {
+            backend::azure::EmitFailure::Io(e) => e,
+            other => std::io::Error::other(other),
+        }),
+    });
+    if let Err(code) = written {
         return code;
     }
     match checks {
@@ -289,7 +303,6 @@ fn build(
     }
     // The process ends here: let the OS reclaim the pipeline rather than
     // freeing it node by node (a measurable share of the run on large files).
-    std::mem::forget(rendered);
     std::mem::forget(c);
     ExitCode::SUCCESS
 }

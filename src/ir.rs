@@ -250,7 +250,8 @@ pub struct Step {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum StepKind {
     Script {
-        shell: String,
+        /// `script`, `bash`, `pwsh` or `powershell`: the YAML key, which picks the shell.
+        shell: &'static str,
         text: String,
     },
     Task {

@@ -1,10 +1,11 @@
 //! Dependency graphs (stages of a pipeline, jobs of a stage) and artifact order.
 
 use super::Checker;
+use super::{HashMap, HashSet};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, suggest};
 use crate::ir;
 use crate::source::Span;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// A node of a dependency graph as written: its name and the names it depends on.
 pub(crate) struct Node {
@@ -21,7 +22,8 @@ pub(crate) fn check_nodes(
     unknown: Code,
 ) -> bool {
     let before = diags.len();
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(nodes.len());
+    let mut index: HashMap<String, usize> =
+        HashMap::with_capacity_and_hasher(nodes.len(), Default::default());
     for (i, n) in nodes.iter().enumerate() {
         index.entry(n.name.to_ascii_lowercase()).or_insert(i);
     }
@@ -66,7 +68,7 @@ fn report_cycles(
         Black,
     }
     let mut color = vec![Color::White; nodes.len()];
-    let mut reported: HashSet<Vec<usize>> = HashSet::new();
+    let mut reported: HashSet<Vec<usize>> = HashSet::default();
     for root in 0..nodes.len() {
         if color[root] != Color::White {
             continue;
@@ -140,7 +142,7 @@ pub(crate) struct ArtifactUse {
 
 /// Whether `ancestor` is reachable from `from` by following `deps`.
 fn reaches<'a>(from: &str, ancestor: &str, deps: impl Fn(&str) -> Option<&'a [String]>) -> bool {
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<String> = HashSet::default();
     let mut queue: VecDeque<&'a str> = deps(from)
         .into_iter()
         .flatten()
@@ -160,7 +162,7 @@ fn reaches<'a>(from: &str, ancestor: &str, deps: impl Fn(&str) -> Option<&'a [St
 impl Checker<'_> {
     /// Every download must come after the job that publishes the artifact.
     pub(crate) fn check_artifacts(&mut self, pipeline: &mut ir::Pipeline) {
-        let mut publisher: HashMap<String, usize> = HashMap::new();
+        let mut publisher: HashMap<String, usize> = HashMap::default();
         let downloaded: HashSet<String> = self
             .downloads
             .iter()

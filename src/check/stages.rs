@@ -3,12 +3,12 @@
 use super::gates::{self, Term, TermKind};
 use super::graph::{self, Node};
 use super::{Checker, ParamValue, Scope, lock_behavior};
+use super::{HashMap, HashSet};
 use crate::ast::{self, Item};
 use crate::diagnostic::{Code, Diagnostic, suggest};
 use crate::ir::{self, Expr};
 use crate::source::Span;
 use indexmap::IndexMap;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Azure's own limit on nested templates.
@@ -76,7 +76,7 @@ impl<'a> Checker<'a> {
         }
         let mut out: IndexMap<String, ir::Stage> = IndexMap::with_capacity(ast.stages.len());
         let mut nodes: Vec<Node> = Vec::with_capacity(ast.stages.len());
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::default();
         for (i, s) in ast.stages.iter().enumerate() {
             let deps: Vec<(String, Span)> = match &s.after {
                 Some(a) => a.names.iter().map(|n| (n.text.clone(), n.span)).collect(),
@@ -183,7 +183,7 @@ impl<'a> Checker<'a> {
             jobs.insert(g.name.clone(), g);
         }
         let mut nodes: Vec<Node> = Vec::new();
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut seen: HashMap<String, Span> = HashMap::default();
         let inherited_server = match &pool {
             Some(p) => *p == ir::Pool::Server,
             None => self.pipeline_pool_server,
@@ -482,7 +482,13 @@ impl<'a> Checker<'a> {
             cancel_timeout_minutes: cancel,
             continue_on_error,
             variables: parts.vars,
-            steps: parts.steps,
+            // Steps arrive one by one (templates included); give back the growth slack,
+            // which is a third of the IR of a large pipeline.
+            steps: {
+                let mut steps = parts.steps;
+                steps.shrink_to_fit();
+                steps
+            },
             span: j.name.span,
         }
     }
@@ -756,7 +762,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        let mut params = HashMap::new();
+        let mut params = HashMap::default();
         for (i, p) in t.params.iter().enumerate() {
             let (value, arg_scope) = match u.args.get(i) {
                 Some(a) => (a, scope.clone()),

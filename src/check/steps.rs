@@ -53,7 +53,7 @@ impl Checker<'_> {
             A::Script { shell, text } => {
                 let text_str = self.text(text, scope)?;
                 StepKind::Script {
-                    shell: shell.key().to_string(),
+                    shell: shell.key(),
                     text: text_str,
                 }
             }
