@@ -33,6 +33,7 @@ const EXPECTED_STAGES: &[(&str, &[&str])] = &[
     ),
     ("jmeter", &["Build", "Dev", "Test", "Staging"]),
     ("release-branch", &["Build", "Deploy"]),
+    ("gated-release", &["Build", "QA", "Production"]),
 ];
 
 fn examples_dir() -> PathBuf {
@@ -187,5 +188,151 @@ fn pr180_dangling_dependency_is_rejected_with_a_suggestion() {
         &text[d.span.range()],
         "Test",
         "the span points at the dangling name"
+    );
+}
+
+/// The YAML and the checks manifest of `examples/gated-release.release`, which
+/// uses every kind of gate: where each one ends up.
+#[test]
+fn gates_land_in_yaml_and_in_the_checks_manifest() {
+    let name = "examples/gated-release.release";
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(name)).unwrap();
+    let c = relc::compile(name, &text);
+    let pipeline = c.pipeline.as_ref().expect("gated-release compiles");
+
+    // In-pipeline gates: agentless jobs at the start of Production, in order.
+    let production = &pipeline.stages["Production"];
+    let jobs: Vec<&str> = production.jobs.keys().map(String::as_str).collect();
+    assert_eq!(jobs, ["qa_signoff", "soak", "DeployWeb"]);
+    assert_eq!(production.jobs["soak"].depends_on, ["qa_signoff"]);
+    assert_eq!(production.jobs["DeployWeb"].depends_on, ["soak"]);
+    assert_eq!(
+        production.jobs["qa_signoff"].pool,
+        Some(relc::ir::Pool::Server)
+    );
+    assert_eq!(
+        production.lock_behavior,
+        Some(relc::ir::LockBehavior::Sequential)
+    );
+    // The QA environment's exclusive lock serialises the stage deploying there.
+    assert_eq!(
+        pipeline.stages["QA"].lock_behavior,
+        Some(relc::ir::LockBehavior::Sequential)
+    );
+
+    let yaml = relc::backend::azure::emit(pipeline, name).unwrap();
+    let doc = &YamlLoader::load_from_str(&yaml).unwrap()[0];
+    let stages = doc["stages"].as_vec().unwrap();
+    let qa = &stages[1];
+    let condition = qa["condition"].as_str().unwrap();
+    assert!(
+        condition.contains("eq(variables['Build.SourceBranch'], 'refs/heads/main')"),
+        "{condition}"
+    );
+    assert!(
+        condition.contains("startsWith(variables['Build.SourceBranch'], 'refs/heads/release/')"),
+        "{condition}"
+    );
+    let prod = &stages[2];
+    assert_eq!(
+        prod["condition"].as_str().unwrap(),
+        "and(succeeded(), ne(variables['Build.Reason'], 'PullRequest'))"
+    );
+    let validation = &prod["jobs"][0];
+    assert_eq!(validation["pool"].as_str(), Some("server"));
+    assert_eq!(
+        validation["steps"][0]["task"].as_str(),
+        Some("ManualValidation@1")
+    );
+    assert_eq!(
+        validation["steps"][0]["inputs"]["notifyUsers"].as_str(),
+        Some("qa@tailspin.example")
+    );
+    assert_eq!(validation["timeoutInMinutes"].as_i64(), Some(1440));
+    let delay = &prod["jobs"][1];
+    assert_eq!(delay["steps"][0]["task"].as_str(), Some("Delay@1"));
+    assert_eq!(
+        delay["steps"][0]["inputs"]["delayForMinutes"].as_str(),
+        Some("30")
+    );
+    assert!(
+        !yaml.contains("release-managers"),
+        "approvals stay out of YAML"
+    );
+
+    // Checks Azure keeps outside YAML, in the shape of its REST payloads.
+    let manifest = relc::backend::checks::manifest(pipeline, &c.sources);
+    let checks = manifest["checks"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = checks
+        .iter()
+        .map(|c| {
+            (
+                c["environment"].as_str().unwrap(),
+                c["request"]["body"]["type"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("qa", "ExclusiveLock"),
+            ("production", "Approval"),
+            ("production", "Task Check"),
+            ("production", "Task Check"),
+            ("production", "Task Check"),
+        ]
+    );
+    let approval = &checks[1]["request"]["body"];
+    assert_eq!(
+        approval["type"]["id"],
+        "8c6f20a7-a545-4486-9777-f762fafe0d4d"
+    );
+    assert_eq!(approval["resource"]["type"], "environment");
+    assert_eq!(approval["resource"]["name"], "production");
+    assert_eq!(approval["timeout"], 2880);
+    assert_eq!(approval["settings"]["requesterCannotBeApprover"], true);
+    assert_eq!(approval["settings"]["minRequiredApprovers"], 0);
+    assert_eq!(
+        approval["settings"]["approvers"][0]["displayName"],
+        "release-managers@tailspin.example"
+    );
+    assert_eq!(
+        checks[1]["source"]["line"], 32,
+        "the line of `gate approval`"
+    );
+    let hours = &checks[2]["request"]["body"]["settings"];
+    assert_eq!(hours["definitionRef"]["name"], "evaluateBusinessHours");
+    assert_eq!(
+        hours["inputs"]["businessDays"],
+        "Monday,Tuesday,Wednesday,Thursday,Friday"
+    );
+    assert_eq!(checks[2]["gate"], "business_days");
+    let branch = &checks[3]["request"]["body"]["settings"];
+    assert_eq!(
+        branch["definitionRef"]["id"],
+        "86b05a0c-73e6-4f7d-b3cf-e38f3b39a75b"
+    );
+    assert_eq!(
+        branch["inputs"]["allowedBranches"],
+        "refs/heads/main,refs/heads/release/*"
+    );
+    assert_eq!(branch["inputs"]["ensureProtectionOfBranch"], "true");
+    let http = &checks[4]["request"]["body"];
+    assert_eq!(http["settings"]["definitionRef"]["name"], "InvokeRESTAPI");
+    assert_eq!(
+        http["settings"]["inputs"]["successCriteria"],
+        "eq(root['status'], 'approved')"
+    );
+    assert_eq!(http["settings"]["inputs"]["waitForCompletion"], "false");
+    assert_eq!(http["settings"]["retryInterval"], 10);
+    assert_eq!(http["timeout"], 120);
+    assert_eq!(
+        manifest["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["qa", "production"]
     );
 }

@@ -883,7 +883,11 @@ fn gate_job(name: String, t: Term) -> ir::Job {
                 inputs.insert("instructions".into(), Scalar::Str(i));
             }
             inputs.insert("onTimeout".into(), Scalar::Str("reject".into()));
-            ("ManualValidation@1", "Wait for approval", a.timeout_minutes)
+            (
+                "ManualValidation@1",
+                "Wait for approval".to_string(),
+                a.timeout_minutes,
+            )
         }
         TermKind::ManualValidation {
             notify,
@@ -902,19 +906,26 @@ fn gate_job(name: String, t: Term) -> ir::Job {
             inputs.insert("onTimeout".into(), Scalar::Str(on_timeout));
             (
                 "ManualValidation@1",
-                "Wait for manual validation",
+                "Wait for manual validation".to_string(),
                 timeout_minutes,
             )
         }
         TermKind::Delay { minutes } => {
             inputs.insert("delayForMinutes".into(), Scalar::Str(minutes.to_string()));
-            ("Delay@1", "Wait", minutes + 5)
+            (
+                "Delay@1",
+                format!(
+                    "Wait {minutes} minute{}",
+                    if minutes == 1 { "" } else { "s" }
+                ),
+                minutes + 5,
+            )
         }
         _ => unreachable!("only in-pipeline gates become gate jobs"),
     };
     ir::Job {
         name,
-        display: Some(display.to_string()),
+        display: Some(display),
         kind: ir::JobKind::Gate {
             gate: t.gate.clone().unwrap_or_default(),
         },
