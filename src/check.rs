@@ -16,6 +16,7 @@ mod expr;
 pub mod functions;
 mod gates;
 mod graph;
+pub mod located;
 mod settings;
 mod stages;
 mod steps;

@@ -24,40 +24,8 @@
 //! release engineer and whose byte span points at the offending field or token.
 //! [`Cron::matches`] answers whether a given minute falls on the schedule.
 
-use std::fmt;
-
-/// A problem in a cron expression; `start..end` are byte offsets into the cron text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CronError {
-    pub message: String,
-    pub help: Option<String>,
-    pub start: usize,
-    pub end: usize,
-}
-
-impl CronError {
-    fn new(message: impl Into<String>, start: usize, end: usize) -> Self {
-        CronError {
-            message: message.into(),
-            help: None,
-            start,
-            end,
-        }
-    }
-
-    fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-}
-
-impl fmt::Display for CronError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for CronError {}
+/// A problem in a cron expression; `start..end` are byte offsets into its text.
+pub type CronError = super::located::LocatedError;
 
 /// A parsed schedule: for each field the sorted set of allowed values.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -57,38 +57,8 @@ impl std::str::FromStr for Duration {
     }
 }
 
-/// A problem in a duration; `start..end` are byte offsets into the duration text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DurationError {
-    pub message: String,
-    pub help: Option<String>,
-    pub start: usize,
-    pub end: usize,
-}
-
-impl DurationError {
-    fn new(message: impl Into<String>, start: usize, end: usize) -> Self {
-        DurationError {
-            message: message.into(),
-            help: None,
-            start,
-            end,
-        }
-    }
-
-    fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-}
-
-impl fmt::Display for DurationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for DurationError {}
+/// A problem in a duration; `start..end` are byte offsets into its text.
+pub type DurationError = super::located::LocatedError;
 
 const UNITS_HELP: &str =
     "durations use d (days), h (hours), m (minutes) and s (seconds), e.g. 30m or 1h30m";

@@ -342,19 +342,9 @@ impl<'a> Checker<'a> {
                     let job = self.job(j, scope, job_names);
                     parts.jobs.push((job, j.after.as_ref()));
                 }
-                Item::Use(u) => {
-                    if let Some((t, params)) = self.instantiate(u, scope, Level::Stage) {
-                        let mut inner = Scope {
-                            params,
-                            ..scope.clone()
-                        };
-                        let before = self.diags.len();
-                        self.template_stack.push(t.name.text.to_ascii_lowercase());
-                        self.stage_body(&t.body, &mut inner, parts, job_names);
-                        self.template_stack.pop();
-                        self.note_instantiation(before, t, u);
-                    }
-                }
+                Item::Use(u) => self.expand_use(u, scope, Level::Stage, |c, body, inner| {
+                    c.stage_body(body, inner, parts, job_names)
+                }),
                 Item::Gate(g) => {
                     let terms = self.gate_terms(g, scope);
                     parts.gates.extend(terms);
@@ -594,19 +584,9 @@ impl<'a> Checker<'a> {
                         parts.steps.push(step);
                     }
                 }
-                Item::Use(u) => {
-                    if let Some((t, params)) = self.instantiate(u, scope, Level::Job) {
-                        let mut inner = Scope {
-                            params,
-                            ..scope.clone()
-                        };
-                        let before = self.diags.len();
-                        self.template_stack.push(t.name.text.to_ascii_lowercase());
-                        self.job_body(&t.body, &mut inner, parts, job);
-                        self.template_stack.pop();
-                        self.note_instantiation(before, t, u);
-                    }
-                }
+                Item::Use(u) => self.expand_use(u, scope, Level::Job, |c, body, inner| {
+                    c.job_body(body, inner, parts, job)
+                }),
                 Item::When(e) => {
                     let c = self.condition(e, scope);
                     parts.conditions.push(c);
@@ -632,6 +612,29 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// Expand `use name(args)` with `expand`: the template's body in a scope
+    /// where its parameters are bound, problems inside it pointing at the use.
+    fn expand_use(
+        &mut self,
+        u: &ast::Use,
+        scope: &Scope,
+        level: Level,
+        expand: impl FnOnce(&mut Self, &'a ast::Body, &mut Scope),
+    ) {
+        let Some((t, params)) = self.instantiate(u, scope, level) else {
+            return;
+        };
+        let mut inner = Scope {
+            params,
+            ..scope.clone()
+        };
+        let before = self.diags.len();
+        self.template_stack.push(t.name.text.to_ascii_lowercase());
+        expand(self, &t.body, &mut inner);
+        self.template_stack.pop();
+        self.note_instantiation(before, t, u);
     }
 
     /// Point problems found inside a template at the `use` that expanded it.

@@ -213,35 +213,49 @@ fn unclosed_brace(text: &str, pos: usize) -> Option<usize> {
         return None;
     }
     let mut open: Vec<usize> = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' | b'\'' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' && quote == b'"' {
-                        2
-                    } else {
-                        1
-                    };
-                }
-            }
+    for (i, b) in brackets(text) {
+        match b {
             b'{' => open.push(i),
             b'}' => {
                 open.pop();
             }
             _ => {}
         }
-        i += 1;
     }
     open.last().copied()
+}
+
+/// Offsets and bytes of the brackets outside comments and one-line strings.
+/// A rough lexer for error recovery, run only before or after pest.
+fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let at = i;
+            i += 1;
+            match bytes[at] {
+                b'/' if bytes.get(at + 1) == Some(&b'/') => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                quote @ (b'"' | b'\'') => {
+                    while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
+                        i += if bytes[i] == b'\\' && quote == b'"' {
+                            2
+                        } else {
+                            1
+                        };
+                    }
+                    i += 1;
+                }
+                b @ (b'(' | b'[' | b'{' | b')' | b']' | b'}') => return Some((at, b)),
+                _ => {}
+            }
+        }
+        None
+    })
 }
 
 /// Brackets nest at most this deep. The parser is recursive, so this bounds its
@@ -250,40 +264,24 @@ pub(super) const MAX_NESTING: usize = 100;
 
 /// A syntax error if brackets outside strings and comments nest deeper than [`MAX_NESTING`].
 pub(super) fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
-    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' | b'\'' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
-                    if bytes[i] == b'\\' && quote == b'"' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::error(Code::Syntax, Span::new(file, i, i + 1), format!("brackets nest more than {MAX_NESTING} deep here"))
-                            .label("too deeply nested")
-                            .help("split the expression or block into smaller named pieces (gates, templates)"),
-                    );
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+    for (i, b) in brackets(text) {
+        if matches!(b, b')' | b']' | b'}') {
+            depth = depth.saturating_sub(1);
+            continue;
         }
-        i += 1;
+        depth += 1;
+        if depth > MAX_NESTING {
+            return Some(
+                Diagnostic::error(
+                    Code::Syntax,
+                    Span::new(file, i, i + 1),
+                    format!("brackets nest more than {MAX_NESTING} deep here"),
+                )
+                .label("too deeply nested")
+                .help("split the expression or block into smaller named pieces (gates, templates)"),
+            );
+        }
     }
     None
 }
