@@ -534,34 +534,7 @@ impl<'a> Checker<'a> {
                 }
             };
         }
-        match self.env_decl(&first.text) {
-            Some(e) => {
-                self.mark_env_used(&first.text);
-                Some(e.name.text.clone())
-            }
-            None => {
-                let names: Vec<&str> = self
-                    .ast
-                    .environments
-                    .iter()
-                    .map(|e| e.name.text.as_str())
-                    .collect();
-                self.diags.push(
-                    Diagnostic::error(
-                        Code::UnknownEnvironment,
-                        first.span,
-                        format!("deployment into undeclared environment `{}`", first.text),
-                    )
-                    .label("no environment has this name")
-                    .help_opt(
-                        suggest(&first.text, names.iter().copied()).or_else(|| {
-                            Some(format!("declare it: `environment {} {{ }}`", first.text))
-                        }),
-                    ),
-                );
-                None
-            }
-        }
+        self.declared_environment(first, "deployment into undeclared environment")
     }
 
     fn job_body(
@@ -649,6 +622,32 @@ impl<'a> Checker<'a> {
                 });
             }
         }
+    }
+
+    /// A declared environment's name as declared, marked used; E012 otherwise.
+    fn declared_environment(&mut self, name: &ast::Name, what: &str) -> Option<String> {
+        if let Some(e) = self.env_decl(&name.text) {
+            self.mark_env_used(&name.text);
+            return Some(e.name.text.clone());
+        }
+        let names: Vec<&str> = self
+            .ast
+            .environments
+            .iter()
+            .map(|e| e.name.text.as_str())
+            .collect();
+        let help = suggest(&name.text, names.iter().copied())
+            .unwrap_or_else(|| format!("declare it: `environment {} {{ }}`", name.text));
+        self.diags.push(
+            Diagnostic::error(
+                Code::UnknownEnvironment,
+                name.span,
+                format!("{what} `{}`", name.text),
+            )
+            .label("no environment has this name")
+            .help(help),
+        );
+        None
     }
 
     /// Resolve `use name(args)`: the template and its parameters bound to the arguments.
@@ -827,30 +826,8 @@ impl<'a> Checker<'a> {
                 if let Some(ParamValue::Environment(e)) = scope.params.get(&n.text) {
                     return Some(ParamValue::Environment(e.clone()));
                 }
-                match self.env_decl(&n.text) {
-                    Some(e) => {
-                        self.mark_env_used(&n.text);
-                        Some(ParamValue::Environment(e.name.text.clone()))
-                    }
-                    None => {
-                        let names: Vec<&str> = self
-                            .ast
-                            .environments
-                            .iter()
-                            .map(|e| e.name.text.as_str())
-                            .collect();
-                        self.diags.push(
-                            Diagnostic::error(
-                                Code::UnknownEnvironment,
-                                n.span,
-                                format!("unknown environment `{}`", n.text),
-                            )
-                            .label("no environment has this name")
-                            .help_opt(suggest(&n.text, names.iter().copied())),
-                        );
-                        None
-                    }
-                }
+                self.declared_environment(n, "unknown environment")
+                    .map(ParamValue::Environment)
             }
             "artifact" => {
                 let Some(n) = single else {
