@@ -75,7 +75,12 @@ impl miette::SourceCode for Windowed<'_> {
             c.data(),
             SourceSpan::new((c.span().offset() + ws).into(), c.span().len()),
             c.line() + first,
-            c.column(),
+            // miette counts bytes; columns count characters, as in the JSON output.
+            if before == 0 {
+                f.line_col(span.offset() as u32).1 - 1
+            } else {
+                c.column()
+            },
             c.line_count() + first,
         )))
     }

@@ -387,12 +387,10 @@ fn build_with_errors_exits_one_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing written"));
 }
 
-/// The `╭─[file:line:column]` header of the human format should give the same
-/// position as JSON. It does not yet on lines with non-ASCII text before the
-/// span: miette counts the column in bytes (E002-regex-escape-after-unicode
-/// shows `3:56` where JSON says `3:52`). Run with `--ignored` once fixed.
+/// The `╭─[file:line:column]` header of the human format gives the same
+/// position as JSON, in characters, also after non-ASCII text on the line
+/// (E002-regex-escape-after-unicode: `3:52`, not the byte column 56).
 #[test]
-#[ignore = "human header columns count bytes, JSON columns count characters"]
 fn human_header_column_agrees_with_json() {
     let file = "tests/ui/E002-regex-escape-after-unicode.release";
     let (_, json) = check_json(&[file]);
