@@ -40,7 +40,15 @@ impl Checker<'_> {
         for s in items.iter().copied() {
             let key = s.key.text.as_str();
             if !allowed.contains(&key) {
-                let help = azure_spelling(key)
+                // `script "echo "hi""` reads as a string, then a setting `hi`.
+                let text = &self.sources.get(s.key.span.file).text;
+                let after_quote = s.key.span.start > 0
+                    && text.as_bytes().get(s.key.span.start as usize - 1) == Some(&b'"');
+                let quote_help = after_quote.then(|| {
+                    "this follows a closing quote: to put a quote inside a string, write `\\\"`, or use '…' or \"\"\"…\"\"\"".to_string()
+                });
+                let help = quote_help
+                    .or_else(|| azure_spelling(key))
                     .or_else(|| suggest(key, allowed.iter().copied()))
                     .or_else(|| Some(format!("{what} accepts: {}", allowed.join(", "))));
                 self.diags.push(
