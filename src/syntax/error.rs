@@ -185,7 +185,15 @@ fn hint(text: &str, pos: usize, word: &str, expected: &[&str]) -> Option<String>
         );
     }
     let quotes = line_before.chars().filter(|c| *c == '"').count();
-    if quotes % 2 == 1 && !line_before.contains("\"\"\"") {
+    // A closing quote with text glued to it (`"echo "Building …`) ended a string early.
+    let glued = line_before
+        .match_indices('"')
+        .enumerate()
+        .any(|(n, (i, _))| {
+            n % 2 == 1
+                && line_before[i + 1..].starts_with(|c: char| c.is_alphanumeric() || c == '$')
+        });
+    if (quotes % 2 == 1 || glued) && !line_before.contains("\"\"\"") {
         return Some(
             "a string on this line is not closed where expected; write `\\\"` for a quote inside a string, \
              or use '…' or \"\"\"…\"\"\" strings"
