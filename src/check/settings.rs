@@ -139,6 +139,15 @@ impl Checker<'_> {
     fn path_text(&mut self, path: &crate::ast::Path, scope: &Scope) -> Option<String> {
         let first = &path.segments[0];
         let rest = &path.segments[1..];
+        // A variable with dots in its name (`var web.app_name = …`), unless the
+        // first part names a parameter or an environment.
+        if !rest.is_empty()
+            && !scope.params.contains_key(&first.text)
+            && self.env_key(&first.text).is_none()
+            && let Some(var) = self.lookup_var(&path.text(), scope)
+        {
+            return Some(format!("$({var})"));
+        }
         let env_name = match scope.params.get(&first.text) {
             Some(ParamValue::Environment(e)) => Some(e.clone()),
             Some(p) if rest.is_empty() => return Some(p.text()),

@@ -355,10 +355,30 @@ impl Checker<'_> {
                 continue;
             }
             let lower = name.to_ascii_lowercase();
-            if name.contains('.') || self.runtime_vars.contains(&lower) || scope.has_group {
+            if self.runtime_vars.contains(&lower) || scope.has_group {
                 continue;
             }
             let candidates = self.visible_vars(scope);
+            if name.contains('.') {
+                // `$(step.output)` reads an output variable: report it only as a typo
+                // of a declared variable with dots in its name.
+                let dotted = candidates
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|c| c.contains('.'));
+                if let Some(c) = did_you_mean(name, dotted) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::UnknownVariable,
+                            precise,
+                            format!("unknown variable `{name}`"),
+                        )
+                        .label("not declared")
+                        .help(format!("did you mean `{c}`?")),
+                    );
+                }
+                continue;
+            }
             match did_you_mean(name, candidates.iter().map(String::as_str)) {
                 Some(c) => self.diags.push(
                     Diagnostic::error(Code::UnknownVariable, precise, format!("unknown variable `{name}`"))
