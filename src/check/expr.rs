@@ -563,6 +563,22 @@ fn constant(e: &Expr) -> Option<Const> {
                 "or" if bools().any(|b| b == Some(true)) => Some(Const::Bool(true)),
                 "or" if bools().all(|b| b == Some(false)) => Some(Const::Bool(false)),
                 "not" => bools().next().flatten().map(|b| Const::Bool(!b)),
+                "gt" | "ge" | "lt" | "le" => {
+                    let order = match (values.first()?.as_ref()?, values.get(1)?.as_ref()?) {
+                        (Const::Num(a), Const::Num(b)) => a.partial_cmp(b)?,
+                        (Const::Str(a), Const::Str(b)) => {
+                            a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase())
+                        }
+                        _ => return None,
+                    };
+                    let holds = match *name {
+                        "gt" => order.is_gt(),
+                        "ge" => order.is_ge(),
+                        "lt" => order.is_lt(),
+                        _ => order.is_le(),
+                    };
+                    Some(Const::Bool(holds))
+                }
                 "in" | "notIn" => {
                     let (first, rest) = values.split_first()?;
                     let left = first.as_ref()?;
