@@ -60,10 +60,15 @@ impl Checker<'_> {
     pub(super) fn condition(&mut self, e: &ast::Expr, scope: &Scope) -> Expr {
         let out = self.expr(e, scope);
         self.expect_bool(&out, "a condition");
-        // A template parameter makes a condition a compile-time switch on purpose.
-        if !mentions_param(e, scope)
-            && let Some(value) = constant(&out)
-        {
+        // A template parameter makes a condition a compile-time switch on purpose:
+        // it is decided here, and Azure sees `true` or `false`.
+        if mentions_param(e, scope) {
+            if let Some(value) = constant(&out) {
+                return lit(ExprKind::Bool(truthy(&value)), Type::Bool, out.span);
+            }
+            return out;
+        }
+        if let Some(value) = constant(&out) {
             let (message, help) = if truthy(&value) {
                 (
                     "this condition is always true",

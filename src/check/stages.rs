@@ -49,6 +49,8 @@ pub(crate) fn full_condition(conds: Vec<Expr>, span: Span) -> Expr {
     }
     for c in conds {
         match c.kind {
+            // A condition decided at compile time to be true adds nothing.
+            ir::ExprKind::Bool(true) => {}
             ir::ExprKind::Call("and", inner) => args.extend(inner),
             _ => args.push(c),
         }
