@@ -340,7 +340,7 @@ impl Checker<'_> {
                 .map_or(span, |off| span.sub(off, off + needle.len()));
             let head = name.split('.').next().unwrap_or(name);
             let compile_time = if scope.params.contains_key(head) {
-                Some("a template parameter")
+                Some(if name.contains('.') { "a property of a template parameter" } else { "a template parameter" })
             } else if name.contains('.') && self.env_key(head).is_some() {
                 Some("an environment property")
             } else {

@@ -59,7 +59,6 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::call => "a function call",
         Rule::cmp_op => "a comparison (`==`, `!=`, `<`, …)",
         Rule::in_op | Rule::kw_in | Rule::kw_not_in => "`in`",
-        Rule::accessor => "`[…]` or `.name`",
         Rule::param => "a parameter `name: type`",
         _ => return None,
     })
