@@ -235,6 +235,14 @@ pub enum JobKind {
 pub struct Step {
     pub kind: StepKind,
     pub display: Option<String>,
+    /// Settings most steps leave at their defaults; `None` when all are.
+    /// (A pipeline has many steps: keeping them small keeps the IR small.)
+    pub options: Option<Box<StepOptions>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct StepOptions {
     pub name: Option<String>,
     pub condition: Option<Expr>,
     pub working_directory: Option<String>,
@@ -243,7 +251,16 @@ pub struct Step {
     pub timeout_minutes: Option<u64>,
     pub retries: Option<u64>,
     pub enabled: Option<bool>,
-    pub span: Span,
+}
+
+impl Step {
+    /// The step's settings, defaults included.
+    pub fn options(&self) -> &StepOptions {
+        static DEFAULT: std::sync::OnceLock<StepOptions> = std::sync::OnceLock::new();
+        self.options
+            .as_deref()
+            .unwrap_or_else(|| DEFAULT.get_or_init(StepOptions::default))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

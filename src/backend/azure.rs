@@ -465,18 +465,19 @@ fn step(st: &ir::Step) -> Yaml {
         }
     }
     m.put_str("displayName", st.display.as_deref());
-    m.put_str("name", st.name.as_deref());
-    m.put_opt("condition", st.condition.as_ref().map(condition));
-    if st.continue_on_error {
+    let o = st.options();
+    m.put_str("name", o.name.as_deref());
+    m.put_opt("condition", o.condition.as_ref().map(condition));
+    if o.continue_on_error {
         m.put("continueOnError", Yaml::Boolean(true));
     }
-    m.put_opt("enabled", st.enabled.map(Yaml::Boolean));
-    m.put_opt("timeoutInMinutes", st.timeout_minutes.map(int));
-    m.put_opt("retryCountOnTaskFailure", st.retries.map(int));
-    m.put_str("workingDirectory", st.working_directory.as_deref());
-    if !st.env.is_empty() {
+    m.put_opt("enabled", o.enabled.map(Yaml::Boolean));
+    m.put_opt("timeoutInMinutes", o.timeout_minutes.map(int));
+    m.put_opt("retryCountOnTaskFailure", o.retries.map(int));
+    m.put_str("workingDirectory", o.working_directory.as_deref());
+    if !o.env.is_empty() {
         let mut env = Map::new();
-        for (k, v) in &st.env {
+        for (k, v) in &o.env {
             env.put(k, s(v));
         }
         m.put("env", env.build());

@@ -193,9 +193,7 @@ impl Checker<'_> {
                 self.condition(e, &step_scope)
             })
             .collect();
-        Some(ir::Step {
-            kind,
-            display,
+        let options = ir::StepOptions {
             name,
             condition: (!conditions.is_empty())
                 .then(|| super::stages::full_condition(conditions, s.span)),
@@ -223,6 +221,12 @@ impl Checker<'_> {
                     }
                 }),
             enabled: self.bool(st.get("enabled"), scope),
+        };
+        let has_options = options != ir::StepOptions::default();
+        Some(ir::Step {
+            kind,
+            display,
+            options: has_options.then(|| Box::new(options)),
             span: s.span,
         })
     }
@@ -340,7 +344,11 @@ impl Checker<'_> {
                 .map_or(span, |off| span.sub(off, off + needle.len()));
             let head = name.split('.').next().unwrap_or(name);
             let compile_time = if scope.params.contains_key(head) {
-                Some(if name.contains('.') { "a property of a template parameter" } else { "a template parameter" })
+                Some(if name.contains('.') {
+                    "a property of a template parameter"
+                } else {
+                    "a template parameter"
+                })
             } else if name.contains('.') && self.env_key(head).is_some() {
                 Some("an environment property")
             } else {
