@@ -336,3 +336,62 @@ fn gates_land_in_yaml_and_in_the_checks_manifest() {
         ["qa", "production"]
     );
 }
+
+/// Every module of the standard library imports cleanly, and its templates and
+/// gates expand into YAML without a diagnostic.
+#[test]
+fn standard_library_modules_work() {
+    let names: Vec<&str> = relc::stdlib::names().collect();
+    assert_eq!(names, ["std/azure-webapp", "std/dotnet", "std/gates"]);
+    let text = r#"
+import "std/azure-webapp"
+import "std/dotnet"
+import "std/gates"
+
+artifact drop
+group Release
+environment qa { app = "$(WebAppNameQa)"  gate one_at_a_time }
+environment production protected {
+  app = "$(WebAppNameProduction)"
+  gate approval { approvers ["Mara"] } + business_days + main_only
+}
+
+stage Build {
+  job Build {
+    use dotnet_build("Release")
+    publish drop from "$(Build.ArtifactStagingDirectory)"
+  }
+}
+stage QA after Build {
+  gate scheduled_only
+  use azure_webapp_deploy(qa, drop, "Resource Manager - Tailspin")
+}
+stage Production after QA {
+  use azure_webapp_deploy(production, drop, "Resource Manager - Tailspin", "$(Pipeline.Workspace)/drop/*.zip", "ubuntu-22.04", "webAppLinux")
+  job Swap after DeployApp {
+    use azure_webapp_swap("Resource Manager - Tailspin", "tailspin-rg", "$(WebAppNameProduction)")
+  }
+}
+"#;
+    let c = relc::compile("stdlib-use.release", text);
+    let problems: Vec<String> = c
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.code.as_str(), d.message))
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let pipeline = c.pipeline.as_ref().unwrap();
+    let yaml = relc::backend::azure::emit(pipeline, "stdlib-use.release").unwrap();
+    assert!(yaml.contains("appType: webAppLinux"), "{yaml}");
+    assert!(yaml.contains("action: Swap Slots"), "{yaml}");
+    assert!(
+        yaml.contains("eq(variables['Build.Reason'], 'Schedule')"),
+        "{yaml}"
+    );
+    let checks: Vec<&str> = pipeline.environments["production"]
+        .checks
+        .iter()
+        .map(|c| c.gate.as_deref().unwrap_or("-"))
+        .collect();
+    assert_eq!(checks, ["-", "business_days", "main_only"]);
+}
