@@ -132,3 +132,23 @@ fn block_extraction_finds_lines_and_skips_fragments() {
     assert_eq!(all[0].text, "stage A { job A { script \"a\" } }\n");
     assert_eq!(all[1].line, 7);
 }
+
+/// The README's taste of the language compiles without errors or warnings.
+#[test]
+fn readme_example_compiles_cleanly() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
+    let examples: Vec<Block> = blocks(&readme)
+        .into_iter()
+        .filter(|b| b.info == "release")
+        .collect();
+    assert_eq!(examples.len(), 1, "the README has one ```release example");
+    let text = "\n".repeat(examples[0].line) + &examples[0].text;
+    let c = relc::compile("README.md", &text);
+    let problems: Vec<String> = c
+        .diagnostics
+        .iter()
+        .map(|d| relc::render::human(d, &c.sources, false))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -679,6 +679,14 @@ impl Lower<'_> {
 /// is dropped, the common indentation is removed, and a last line holding
 /// only the closing quotes' indentation is dropped (its line break is kept).
 pub(crate) fn dedent(raw: &str) -> String {
+    // A file saved with Windows line ends gives the same text as one with `\n`.
+    let normalized;
+    let raw = if raw.contains('\r') {
+        normalized = raw.replace("\r\n", "\n");
+        normalized.as_str()
+    } else {
+        raw
+    };
     let body = raw
         .strip_prefix("\r\n")
         .or_else(|| raw.strip_prefix('\n'))
@@ -713,5 +721,6 @@ mod tests {
         assert_eq!(dedent("\n    a\n      b\n    "), "a\n  b\n");
         assert_eq!(dedent("one line"), "one line");
         assert_eq!(dedent("\n  a\n\n  b\n  "), "a\n\nb\n");
+        assert_eq!(dedent("\r\n    a\r\n      b\r\n    "), "a\n  b\n");
     }
 }
