@@ -208,6 +208,7 @@ impl<'a> Checker<'a> {
             );
         }
         pipeline.stages = self.stages();
+        self.check_unused_templates();
         self.check_artifacts(&mut pipeline);
         self.report_unused();
         pipeline

@@ -589,6 +589,58 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Check the templates of this file that nothing uses, so a mistake in one
+    /// shows before its first use. Parameters take their defaults, or an empty
+    /// text, zero or false; a template with an environment or artifact
+    /// parameter and no default is left for its first use, since any
+    /// stand-in environment could lack the properties it reads.
+    pub(crate) fn check_unused_templates(&mut self) {
+        let ast = self.ast;
+        for t in &ast.templates {
+            let key = t.name.text.to_ascii_lowercase();
+            if self.used_templates.contains(&key) || t.span.file != crate::source::FileId(0) {
+                continue;
+            }
+            let root = self.root_scope();
+            let mut params = HashMap::default();
+            let mut checkable = true;
+            for p in &t.params {
+                let value = match (&p.default, p.ty.text.as_str()) {
+                    (Some(v), _) => self.bind(p, v, &root),
+                    (None, "string") => Some(ParamValue::Text(String::new())),
+                    (None, "number") => Some(ParamValue::Number(0.0)),
+                    (None, "bool") => Some(ParamValue::Bool(false)),
+                    _ => None,
+                };
+                match value {
+                    Some(v) => {
+                        params.insert(p.name.text.clone(), v);
+                    }
+                    None => checkable = false,
+                }
+            }
+            if !checkable {
+                continue;
+            }
+            // What the expansion records about artifacts belongs to no stage.
+            let publications = std::mem::take(&mut self.publications);
+            let downloads = std::mem::take(&mut self.downloads);
+            let mut scope = Scope { params, ..root };
+            self.template_stack.push(key);
+            if t.body.items.iter().any(|i| matches!(i, Item::Job(_))) {
+                let job_names = Rc::new(self.job_names(&t.body));
+                self.stage_body(&t.body, &mut scope, &mut StageParts::default(), &job_names);
+            } else {
+                scope.nodes = Rc::default();
+                scope.in_stage_condition = false;
+                self.job_body(&t.body, &mut scope, &mut JobParts::default(), &t.name.text);
+            }
+            self.template_stack.pop();
+            self.publications = publications;
+            self.downloads = downloads;
+        }
+    }
+
     /// Expand `use name(args)` with `expand`: the template's body in a scope
     /// where its parameters are bound, problems inside it pointing at the use.
     fn expand_use(
