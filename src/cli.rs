@@ -51,7 +51,7 @@ enum Emit {
 enum Command {
     /// Parse and type-check files; report every problem found.
     Check {
-        /// The `.release` files to check.
+        /// The `.release` files to check; a directory means every `.release` file in it.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -141,7 +141,37 @@ fn summary(c: &Compilation) -> (usize, usize) {
     (errors, c.diagnostics.len() - errors)
 }
 
-fn check(files: &[PathBuf], format: Format, deny_warnings: bool, color: bool) -> ExitCode {
+/// The files to check: files as given, directories searched for `.release`
+/// files (recursively, in name order).
+fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            out.push(dir.to_path_buf()); // reported as unreadable
+            return;
+        };
+        let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "release") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: bool) -> ExitCode {
+    let files = &expand_paths(paths)[..];
     let mut errors = 0;
     let mut warnings = 0;
     let mut json = Vec::new();

@@ -403,3 +403,20 @@ fn human_header_column_agrees_with_json() {
         "JSON says {line}:{column}; human output:\n{stderr}"
     );
 }
+
+#[test]
+fn a_directory_means_every_release_file_in_it() {
+    let (code, json) = check_json(&["examples"]);
+    assert_eq!(code, 1, "examples/invalid holds a rejected pipeline");
+    let files: std::collections::BTreeSet<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files.into_iter().collect::<Vec<_>>(),
+        ["examples/invalid/pr180-dangling-dependency.release"]
+    );
+    assert_eq!(json["errors"], 1);
+}
