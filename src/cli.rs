@@ -16,7 +16,7 @@ use std::process::ExitCode;
     version,
     about = "The compiler of the .release language for multistage release pipelines",
     after_help = "Exit codes: 0 success (warnings allowed), 1 the input has errors, 2 usage or I/O error.\n\
-                  Language reference: docs/language.md; diagnostics: docs/diagnostics.md."
+                  Language reference: docs/language.md; a diagnostic: `relc explain E010`."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -73,6 +73,11 @@ enum Command {
         #[arg(long)]
         checks: Option<PathBuf>,
     },
+    /// Explain a diagnostic code (`relc explain E010`), or list them all.
+    Explain {
+        /// A code such as E010 or W001; none lists every code.
+        code: Option<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -100,7 +105,38 @@ pub fn main() -> ExitCode {
             emit,
             checks,
         } => build(&file, output.as_deref(), emit, checks.as_deref(), color),
+        Command::Explain { code } => explain(code.as_deref()),
     }
+}
+
+/// The reference of every diagnostic, shipped inside the binary.
+const DIAGNOSTICS_DOC: &str = include_str!("../docs/diagnostics.md");
+
+fn explain(code: Option<&str>) -> ExitCode {
+    use crate::diagnostic::{Code, suggest};
+    let Some(code) = code else {
+        for c in Code::ALL {
+            println!("{}  {}", c.as_str(), c.title());
+        }
+        return ExitCode::SUCCESS;
+    };
+    let upper = code.trim().to_ascii_uppercase();
+    let Some(c) = Code::ALL.iter().find(|c| c.as_str() == upper) else {
+        let hint = suggest(&upper, Code::ALL.iter().map(|c| c.as_str()))
+            .map_or(String::new(), |h| format!("; {h}"));
+        eprintln!("error: no diagnostic has the code `{code}`{hint} (`relc explain` lists them)");
+        return ExitCode::from(2);
+    };
+    let heading = format!("## {} ", c.as_str());
+    let section = DIAGNOSTICS_DOC.split("\n## ").find_map(|s| {
+        let s = format!("## {s}");
+        s.starts_with(&heading).then_some(s)
+    });
+    match section {
+        Some(text) => print!("{}\n", text.trim_end()),
+        None => println!("{}  {}", c.as_str(), c.title()),
+    }
+    ExitCode::SUCCESS
 }
 
 /// The text of a file, or why it cannot be compiled (printed on stderr too).

@@ -420,3 +420,26 @@ fn a_directory_means_every_release_file_in_it() {
     );
     assert_eq!(json["errors"], 1);
 }
+
+#[test]
+fn explain_prints_the_documented_section() {
+    let out = relc(&["explain", "e010"]);
+    assert_eq!(exit_code(&out), 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("## E010 — unknown stage"), "{text}");
+    assert!(text.contains("did you mean `Build`?"), "{text}");
+    assert!(!text.contains("## E011"), "only the one section: {text}");
+
+    let out = relc(&["explain"]);
+    assert_eq!(exit_code(&out), 0);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(list.lines().count(), relc::diagnostic::Code::ALL.len());
+    assert!(
+        list.contains("W004  condition that is the same on every run"),
+        "{list}"
+    );
+
+    let out = relc(&["explain", "E999"]);
+    assert_eq!(exit_code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no diagnostic has the code `E999`"));
+}
