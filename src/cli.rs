@@ -133,7 +133,7 @@ fn explain(code: Option<&str>) -> ExitCode {
         s.starts_with(&heading).then_some(s)
     });
     match section {
-        Some(text) => print!("{}\n", text.trim_end()),
+        Some(text) => println!("{}", text.trim_end()),
         None => println!("{}  {}", c.as_str(), c.title()),
     }
     ExitCode::SUCCESS

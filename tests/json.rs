@@ -427,7 +427,7 @@ fn explain_prints_the_documented_section() {
     assert_eq!(exit_code(&out), 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("## E010 — unknown stage"), "{text}");
-    assert!(text.contains("did you mean `Build`?"), "{text}");
+    assert!(text.contains("did you mean `Test`?"), "{text}");
     assert!(!text.contains("## E011"), "only the one section: {text}");
 
     let out = relc(&["explain"]);
