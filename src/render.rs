@@ -182,7 +182,8 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+        .with_show_related_as_nested(true);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         out = format!("{}: {} [{}]\n", file.name, d.message, d.code.as_str());
