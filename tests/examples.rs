@@ -395,3 +395,20 @@ stage Production after QA {
         .collect();
     assert_eq!(checks, ["-", "business_days", "main_only"]);
 }
+
+/// An environment that names a resource is emitted in the mapping form.
+#[test]
+fn environment_resources_use_the_mapping_form() {
+    let text = r#"
+environment spike { resource "default"  resource_type Kubernetes }
+stage Deploy { deployment Deploy to spike { script "kubectl apply -f manifests" } }
+"#;
+    let c = relc::compile("k8s.release", text);
+    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+    let yaml = relc::backend::azure::emit(c.pipeline.as_ref().unwrap(), "k8s.release").unwrap();
+    let doc = &YamlLoader::load_from_str(&yaml).unwrap()[0];
+    let env = &doc["stages"][0]["jobs"][0]["environment"];
+    assert_eq!(env["name"].as_str(), Some("spike"));
+    assert_eq!(env["resourceName"].as_str(), Some("default"));
+    assert_eq!(env["resourceType"].as_str(), Some("Kubernetes"));
+}
