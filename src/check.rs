@@ -33,7 +33,7 @@ pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::Random
 use std::rc::Rc;
 
 pub use expr::{NAMESPACES, SHORTHANDS, is_predefined};
-pub use settings::format_number as settings_format_number;
+pub use settings::format_number;
 
 /// Check a parsed file. The IR is meaningful only if the diagnostics hold no error.
 pub fn check(file: &ast::File, sources: &SourceMap) -> (ir::Pipeline, Diagnostics) {
@@ -77,12 +77,6 @@ pub(crate) struct Scope {
     /// The jobs of the enclosing stage (for saying "not a dependency" rather than "unknown").
     pub sibling_jobs: Rc<Vec<String>>,
     pub in_stage_condition: bool,
-}
-
-impl Scope {
-    pub fn root() -> Scope {
-        Scope::default()
-    }
 }
 
 pub(crate) struct VarInfo {
@@ -193,8 +187,8 @@ impl<'a> Checker<'a> {
         if let Some(p) = &self.ast.pipeline {
             self.pipeline_block(p, &mut pipeline);
         }
-        for (i, env) in self.ast.environments.iter().enumerate() {
-            let e = self.environment(i, env);
+        for env in &self.ast.environments {
+            let e = self.environment(env);
             pipeline.environments.insert(e.name.clone(), e);
         }
         for a in &self.ast.artifacts {
@@ -251,18 +245,13 @@ impl<'a> Checker<'a> {
                      map: fn(&mut Self) -> &mut HashMap<String, usize>,
                      what: &str,
                      names: Vec<&'a ast::Name>| {
-            for (i, n) in names.into_iter().enumerate() {
+            for (i, n) in names.iter().enumerate() {
                 let key = n.text.to_ascii_lowercase();
-                if let Some(&first) = map(diags).get(&key) {
-                    let first_span = match what {
-                        "environment" => ast.environments[first].name.span,
-                        "gate" => ast.gates[first].name.span,
-                        "template" => ast.templates[first].name.span,
-                        _ => ast.artifacts[first].span,
-                    };
-                    diags.duplicate(what, n, first_span);
-                } else {
-                    map(diags).insert(key, i);
+                match map(diags).get(&key) {
+                    Some(&first) => diags.duplicate(what, n, names[first].span),
+                    None => {
+                        map(diags).insert(key, i);
+                    }
                 }
             }
         };
@@ -780,7 +769,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn environment(&mut self, index: usize, env: &ast::Environment) -> ir::Environment {
+    fn environment(&mut self, env: &ast::Environment) -> ir::Environment {
         let scope = self.root_scope();
         let s = self.settings(
             &env.settings,
@@ -818,7 +807,7 @@ impl<'a> Checker<'a> {
                 properties.insert(p.key.text.clone(), v);
             }
         }
-        let checks = self.environment_checks(index, env);
+        let checks = self.environment_checks(env);
         ir::Environment {
             name: env.name.text.clone(),
             description,

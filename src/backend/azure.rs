@@ -6,7 +6,7 @@
 //! `condition`, so the output never relies on Azure's defaults. Secrets are
 //! never written: they are declared in `.release` and set in Azure.
 
-use super::expr::{to_azure, to_azure_pretty};
+use super::expr::to_azure_pretty;
 use crate::ir::{self, JobKind, Pool, Scalar, StepKind, Trigger, Variable};
 use yaml_rust2::yaml::{Hash, Yaml};
 use yaml_rust2::{EmitError, YamlEmitter};
@@ -492,9 +492,4 @@ fn step(st: &ir::Step) -> Yaml {
         m.put("inputs", i.build());
     }
     m.build()
-}
-
-/// The condition of a stage as Azure text, one line (for tools and tests).
-pub fn stage_condition(st: &ir::Stage) -> String {
-    to_azure(&st.condition)
 }

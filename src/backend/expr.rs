@@ -26,7 +26,7 @@ fn quote(s: &str) -> String {
 }
 
 fn number(n: f64) -> String {
-    crate::check::settings_format_number(n)
+    crate::check::format_number(n)
 }
 
 fn write_flat(e: &Expr, out: &mut String) {

@@ -472,45 +472,22 @@ impl Checker<'_> {
         if scope.nodes.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             return;
         }
-        if scope.in_stage_condition
-            && let Some(stage) = self
-                .stage_names
-                .iter()
-                .find(|n| n.eq_ignore_ascii_case(name))
-        {
-            let stage = stage.clone();
-            self.diags.push(
-                Diagnostic::error(Code::UnknownStage, span, format!("stage `{stage}` is not a dependency of this stage"))
-                    .label("not in `after`")
-                    .help(format!("a stage condition sees only the stages it depends on; add `{stage}` to its `after`")),
-            );
-            return;
-        }
-        if !scope.in_stage_condition
-            && let Some(job) = scope
-                .sibling_jobs
-                .iter()
-                .find(|n| n.eq_ignore_ascii_case(name))
-        {
-            let job = job.clone();
-            self.diags.push(
-                Diagnostic::error(
-                    Code::UnknownJob,
-                    span,
-                    format!("job `{job}` is not a dependency of this job"),
-                )
-                .label("not in `after`")
-                .help(format!(
-                    "a job condition sees only the jobs it depends on; add `{job}` to its `after`"
-                )),
-            );
-            return;
-        }
-        let (code, what) = if scope.in_stage_condition {
-            (Code::UnknownStage, "stage")
+        // Stage conditions see stages, job conditions the jobs of their stage.
+        let (code, what, peers) = if scope.in_stage_condition {
+            (Code::UnknownStage, "stage", self.stage_names.clone())
         } else {
-            (Code::UnknownJob, "job")
+            (Code::UnknownJob, "job", scope.sibling_jobs.clone())
         };
+        if let Some(peer) = peers.iter().find(|n| n.eq_ignore_ascii_case(name)) {
+            self.diags.push(
+                Diagnostic::error(code, span, format!("{what} `{peer}` is not a dependency of this {what}"))
+                    .label("not in `after`")
+                    .help(format!(
+                        "a {what} condition sees only the {what}s it depends on; add `{peer}` to its `after`"
+                    )),
+            );
+            return;
+        }
         self.diags.push(
             Diagnostic::error(code, span, format!("unknown {what} `{name}`"))
                 .label(format!("no {what} has this name"))

@@ -12,6 +12,7 @@
 //! | `lock`                       | Exclusive lock check        | stage `lockBehavior`                |
 //! | `manual_validation`, `delay` | —                           | agentless gate job                  |
 
+use super::cron::WEEKDAYS;
 use super::{Checker, Scope, lock_behavior};
 use crate::ast::{self, GateExpr, GateTerm};
 use crate::diagnostic::{Code, Diagnostic, suggest};
@@ -27,15 +28,6 @@ const KINDS: &[&str] = &[
     "manual_validation",
     "delay",
     "http",
-];
-const DAYS: &[&str] = &[
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
 ];
 /// Azure's limit for approvals and checks: 30 days.
 const MAX_CHECK_MINUTES: u64 = 43_200;
@@ -321,7 +313,8 @@ impl Checker<'_> {
                         self.text_list(Some(v), scope);
                     }
                 } else {
-                    days = DAYS[..5].iter().map(|d| d.to_string()).collect();
+                    // Monday to Friday.
+                    days = WEEKDAYS[1..6].iter().map(|d| d.to_string()).collect();
                 }
                 let start = self.clock(s.get("start"), scope).unwrap_or((9, 0));
                 let end = self.clock(s.get("end"), scope).unwrap_or((17, 0));
@@ -418,37 +411,10 @@ impl Checker<'_> {
                 let Some(connection) = self.opt_text(s.get("connection"), scope) else {
                     return self.missing(k, "connection", "connection \"my-service-connection\"");
                 };
-                let mut headers = indexmap::IndexMap::new();
-                if let Some(v) = s.get("headers") {
-                    if let ast::ValueKind::Object(obj) = &v.kind {
-                        for e in &obj.entries {
-                            if let Some(t) = self.text(&e.value, scope) {
-                                headers.insert(e.key.text.clone(), t);
-                            }
-                        }
-                        self.no_when(&obj.when, "`headers`");
-                        for s in &obj.settings {
-                            self.diags.push(
-                                Diagnostic::error(
-                                    Code::InvalidValue,
-                                    s.key.span,
-                                    format!("write `{} = …` to send a header", s.key.text),
-                                )
-                                .label("missing `=`")
-                                .help("headers are `Name = \"value\"` entries"),
-                            );
-                        }
-                    } else {
-                        self.diags.push(
-                            Diagnostic::error(
-                                Code::InvalidValue,
-                                v.span,
-                                "headers are a block of `Name = \"value\"` entries",
-                            )
-                            .label("expected a block"),
-                        );
-                    }
-                }
+                let headers = match s.get("headers") {
+                    Some(v) => self.text_entries(v, scope, "header", "send a header"),
+                    None => indexmap::IndexMap::new(),
+                };
                 let callback = self.bool(s.get("callback"), scope).unwrap_or(false);
                 let success = self.opt_text(s.get("success"), scope);
                 if !callback && success.is_none() {
@@ -534,7 +500,7 @@ impl Checker<'_> {
         };
         let lower = text.to_ascii_lowercase();
         if lower.len() >= 2
-            && let Some(d) = DAYS
+            && let Some(d) = WEEKDAYS
                 .iter()
                 .find(|d| d.to_ascii_lowercase().starts_with(&lower))
         {
@@ -548,7 +514,7 @@ impl Checker<'_> {
             )
             .label("not a day")
             .help_opt(
-                suggest(&text, DAYS.iter().copied())
+                suggest(&text, WEEKDAYS.iter().copied())
                     .or_else(|| Some("write days as Mon, Tue, … or Monday, Tuesday, …".into())),
             ),
         );
@@ -580,11 +546,7 @@ impl Checker<'_> {
     }
 
     /// Checks that an environment's gates put on it; reports gates that cannot live there.
-    pub(crate) fn environment_checks(
-        &mut self,
-        _index: usize,
-        env: &ast::Environment,
-    ) -> Vec<ir::Check> {
+    pub(crate) fn environment_checks(&mut self, env: &ast::Environment) -> Vec<ir::Check> {
         let mut checks = Vec::new();
         let mut has_approval = false;
         for g in &env.gates {
@@ -649,11 +611,10 @@ impl Checker<'_> {
         let mut out = Vec::new();
         let mut lock = None;
         for g in &env.gates {
-            let mut diags = std::mem::take(&mut self.diags);
+            // Problems in these terms repeat those found when the environment was
+            // checked; identical diagnostics are reported once (`Diagnostics::into_sorted`).
             let scope = self.root_scope();
             let terms = self.gate_terms(g, &scope);
-            // Diagnostics for these terms were already reported when the environment was checked.
-            std::mem::swap(&mut diags, &mut self.diags);
             for t in terms {
                 match t.kind {
                     TermKind::When(e) => out.push(e),

@@ -247,6 +247,46 @@ impl Checker<'_> {
         None
     }
 
+    /// A block of `NAME = "value"` entries (a step's `env`, an HTTP gate's
+    /// `headers`): names to text. `what` names one entry ("header"), `verb` says
+    /// what an entry does ("send a header"). Literal secrets are reported.
+    pub(super) fn text_entries(
+        &mut self,
+        v: &Value,
+        scope: &Scope,
+        what: &str,
+        verb: &str,
+    ) -> indexmap::IndexMap<String, String> {
+        let mut out = indexmap::IndexMap::new();
+        let shape = format!("a block of `NAME = \"value\"` entries, one per {what}");
+        let ValueKind::Object(obj) = &v.kind else {
+            self.diags.push(
+                Diagnostic::error(Code::InvalidValue, v.span, format!("expected {shape}"))
+                    .label("expected a block"),
+            );
+            return out;
+        };
+        for e in &obj.entries {
+            self.check_secret(&e.key.text, &e.value, what);
+            if let Some(t) = self.text(&e.value, scope) {
+                out.insert(e.key.text.clone(), t);
+            }
+        }
+        self.no_when(&obj.when, &format!("a block of {what}s"));
+        for s in &obj.settings {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    s.key.span,
+                    format!("write `{} = …` to {verb}", s.key.text),
+                )
+                .label("missing `=`")
+                .help(format!("each {what} is written `NAME = \"value\"`")),
+            );
+        }
+        out
+    }
+
     pub(super) fn opt_text(&mut self, v: Option<&Value>, scope: &Scope) -> Option<String> {
         v.and_then(|v| self.text(v, scope))
     }

@@ -822,7 +822,10 @@ impl<'a> Checker<'a> {
         for (i, p) in t.params.iter().enumerate() {
             let (value, arg_scope) = match u.args.get(i) {
                 Some(a) => (a, scope.clone()),
-                None => (p.default.as_ref().expect("checked above"), Scope::root()),
+                None => (
+                    p.default.as_ref().expect("checked above"),
+                    self.root_scope(),
+                ),
             };
             if let Some(v) = self.bind(p, value, &arg_scope) {
                 params.insert(p.name.text.clone(), v);

@@ -144,43 +144,15 @@ impl Checker<'_> {
             }
             None => None,
         };
-        let mut env = IndexMap::new();
-        if let Some(v) = st.get("env") {
-            match &v.kind {
-                ast::ValueKind::Object(obj) => {
-                    for e in &obj.entries {
-                        self.check_secret(&e.key.text, &e.value, "environment variable");
-                        if let Some(t) = self.text(&e.value, scope) {
-                            env.insert(e.key.text.clone(), t);
-                        }
-                    }
-                    self.no_when(&obj.when, "`env`");
-                    for s in &obj.settings {
-                        self.diags.push(
-                            Diagnostic::error(
-                                Code::InvalidValue,
-                                s.key.span,
-                                format!(
-                                    "write `{} = …` to set an environment variable",
-                                    s.key.text
-                                ),
-                            )
-                            .label("missing `=`"),
-                        );
-                    }
-                }
-                _ => {
-                    self.diags.push(
-                        Diagnostic::error(
-                            Code::InvalidValue,
-                            v.span,
-                            "`env` takes a block of `NAME = \"value\"` entries",
-                        )
-                        .label("expected a block"),
-                    );
-                }
-            }
-        }
+        let env = match st.get("env") {
+            Some(v) => self.text_entries(
+                v,
+                scope,
+                "environment variable",
+                "set an environment variable",
+            ),
+            None => IndexMap::new(),
+        };
         let display = self.opt_text(st.get("display"), scope);
         let conditions: Vec<ir::Expr> = s
             .when
