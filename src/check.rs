@@ -281,7 +281,25 @@ impl<'a> Checker<'a> {
         );
         for t in &ast.templates {
             let mut seen: HashMap<String, Span> = HashMap::default();
+            let mut defaulted: Option<&ast::Param> = None;
             for p in &t.params {
+                match (defaulted, &p.default) {
+                    (None, Some(_)) => defaulted = Some(p),
+                    (Some(d), None) => self.diags.push(
+                        Diagnostic::error(
+                            Code::TemplateArguments,
+                            p.name.span,
+                            format!(
+                                "parameter `{}` has no default, but comes after `{}`, which has one",
+                                p.name.text, d.name.text
+                            ),
+                        )
+                        .label("needs a default here")
+                        .related(d.name.span, "this parameter has a default")
+                        .help("arguments are given in order, so parameters with defaults come last; move this parameter before them or give it a default"),
+                    ),
+                    _ => {}
+                }
                 const TYPES: [&str; 5] = ["string", "number", "bool", "environment", "artifact"];
                 if !TYPES.contains(&p.ty.text.as_str()) {
                     self.diags.push(

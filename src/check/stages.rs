@@ -789,7 +789,13 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        let required = t.params.iter().filter(|p| p.default.is_none()).count();
+        // Arguments are positional: every parameter up to the last one without
+        // a default must be given (a misplaced default is reported at the declaration).
+        let required = t
+            .params
+            .iter()
+            .rposition(|p| p.default.is_none())
+            .map_or(0, |i| i + 1);
         if u.args.len() < required || u.args.len() > t.params.len() {
             let list: Vec<String> = t
                 .params
@@ -822,10 +828,10 @@ impl<'a> Checker<'a> {
         for (i, p) in t.params.iter().enumerate() {
             let (value, arg_scope) = match u.args.get(i) {
                 Some(a) => (a, scope.clone()),
-                None => (
-                    p.default.as_ref().expect("checked above"),
-                    self.root_scope(),
-                ),
+                None => match &p.default {
+                    Some(default) => (default, self.root_scope()),
+                    None => return None,
+                },
             };
             if let Some(v) = self.bind(p, value, &arg_scope) {
                 params.insert(p.name.text.clone(), v);
