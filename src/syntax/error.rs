@@ -232,20 +232,39 @@ fn unclosed_brace(text: &str, pos: usize) -> Option<usize> {
     open.last().copied()
 }
 
-/// Offsets and bytes of the brackets outside comments and one-line strings.
-/// A rough lexer for error recovery, run only before or after pest.
+/// Offsets and bytes of the brackets that the parser sees as brackets.
+///
+/// Invariant: this lexes comments and strings exactly as `grammar/release.pest`
+/// does, so the bracket depth it reports is the nesting the recursive parser
+/// would descend into. `//` and `/* */` comments, `"""` raw blocks (the grammar
+/// never reads `"""` as an empty string followed by a quote), `"…"` with
+/// backslash escapes (which may escape a newline) and `'…'` (where `''` is a
+/// quote) are skipped. Where the text is broken (an unterminated string or
+/// comment) the parser stops there; this scanner then errs on the side of
+/// counting more brackets, never fewer.
 fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
     let bytes = text.as_bytes();
     let mut i = 0;
+    let find = move |from: usize, needle: &[u8]| {
+        bytes[from.min(bytes.len())..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|p| from + p)
+    };
     std::iter::from_fn(move || {
         while i < bytes.len() {
             let at = i;
             i += 1;
             match bytes[at] {
                 b'/' if bytes.get(at + 1) == Some(&b'/') => {
-                    while i < bytes.len() && bytes[i] != b'\n' {
-                        i += 1;
-                    }
+                    i = find(at, b"\n").unwrap_or(bytes.len());
+                }
+                b'/' if bytes.get(at + 1) == Some(&b'*') => {
+                    // An unclosed comment is a syntax error at its start: nothing after it is parsed.
+                    i = find(at + 2, b"*/").map_or(bytes.len(), |e| e + 2);
+                }
+                b'"' if bytes[at..].starts_with(b"\"\"\"") => {
+                    i = find(at + 3, b"\"\"\"").map_or(bytes.len(), |e| e + 3);
                 }
                 quote @ (b'"' | b'\'') => {
                     while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {

@@ -14,14 +14,26 @@ use pest::iterators::{Pair, Pairs};
 struct Lower<'d> {
     file: FileId,
     diagnostics: &'d mut Diagnostics,
+    /// How deep the expression being lowered is nested: a bound on the depth
+    /// of the expression trees it builds (see [`MAX_EXPR_DEPTH`]).
+    expr_depth: usize,
 }
+
+/// Expression trees are at most this deep, so that every later phase can walk
+/// them recursively. Brackets alone nest at most [`super::error::MAX_NESTING`]
+/// deep; `!` and accessor chains add to the depth too.
+const MAX_EXPR_DEPTH: usize = 1_000;
 
 pub(super) fn lower_file(
     file: FileId,
     mut pairs: Pairs<'_, Rule>,
     diagnostics: &mut Diagnostics,
 ) -> File {
-    let mut cx = Lower { file, diagnostics };
+    let mut cx = Lower {
+        file,
+        diagnostics,
+        expr_depth: 0,
+    };
     let mut out = File::default();
     let Some(root) = pairs.next() else { return out };
     for item in root.into_inner() {
@@ -479,16 +491,9 @@ impl Lower<'_> {
 
     fn too_deep(&mut self, span: Span) {
         self.diagnostics.push(
-            Diagnostic::error(
-                Code::Syntax,
-                span,
-                format!(
-                    "this expression nests more than {} deep",
-                    super::error::MAX_NESTING
-                ),
-            )
-            .label("too deeply nested")
-            .help("split it into smaller conditions, e.g. named gates"),
+            Diagnostic::error(Code::Syntax, span, "this expression nests too deeply")
+                .label("too deeply nested")
+                .help("split it into smaller conditions, e.g. named gates"),
         );
     }
 
@@ -540,10 +545,30 @@ impl Lower<'_> {
         }
     }
 
+    /// Lower an expression nested `added` levels below the current one, or
+    /// report it as too deep (and lower nothing below it).
+    fn nested(&mut self, added: usize, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        if self.expr_depth + added > MAX_EXPR_DEPTH {
+            self.too_deep(span);
+            return Expr {
+                span,
+                kind: ExprKind::Bool(false),
+            };
+        }
+        self.expr_depth += added;
+        let e = self.expr(pair);
+        self.expr_depth -= added;
+        e
+    }
+
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = self.span(&pair);
         match pair.as_rule() {
-            Rule::expr | Rule::primary => self.expr(first(pair)),
+            // Every bracketed or nested expression goes through `expr`: count it
+            // as a few levels of tree (logical, comparison, call).
+            Rule::expr => self.nested(4, first(pair)),
+            Rule::primary => self.expr(first(pair)),
             Rule::or_expr | Rule::and_expr => {
                 let op = if pair.as_rule() == Rule::or_expr {
                     BinOp::Or
@@ -600,15 +625,14 @@ impl Lower<'_> {
                 for p in pair.into_inner() {
                     if p.as_rule() == Rule::not_op {
                         nots.push(self.span(&p));
+                    } else if nots.len() > super::error::MAX_NESTING {
+                        self.too_deep(span);
+                        return self.expr(p);
                     } else {
-                        operand = Some(self.expr(p));
+                        operand = Some(self.nested(nots.len(), p));
                     }
                 }
                 let mut e = operand.expect("operand");
-                if nots.len() > super::error::MAX_NESTING {
-                    self.too_deep(span);
-                    return e;
-                }
                 for not in nots.into_iter().rev() {
                     e = Expr {
                         span: not.to(e.span),
@@ -619,11 +643,12 @@ impl Lower<'_> {
             }
             Rule::postfix => {
                 let mut inner = pair.into_inner();
-                let mut e = self.expr(next(&mut inner));
+                let primary = next(&mut inner);
                 if inner.len() > super::error::MAX_NESTING {
                     self.too_deep(span);
-                    return e;
+                    return self.expr(primary);
                 }
+                let mut e = self.nested(inner.len(), primary);
                 for acc in inner {
                     let acc_span = self.span(&acc);
                     let a = first(acc);
