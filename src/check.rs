@@ -104,7 +104,13 @@ pub(crate) struct Checker<'a> {
     /// Resolved declared gates, by index, filled lazily.
     resolved_gates: HashMap<usize, Rc<Vec<gates::Term>>>,
     gate_stack: Vec<usize>,
+    /// Whether a chain of gate references too deep has been reported (once per file).
+    gate_depth_reported: bool,
     template_stack: Vec<String>,
+    /// Jobs and steps built so far, templates expanded (see [`MAX_EXPANDED`]).
+    expanded: usize,
+    /// Whether exceeding [`MAX_EXPANDED`] has been reported.
+    expansion_reported: bool,
     stage_names: Rc<Vec<String>>,
     /// Text spans whose `$(…)` need no further checks (see `check_macros`).
     clean_macro_texts: HashSet<(crate::source::FileId, u32, u32)>,
@@ -158,7 +164,10 @@ impl<'a> Checker<'a> {
             used_templates: HashSet::default(),
             resolved_gates: HashMap::default(),
             gate_stack: Vec::new(),
+            gate_depth_reported: false,
             template_stack: Vec::new(),
+            expanded: 0,
+            expansion_reported: false,
             stage_names: Rc::new(Vec::new()),
             graph_broken: false,
             pipeline_pool_server: false,

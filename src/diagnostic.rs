@@ -74,6 +74,7 @@ codes! {
     GatePlacement = "E080", "gate that cannot guard a stage";
     GateNeverPasses = "E081", "gate that can never pass";
     SecretInSource = "E090", "secret value written in source";
+    TooLarge = "E120", "pipeline that expands past relc's limits";
     Unused = "W001", "unused declaration";
     UndeclaredVariable = "W002", "variable not declared in this file";
     GateAlwaysPasses = "W003", "gate that passes without checking anything";

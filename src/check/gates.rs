@@ -18,6 +18,7 @@ use crate::ast::{self, GateExpr, GateTerm};
 use crate::diagnostic::{Code, Diagnostic, suggest};
 use crate::ir::{self, Expr, ExprKind, Type};
 use crate::source::Span;
+use foldhash::HashSet;
 use std::rc::Rc;
 
 const KINDS: &[&str] = &[
@@ -64,8 +65,14 @@ pub(crate) enum TermKind {
 
 impl Checker<'_> {
     /// Flatten a gate expression, resolving references to declared gates.
+    ///
+    /// A term reached twice (`g = a + a`, or two gates that include the same
+    /// one) is kept once: a term is identified by its span, since gates are
+    /// declared at the top level and always resolve the same way. This keeps
+    /// the result no larger than the gate declarations themselves.
     pub(crate) fn gate_terms(&mut self, g: &GateExpr, scope: &Scope) -> Vec<Term> {
-        let mut out = Vec::new();
+        let mut out: Vec<Term> = Vec::new();
+        let mut seen: HashSet<Span> = HashSet::default();
         for t in &g.terms {
             match t {
                 GateTerm::When(e) => {
@@ -111,7 +118,11 @@ impl Checker<'_> {
                         continue;
                     };
                     self.used_gates.insert(name.text.to_ascii_lowercase());
-                    out.extend(self.declared_gate(index).iter().cloned());
+                    for t in self.declared_gate(index).iter() {
+                        if seen.insert(t.span) {
+                            out.push(t.clone());
+                        }
+                    }
                 }
                 GateTerm::Kind(k) => {
                     if let Some(kind) = self.gate_kind(k, scope) {
@@ -154,6 +165,9 @@ impl Checker<'_> {
             return Rc::new(Vec::new());
         }
         if self.gate_stack.len() >= 100 {
+            if std::mem::replace(&mut self.gate_depth_reported, true) {
+                return Rc::new(Vec::new());
+            }
             self.diags.push(
                 Diagnostic::error(
                     Code::Cycle,

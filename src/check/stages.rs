@@ -41,6 +41,12 @@ struct JobParts<'a> {
 
 /// The full condition of a node: the user's conditions, with Azure's implicit
 /// `succeeded()` written out unless a status function is already there.
+/// Jobs and steps a pipeline may expand to, templates included: far beyond
+/// what Azure accepts (20 MB of YAML), and small enough that checking and
+/// emitting stays within a few hundred megabytes.
+pub(crate) const MAX_EXPANDED: usize = 250_000;
+const MAX_EXPANDED_TEXT: &str = "250,000";
+
 pub(crate) fn full_condition(conds: Vec<Expr>, span: Span) -> Expr {
     let needs_default = !conds.iter().any(Expr::has_status_function);
     let mut args = Vec::new();
@@ -90,6 +96,7 @@ impl<'a> Checker<'a> {
                     .collect(),
             };
             let stage = self.stage(s, deps.iter().map(|d| d.0.clone()).collect());
+            self.report_expansion(s.name.span, format!("stage `{}`", s.name.text), None);
             nodes.push(Node {
                 name: s.name.text.clone(),
                 deps,
@@ -341,6 +348,9 @@ impl<'a> Checker<'a> {
         for item in &body.items {
             match item {
                 Item::Job(j) => {
+                    if !self.spend(1) {
+                        continue;
+                    }
                     let job = self.job(j, scope, job_names);
                     parts.jobs.push((job, j.after.as_ref()));
                 }
@@ -555,6 +565,9 @@ impl<'a> Checker<'a> {
         for item in &body.items {
             match item {
                 Item::Step(s) => {
+                    if !self.spend(1) {
+                        continue;
+                    }
                     if let Some(step) = self.step(s, scope, job) {
                         parts.steps.push(step);
                     }
@@ -641,6 +654,32 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Count `n` more jobs or steps against [`MAX_EXPANDED`]; false once it is spent.
+    fn spend(&mut self, n: usize) -> bool {
+        self.expanded = self.expanded.saturating_add(n);
+        self.expanded <= MAX_EXPANDED
+    }
+
+    /// Report, once, that the pipeline expands past [`MAX_EXPANDED`], at `span`:
+    /// the outermost `use` whose expansion crossed it, or the stage.
+    fn report_expansion(&mut self, span: Span, what: String, template: Option<Span>) {
+        if self.expanded <= MAX_EXPANDED || self.expansion_reported {
+            return;
+        }
+        self.expansion_reported = true;
+        let mut d = Diagnostic::error(
+            Code::TooLarge,
+            span,
+            format!("{what} expands to more than {MAX_EXPANDED_TEXT} jobs and steps"),
+        )
+        .label("expands too far")
+        .help("a template that uses another one several times multiplies its size at each level; use fewer levels, or pass a list instead of repeating uses");
+        if let Some(t) = template {
+            d = d.related(t, "template declared here");
+        }
+        self.diags.push(d);
+    }
+
     /// Expand `use name(args)` with `expand`: the template's body in a scope
     /// where its parameters are bound, problems inside it pointing at the use.
     fn expand_use(
@@ -650,6 +689,11 @@ impl<'a> Checker<'a> {
         level: Level,
         expand: impl FnOnce(&mut Self, &'a ast::Body, &mut Scope),
     ) {
+        // Once the budget is spent nothing more is expanded, so an exponential
+        // chain of templates stops after about `MAX_EXPANDED` uses.
+        if self.expanded > MAX_EXPANDED {
+            return;
+        }
         let Some((t, params)) = self.instantiate(u, scope, level) else {
             return;
         };
@@ -661,6 +705,13 @@ impl<'a> Checker<'a> {
         self.template_stack.push(t.name.text.to_ascii_lowercase());
         expand(self, &t.body, &mut inner);
         self.template_stack.pop();
+        if self.template_stack.is_empty() {
+            self.report_expansion(
+                u.span,
+                format!("this use of `{}`", t.name.text),
+                Some(t.name.span),
+            );
+        }
         self.note_instantiation(before, t, u);
     }
 
