@@ -267,7 +267,7 @@ impl Checker<'_> {
             return out;
         };
         for e in &obj.entries {
-            self.check_secret(&e.key.text, &e.value, what);
+            self.check_secret(&e.key.text, &e.value, what, scope);
             if let Some(t) = self.text(&e.value, scope) {
                 out.insert(e.key.text.clone(), t);
             }

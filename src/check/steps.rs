@@ -51,6 +51,7 @@ impl Checker<'_> {
         }
         let kind = match &s.kind {
             A::Script { shell, text } => {
+                self.check_script_secret(text, scope);
                 let text_str = self.text(text, scope)?;
                 StepKind::Script {
                     shell: shell.key(),
@@ -79,7 +80,7 @@ impl Checker<'_> {
                         continue;
                     }
                     seen.push((e.key.text.clone(), e.key.span));
-                    self.check_secret(&e.key.text, &e.value, "input");
+                    self.check_secret(&e.key.text, &e.value, "input", scope);
                     if let Some(v) = self.scalar(&e.value, scope) {
                         inputs.insert(e.key.text.clone(), v);
                     }
