@@ -10,6 +10,7 @@
 //! (conditions), [`graph`] (dependencies, cycles, artifact order), and
 //! [`settings`] (schemas of `keyword value` settings).
 
+mod azure_syntax;
 pub mod cron;
 pub mod duration;
 mod expr;
@@ -112,6 +113,8 @@ pub(crate) struct Checker<'a> {
     stage_names: Rc<Vec<String>>,
     /// Text spans whose `$(…)` need no further checks (see `check_macros`).
     clean_macro_texts: HashSet<(crate::source::FileId, u32, u32)>,
+    /// What kind of text `text` reads, for Azure's syntax inside it.
+    text_position: azure_syntax::Position,
     /// Places where a secret was reported (E090), so each is reported once.
     reported_secrets: HashSet<(crate::source::FileId, u32, u32)>,
     /// The pipeline's default pool is agentless.
@@ -170,6 +173,7 @@ impl<'a> Checker<'a> {
             pipeline_pool_server: false,
             clean_macro_texts: HashSet::default(),
             reported_secrets: HashSet::default(),
+            text_position: azure_syntax::Position::Text,
             current_stage: String::new(),
             publications: Vec::new(),
             downloads: Vec::new(),
@@ -557,6 +561,8 @@ impl<'a> Checker<'a> {
         out.lock_behavior = self
             .word(s.get("lock_behavior"), &["sequential", "run_latest"])
             .map(|w| lock_behavior(&w));
+        // Triggers and schedules are read before Azure expands expressions.
+        self.text_position = azure_syntax::Position::Trigger;
         if let Some(t) = &p.trigger {
             out.trigger = self.trigger(t, false);
         }
@@ -572,6 +578,7 @@ impl<'a> Checker<'a> {
                 out.schedules.push(s);
             }
         }
+        self.text_position = azure_syntax::Position::Text;
     }
 
     fn trigger(&mut self, t: &ast::Trigger, pr: bool) -> ir::Trigger {
