@@ -246,7 +246,12 @@ fn line_comments(text: &str) -> Vec<(usize, usize)> {
                 i += 1;
             }
             // `''` inside is an escaped quote: it closes and reopens, which scans the same.
-            b'\'' => i = text[i + 1..].find(['\'', '\n']).map_or(b.len(), |j| i + 1 + j) + 1,
+            b'\'' => {
+                i = text[i + 1..]
+                    .find(['\'', '\n'])
+                    .map_or(b.len(), |j| i + 1 + j)
+                    + 1
+            }
             _ => i += 1,
         }
     }

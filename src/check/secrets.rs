@@ -111,7 +111,10 @@ impl Checker<'_> {
             return;
         };
         let origin = folded.origin.unwrap_or(value.span);
-        if !self.reported_secrets.insert((origin.file, origin.start, origin.end)) {
+        if !self
+            .reported_secrets
+            .insert((origin.file, origin.start, origin.end))
+        {
             return;
         }
         let message = match finding {
@@ -146,7 +149,10 @@ impl Checker<'_> {
             return;
         };
         let origin = folded.origin.unwrap_or(value.span);
-        if !self.reported_secrets.insert((origin.file, origin.start, origin.end)) {
+        if !self
+            .reported_secrets
+            .insert((origin.file, origin.start, origin.end))
+        {
             return;
         }
         self.diags.push(
@@ -256,7 +262,9 @@ pub(crate) fn judge(key: &str, text: &str) -> Option<Finding> {
         return None;
     }
     let holds = HOLDS_SECRET.iter().any(|w| lower.contains(w));
-    let names = words(key).iter().any(|w| NAMES_SECRET.contains(&w.as_str()))
+    let names = words(key)
+        .iter()
+        .any(|w| NAMES_SECRET.contains(&w.as_str()))
         || NAMES_SECRET.iter().any(|w| lower.ends_with(w));
     if !holds || names {
         return None;
@@ -308,13 +316,13 @@ pub(crate) fn shape(text: &str) -> Option<&'static str> {
     let is_b64url = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_';
     let is_b64 = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
     let run = |from: usize, class: &dyn Fn(&u8) -> bool| {
-        b.get(from..).map_or(0, |r| r.iter().take_while(|c| class(c)).count())
+        b.get(from..)
+            .map_or(0, |r| r.iter().take_while(|c| class(c)).count())
     };
     // A match starts after a character that none of the shapes contains, so
     // every run below is scanned once: linear in the length of the text.
-    let starts_word = |i: usize| {
-        i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b"-_+/".contains(&b[i - 1]))
-    };
+    let starts_word =
+        |i: usize| i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b"-_+/".contains(&b[i - 1]));
     for (i, _) in text.char_indices() {
         if !starts_word(i) {
             continue;
@@ -456,10 +464,7 @@ mod tests {
         let storage_key = format!("{}==", "A".repeat(86));
         for (value, kind) in [
             ("AKIAIOSFODNN7EXAMPLE", "an AWS access key"),
-            (
-                "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
-                "a GitHub token",
-            ),
+            ("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "a GitHub token"),
             (
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig",
                 "a JSON web token",
@@ -477,7 +482,10 @@ mod tests {
                 "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=abc",
                 "a key in a connection string",
             ),
-            ("https://deploy:hunter2@example.com/repo.git", "a password in a URL"),
+            (
+                "https://deploy:hunter2@example.com/repo.git",
+                "a password in a URL",
+            ),
         ] {
             assert_eq!(shape(value), Some(kind), "{value}");
             assert_eq!(judge("secretType", value), Some(Finding::Shape(kind)));
