@@ -658,7 +658,7 @@ impl<'a> Checker<'a> {
         level: Level,
         expand: impl FnOnce(&mut Self, &'a ast::Body, &mut Scope),
     ) {
-        let Some((t, params, param_origins)) = self.instantiate(u, scope, level) else {
+        let Some((t, (params, param_origins))) = self.instantiate(u, scope, level) else {
             return;
         };
         let mut inner = Scope {
@@ -719,11 +719,7 @@ impl<'a> Checker<'a> {
         u: &ast::Use,
         scope: &Scope,
         level: Level,
-    ) -> Option<(
-        &'a ast::Template,
-        HashMap<String, ParamValue>,
-        Rc<HashMap<String, Span>>,
-    )> {
+    ) -> Option<(&'a ast::Template, Bindings)> {
         let ast = self.ast;
         let key = u.template.text.to_ascii_lowercase();
         let Some(&index) = self.templates.get(&key) else {
@@ -857,7 +853,7 @@ impl<'a> Checker<'a> {
                 return None;
             }
         }
-        Some((t, params, Rc::new(origins)))
+        Some((t, (params, Rc::new(origins))))
     }
 
     fn bind(&mut self, p: &ast::Param, v: &ast::Value, scope: &Scope) -> Option<ParamValue> {
@@ -928,6 +924,9 @@ impl<'a> Checker<'a> {
         }
     }
 }
+
+/// A template's parameters bound to their values, and where each value is written.
+type Bindings = (HashMap<String, ParamValue>, Rc<HashMap<String, Span>>);
 
 fn gate_job(name: String, t: Term) -> ir::Job {
     use crate::ir::{Scalar, StepKind};
