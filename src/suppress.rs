@@ -26,8 +26,10 @@ const UNSUPPRESSIBLE: [Code; 4] = [
 
 struct Allow {
     file: FileId,
-    /// 0-based line whose diagnostics it silences.
+    /// 0-based line whose diagnostics it silences (once resolved: a comment
+    /// on a line of its own starts with its own line).
     line: usize,
+    own_line: bool,
     codes: Vec<Code>,
     span: Span,
     used: bool,
@@ -40,9 +42,16 @@ pub fn apply(sources: &SourceMap, diagnostics: Vec<Diagnostic>) -> Vec<Diagnosti
     let mut allows = Vec::new();
     let mut problems = Vec::new();
     for (id, file) in sources.files() {
+        let first = allows.len();
         for (start, end) in line_comments(&file.text) {
             if let Some(a) = directive(id, file, start, end, &mut problems) {
                 allows.push(a);
+            }
+        }
+        if allows[first..].iter().any(|a| a.own_line) {
+            let next = next_code_lines(file);
+            for a in allows[first..].iter_mut().filter(|a| a.own_line) {
+                a.line = next.get(a.line + 1).copied().unwrap_or(a.line + 1);
             }
         }
     }
@@ -50,6 +59,11 @@ pub fn apply(sources: &SourceMap, diagnostics: Vec<Diagnostic>) -> Vec<Diagnosti
         return diagnostics;
     }
     let parsed = !diagnostics.iter().any(|d| d.code == Code::Syntax);
+    let mut by_line: std::collections::HashMap<(FileId, usize), Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, a) in allows.iter().enumerate() {
+        by_line.entry((a.file, a.line)).or_default().push(i);
+    }
     let mut out: Vec<Diagnostic> = diagnostics
         .into_iter()
         .filter(|d| {
@@ -58,12 +72,11 @@ pub fn apply(sources: &SourceMap, diagnostics: Vec<Diagnostic>) -> Vec<Diagnosti
             }
             let line = sources.get(d.span.file).line_index(d.span.start as usize);
             let mut silenced = false;
-            for a in allows
-                .iter_mut()
-                .filter(|a| a.file == d.span.file && a.line == line && a.codes.contains(&d.code))
-            {
-                a.used = true;
-                silenced = true;
+            for &i in by_line.get(&(d.span.file, line)).into_iter().flatten() {
+                if allows[i].codes.contains(&d.code) {
+                    allows[i].used = true;
+                    silenced = true;
+                }
             }
             !silenced
         })
@@ -191,35 +204,30 @@ fn directive(
     }
     let line = file.line_index(start);
     let own_line = file.text[file.line_start(line)..start].trim().is_empty();
-    let target = if own_line {
-        next_code_line(file, line)
-    } else {
-        line
-    };
     Some(Allow {
         file: file_id,
-        line: target,
+        line,
+        own_line,
         codes,
         span,
         used: false,
     })
 }
 
-/// The first line after `line` that holds something other than blanks and a line comment.
-fn next_code_line(file: &SourceFile, line: usize) -> usize {
-    let mut l = line + 1;
-    loop {
-        let start = file.line_start(l);
-        if start >= file.text.len() {
-            return l;
-        }
-        let end = file.line_start(l + 1);
-        let text = file.text[start..end].trim();
-        if !text.is_empty() && !text.starts_with("//") {
-            return l;
-        }
-        l += 1;
+/// For each 0-based line, the first line from it on that holds something
+/// other than blanks and a line comment (one past the last line if none).
+fn next_code_lines(file: &SourceFile) -> Vec<usize> {
+    let count = file.line_index(file.text.len()) + 1;
+    let mut next = vec![count; count + 1];
+    for l in (0..count).rev() {
+        let text = file.text[file.line_start(l)..file.line_start(l + 1)].trim();
+        next[l] = if !text.is_empty() && !text.starts_with("//") {
+            l
+        } else {
+            next[l + 1]
+        };
     }
+    next
 }
 
 /// Byte ranges of `//` comments (from `//` to the end of the line, newline
