@@ -10,6 +10,7 @@
 //! (conditions), [`graph`] (dependencies, cycles, artifact order), and
 //! [`settings`] (schemas of `keyword value` settings).
 
+mod azure_syntax;
 pub mod cron;
 pub mod duration;
 mod expr;
@@ -17,6 +18,7 @@ pub mod functions;
 mod gates;
 mod graph;
 pub mod located;
+mod secrets;
 mod settings;
 mod stages;
 mod steps;
@@ -77,6 +79,9 @@ pub(crate) struct Scope {
     /// The jobs of the enclosing stage (for saying "not a dependency" rather than "unknown").
     pub sibling_jobs: Rc<Vec<String>>,
     pub in_stage_condition: bool,
+    /// Where the value of each template parameter in force is written (its
+    /// argument, or its default), for pointing at a secret passed in.
+    pub param_origins: Rc<HashMap<String, Span>>,
 }
 
 pub(crate) struct VarInfo {
@@ -114,6 +119,10 @@ pub(crate) struct Checker<'a> {
     stage_names: Rc<Vec<String>>,
     /// Text spans whose `$(…)` need no further checks (see `check_macros`).
     clean_macro_texts: HashSet<(crate::source::FileId, u32, u32)>,
+    /// What kind of text `text` reads, for Azure's syntax inside it.
+    text_position: azure_syntax::Position,
+    /// Places where a secret was reported (E090), so each is reported once.
+    reported_secrets: HashSet<(crate::source::FileId, u32, u32)>,
     /// The pipeline's default pool is agentless.
     pipeline_pool_server: bool,
     /// A dependency graph had unknown names or cycles (already reported).
@@ -172,6 +181,8 @@ impl<'a> Checker<'a> {
             graph_broken: false,
             pipeline_pool_server: false,
             clean_macro_texts: HashSet::default(),
+            reported_secrets: HashSet::default(),
+            text_position: azure_syntax::Position::Text,
             current_stage: String::new(),
             publications: Vec::new(),
             downloads: Vec::new(),
@@ -319,6 +330,10 @@ impl<'a> Checker<'a> {
                 }
                 if let Some(first) = seen.insert(p.name.text.to_ascii_lowercase(), p.name.span) {
                     self.duplicate("parameter", &p.name, first);
+                }
+                if let Some(default) = &p.default {
+                    let scope = self.root_scope();
+                    self.check_secret(&p.name.text, default, "parameter", &scope);
                 }
             }
         }
@@ -506,57 +521,11 @@ impl<'a> Checker<'a> {
         self.used_envs.insert(name.to_ascii_lowercase());
     }
 
-    /// A literal value under a name that says it is a secret (or a connection
-    /// string with a password in it) is a secret written in the file.
-    pub(crate) fn check_secret(&mut self, name: &str, value: &ast::Value, what: &str) {
-        let ast::ValueKind::Str(text) = &value.kind else {
-            return;
-        };
-        let lower = name.to_ascii_lowercase();
-        let secret_name = [
-            "secret",
-            "password",
-            "passwd",
-            "pwd",
-            "token",
-            "apikey",
-            "api_key",
-            "accesskey",
-            "access_key",
-        ]
-        .iter()
-        .any(|w| lower.contains(w));
-        let literal =
-            text.len() >= 4 && !text.contains("$(") && !text.contains(char::is_whitespace);
-        let password_inside =
-            text.to_ascii_lowercase().contains("password=") && !text.contains("$(");
-        if (secret_name && literal) || password_inside {
-            let fix = if what == "variable" {
-                format!(
-                    "declare it with `secret {name}` and set its value in Azure (pipeline settings or a variable group)"
-                )
-            } else {
-                "declare a secret (`secret name`, set in Azure or a variable group) and use `$(name)` here".to_string()
-            };
-            self.diags.push(
-                Diagnostic::error(
-                    Code::SecretInSource,
-                    value.span,
-                    format!(
-                        "{what} `{name}` looks like a secret, and its value is written in the file"
-                    ),
-                )
-                .label("secret in clear text")
-                .help(fix),
-            );
-        }
-    }
-
     /// A `var`/`secret`/`group` declaration as IR.
     pub(crate) fn variable(&mut self, v: &VarDecl, scope: &Scope) -> Option<ir::Variable> {
         Some(match v {
             VarDecl::Var { name, value } => {
-                self.check_secret(&name.text, value, "variable");
+                self.check_secret(&name.text, value, "variable", scope);
                 let value = self.text(value, scope)?;
                 ir::Variable::Value {
                     name: name.text.clone(),
@@ -601,6 +570,8 @@ impl<'a> Checker<'a> {
         out.lock_behavior = self
             .word(s.get("lock_behavior"), &["sequential", "run_latest"])
             .map(|w| lock_behavior(&w));
+        // Triggers and schedules are read before Azure expands expressions.
+        self.text_position = azure_syntax::Position::Trigger;
         if let Some(t) = &p.trigger {
             out.trigger = self.trigger(t, false);
         }
@@ -616,6 +587,7 @@ impl<'a> Checker<'a> {
                 out.schedules.push(s);
             }
         }
+        self.text_position = azure_syntax::Position::Text;
     }
 
     fn trigger(&mut self, t: &ast::Trigger, pr: bool) -> ir::Trigger {
@@ -825,6 +797,7 @@ impl<'a> Checker<'a> {
                 self.duplicate("property", &p.key, first);
                 continue;
             }
+            self.check_secret(&p.key.text, &p.value, "environment property", &scope);
             // Its `$(…)` are checked where the property is used, in the scope of that job.
             let scope = Scope {
                 has_group: true,

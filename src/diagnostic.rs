@@ -74,11 +74,15 @@ codes! {
     GatePlacement = "E080", "gate that cannot guard a stage";
     GateNeverPasses = "E081", "gate that can never pass";
     SecretInSource = "E090", "secret value written in source";
+    AzureExpression = "E100", "Azure expression in a string";
+    InvalidSuppression = "E110", "invalid suppression comment";
     TooLarge = "E120", "pipeline that expands past relc's limits";
     Unused = "W001", "unused declaration";
     UndeclaredVariable = "W002", "variable not declared in this file";
     GateAlwaysPasses = "W003", "gate that passes without checking anything";
     ConstantCondition = "W004", "condition that is the same on every run";
+    LoggingCommand = "W005", "logging command outside a script";
+    UnusedSuppression = "W006", "suppression comment that silences nothing";
 }
 
 /// A source location with a message, shown beside the primary label.

@@ -20,6 +20,7 @@ pub mod ir;
 pub mod render;
 pub mod source;
 pub mod stdlib;
+pub mod suppress;
 pub mod syntax;
 
 use diagnostic::Diagnostic;
@@ -123,7 +124,7 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
         diagnostics.extend(check_diags);
         pipeline = Some(ir);
     }
-    let diagnostics = diagnostics.into_sorted();
+    let diagnostics = suppress::apply(&sources, diagnostics.into_sorted());
     let has_errors = diagnostics
         .iter()
         .any(|d| d.severity == diagnostic::Severity::Error);

@@ -114,7 +114,10 @@ impl Checker<'_> {
     pub(super) fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Expr {
         let span = e.span;
         match &e.kind {
-            A::Str(s) => lit(ExprKind::Str(s.clone()), Type::String, span),
+            A::Str(s) => {
+                self.check_azure_syntax(s, span);
+                lit(ExprKind::Str(s.clone()), Type::String, span)
+            }
             A::Number(n) => lit(ExprKind::Number(*n), Type::Number, span),
             A::Bool(b) => lit(ExprKind::Bool(*b), Type::Bool, span),
             A::Ident(name) => self.ident(name, span, scope),

@@ -109,6 +109,7 @@ impl Checker<'_> {
                 if s.contains("$(") {
                     self.check_macros(s, v.span, scope);
                 }
+                self.check_azure_syntax(s, v.span);
                 Some(s.clone())
             }
             ValueKind::Number(n) => Some(format_number(*n)),
@@ -126,6 +127,8 @@ impl Checker<'_> {
                         _ => out.push_str(&self.text(p, scope)?),
                     }
                 }
+                // Judged once joined: `"${" + "{ x }}"` is still an expression.
+                self.check_azure_syntax(&out, v.span);
                 Some(out)
             }
             ValueKind::Path(path) => self.path_text(path, scope),
@@ -267,7 +270,7 @@ impl Checker<'_> {
             return out;
         };
         for e in &obj.entries {
-            self.check_secret(&e.key.text, &e.value, what);
+            self.check_secret(&e.key.text, &e.value, what, scope);
             if let Some(t) = self.text(&e.value, scope) {
                 out.insert(e.key.text.clone(), t);
             }

@@ -616,8 +616,12 @@ impl<'a> Checker<'a> {
             }
             let root = self.root_scope();
             let mut params = HashMap::default();
+            let mut origins = HashMap::default();
             let mut checkable = true;
             for p in &t.params {
+                if let Some(v) = &p.default {
+                    origins.insert(p.name.text.clone(), v.span);
+                }
                 let value = match (&p.default, p.ty.text.as_str()) {
                     (Some(v), _) => self.bind(p, v, &root),
                     (None, "string") => Some(ParamValue::Text(String::new())),
@@ -638,7 +642,11 @@ impl<'a> Checker<'a> {
             // What the expansion records about artifacts belongs to no stage.
             let publications = std::mem::take(&mut self.publications);
             let downloads = std::mem::take(&mut self.downloads);
-            let mut scope = Scope { params, ..root };
+            let mut scope = Scope {
+                params,
+                param_origins: Rc::new(origins),
+                ..root
+            };
             self.template_stack.push(key);
             if t.body.items.iter().any(|i| matches!(i, Item::Job(_))) {
                 let job_names = Rc::new(self.job_names(&t.body));
@@ -694,11 +702,12 @@ impl<'a> Checker<'a> {
         if self.expanded > MAX_EXPANDED {
             return;
         }
-        let Some((t, params)) = self.instantiate(u, scope, level) else {
+        let Some((t, (params, param_origins))) = self.instantiate(u, scope, level) else {
             return;
         };
         let mut inner = Scope {
             params,
+            param_origins,
             ..scope.clone()
         };
         let before = self.diags.len();
@@ -761,7 +770,7 @@ impl<'a> Checker<'a> {
         u: &ast::Use,
         scope: &Scope,
         level: Level,
-    ) -> Option<(&'a ast::Template, HashMap<String, ParamValue>)> {
+    ) -> Option<(&'a ast::Template, Bindings)> {
         let ast = self.ast;
         let key = u.template.text.to_ascii_lowercase();
         let Some(&index) = self.templates.get(&key) else {
@@ -876,21 +885,26 @@ impl<'a> Checker<'a> {
             return None;
         }
         let mut params = HashMap::default();
+        let mut origins = HashMap::default();
         for (i, p) in t.params.iter().enumerate() {
             let (value, arg_scope) = match u.args.get(i) {
-                Some(a) => (a, scope.clone()),
+                Some(a) => {
+                    self.check_secret(&p.name.text, a, "parameter", scope);
+                    (a, scope.clone())
+                }
                 None => match &p.default {
                     Some(default) => (default, self.root_scope()),
                     None => return None,
                 },
             };
+            origins.insert(p.name.text.clone(), self.origin_of(value, &arg_scope));
             if let Some(v) = self.bind(p, value, &arg_scope) {
                 params.insert(p.name.text.clone(), v);
             } else {
                 return None;
             }
         }
-        Some((t, params))
+        Some((t, (params, Rc::new(origins))))
     }
 
     fn bind(&mut self, p: &ast::Param, v: &ast::Value, scope: &Scope) -> Option<ParamValue> {
@@ -961,6 +975,9 @@ impl<'a> Checker<'a> {
         }
     }
 }
+
+/// A template's parameters bound to their values, and where each value is written.
+type Bindings = (HashMap<String, ParamValue>, Rc<HashMap<String, Span>>);
 
 fn gate_job(name: String, t: Term) -> ir::Job {
     use crate::ir::{Scalar, StepKind};

@@ -18,6 +18,13 @@ const COMMON: &[&str] = &[
     "enabled",
 ];
 
+/// A task input that holds a script (`script` of Bash@3 and CmdLine@2,
+/// `inlineScript` of AzureCLI@2, `Inline` of AzurePowerShell@5).
+fn is_script_input(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.ends_with("script") || lower == "inline"
+}
+
 impl Checker<'_> {
     pub(crate) fn step(&mut self, s: &ast::Step, scope: &Scope, job: &str) -> Option<ir::Step> {
         let (allowed, what): (Vec<&str>, &str) = match &s.kind {
@@ -51,7 +58,11 @@ impl Checker<'_> {
         }
         let kind = match &s.kind {
             A::Script { shell, text } => {
-                let text_str = self.text(text, scope)?;
+                self.check_script_secret(text, scope);
+                self.text_position = super::azure_syntax::Position::Script;
+                let text_str = self.text(text, scope);
+                self.text_position = super::azure_syntax::Position::Text;
+                let text_str = text_str?;
                 StepKind::Script {
                     shell: shell.key(),
                     text: text_str,
@@ -79,8 +90,13 @@ impl Checker<'_> {
                         continue;
                     }
                     seen.push((e.key.text.clone(), e.key.span));
-                    self.check_secret(&e.key.text, &e.value, "input");
-                    if let Some(v) = self.scalar(&e.value, scope) {
+                    self.check_secret(&e.key.text, &e.value, "input", scope);
+                    if is_script_input(&e.key.text) {
+                        self.text_position = super::azure_syntax::Position::Script;
+                    }
+                    let value = self.scalar(&e.value, scope);
+                    self.text_position = super::azure_syntax::Position::Text;
+                    if let Some(v) = value {
                         inputs.insert(e.key.text.clone(), v);
                     }
                 }
