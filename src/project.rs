@@ -369,7 +369,7 @@ impl Resolver for FileResolver {
             return Err(Unresolved::new(
                 Code::ImportNotSource,
                 "not a `.release` file",
-                "only `.release` files can be imported",
+                "only `.release` files can be imported; a file of another kind is never read",
             ));
         }
         if !from_key.is_absolute() {
