@@ -75,7 +75,13 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
     let mut pipeline = None;
     let mut files = vec![resolver.main_key(name)];
     if let Some(mut ast) = ast {
-        imports::load(&mut ast, &mut sources, &mut files, &mut diagnostics, resolver);
+        imports::load(
+            &mut ast,
+            &mut sources,
+            &mut files,
+            &mut diagnostics,
+            resolver,
+        );
         let (ir, check_diags) = check::check(&ast, &sources);
         diagnostics.extend(check_diags);
         pipeline = Some(ir);

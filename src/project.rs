@@ -47,7 +47,9 @@ impl fmt::Display for ReadError {
                 "it is larger than {} MiB, the most relc reads",
                 MAX_FILE_BYTES >> 20
             ),
-            ReadError::NotUtf8(at) => write!(f, "it is not UTF-8 text (invalid byte at offset {at})"),
+            ReadError::NotUtf8(at) => {
+                write!(f, "it is not UTF-8 text (invalid byte at offset {at})")
+            }
             ReadError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -137,7 +139,11 @@ pub fn find_root(file: &Path) -> PathBuf {
         }
     };
     dir.ancestors()
-        .find(|d| ROOT_MARKERS.iter().any(|m| d.join(m).symlink_metadata().is_ok()))
+        .find(|d| {
+            ROOT_MARKERS
+                .iter()
+                .any(|m| d.join(m).symlink_metadata().is_ok())
+        })
         .map_or_else(|| dir.clone(), Path::to_path_buf)
 }
 
@@ -233,7 +239,9 @@ impl FileResolver {
 
     /// The root as a user would type it: relative to the current directory when inside it.
     fn shown_root(&self) -> String {
-        let cwd = std::env::current_dir().ok().and_then(|d| d.canonicalize().ok());
+        let cwd = std::env::current_dir()
+            .ok()
+            .and_then(|d| d.canonicalize().ok());
         match cwd.as_deref().and_then(|c| self.root.strip_prefix(c).ok()) {
             Some(rel) if rel.as_os_str().is_empty() => ".".to_string(),
             Some(rel) => rel.display().to_string(),
@@ -266,10 +274,7 @@ impl FileResolver {
         Err(Unresolved::new(
             Code::ImportNotFound,
             "not found",
-            match did_you_mean(
-                import.trim_end_matches(".release"),
-                known.iter().copied(),
-            ) {
+            match did_you_mean(import.trim_end_matches(".release"), known.iter().copied()) {
                 Some(m) => format!("did you mean `{m}`?"),
                 None => format!("the standard library has {}", known.join(", ")),
             },
@@ -300,9 +305,7 @@ impl FileResolver {
 
     fn not_found(&self, path: &Path, import: &str) -> Unresolved {
         let dir = path.parent().unwrap_or(Path::new("."));
-        let dir_inside = dir
-            .canonicalize()
-            .is_ok_and(|d| d.starts_with(&self.root));
+        let dir_inside = dir.canonicalize().is_ok_and(|d| d.starts_with(&self.root));
         let siblings: Vec<String> = if dir_inside {
             std::fs::read_dir(dir)
                 .into_iter()

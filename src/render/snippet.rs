@@ -217,7 +217,10 @@ impl<'a> Excerpt<'a> {
 
     /// The file offset shown at `shown`, for the header's line and column.
     fn original(&self, shown: usize) -> Option<usize> {
-        self.points.iter().find(|&&(_, d)| d == shown).map(|&(o, _)| o)
+        self.points
+            .iter()
+            .find(|&&(_, d)| d == shown)
+            .map(|&(o, _)| o)
     }
 
     #[cfg(test)]
@@ -297,7 +300,10 @@ mod tests {
         let text = format!("x\n{}\ny\n", "c".repeat(1000));
         let (shown, spans) = excerpt_of(&text, &[(0, 1)]);
         assert_eq!(spans, ["x"]);
-        assert_eq!(shown.lines().nth(1).unwrap(), format!("{}…", "c".repeat(WINDOW)));
+        assert_eq!(
+            shown.lines().nth(1).unwrap(),
+            format!("{}…", "c".repeat(WINDOW))
+        );
     }
 
     #[test]
