@@ -4,8 +4,11 @@
 //! 2 usage or I/O error.
 
 use crate::diagnostic::Severity;
-use crate::{Compilation, backend, compile, render};
+use crate::project::{self, FileResolver, ReadError};
+use crate::write::{Output, write_all};
+use crate::{Compilation, backend, compile_with, render};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,6 +27,10 @@ struct Cli {
     /// When to colour diagnostics.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// The project root imports must stay inside (default: the nearest folder
+    /// above the file with a `.relc-root` or `.git`, else the file's folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -93,18 +100,31 @@ pub fn main() -> ExitCode {
         Color::Never => false,
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
+    let root = match cli.root.as_deref().map(Path::canonicalize) {
+        None => None,
+        Some(Ok(dir)) if dir.is_dir() => Some(dir),
+        Some(Ok(_)) => return usage_error("--root must name a directory"),
+        Some(Err(e)) => return usage_error(&format!("--root: {e}")),
+    };
     match cli.command {
         Command::Check {
             files,
             format,
             deny_warnings,
-        } => check(&files, format, deny_warnings, color),
+        } => check(&files, root.as_deref(), format, deny_warnings, color),
         Command::Build {
             file,
             output,
             emit,
             checks,
-        } => build(&file, output.as_deref(), emit, checks.as_deref(), color),
+        } => build(
+            &file,
+            root.as_deref(),
+            output.as_deref(),
+            emit,
+            checks.as_deref(),
+            color,
+        ),
         Command::Explain { code } => explain(code.as_deref()),
     }
 }
@@ -139,22 +159,36 @@ fn explain(code: Option<&str>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The text of a file, or why it cannot be compiled (printed on stderr too).
-fn read(path: &Path) -> Result<String, String> {
-    let result = match std::fs::read(path) {
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-        Ok(bytes) if bytes.len() > u32::MAX as usize / 2 => Err(format!(
-            "{} is too large (relc reads files up to 2 GiB)",
-            path.display()
-        )),
-        Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
-            format!(
-                "{} is not UTF-8 text (invalid byte at offset {})",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            )
-        }),
-    };
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// A file to compile, read ([`project::read_source`]), with the resolver of
+/// its project; or why it cannot be compiled (printed on stderr too).
+fn read(path: &Path, root: Option<&Path>) -> Result<(String, FileResolver), String> {
+    let result = (|| {
+        let resolver = match root {
+            Some(root) => {
+                let resolver = FileResolver::new(root);
+                if !project::identity(path).starts_with(resolver.root()) {
+                    return Err(format!(
+                        "{} is outside the project root {}",
+                        path.display(),
+                        resolver.root().display()
+                    ));
+                }
+                resolver
+            }
+            None => FileResolver::for_file(path),
+        };
+        let text = project::read_source(path).map_err(|e| match e {
+            ReadError::Io(e) => format!("cannot read {}: {e}", path.display()),
+            ReadError::NotFound => format!("cannot read {}: no such file", path.display()),
+            e => format!("cannot read {}: {e}", path.display()),
+        })?;
+        Ok((text, resolver))
+    })();
     if let Err(message) = &result {
         eprintln!("error: {message}");
     }
@@ -178,42 +212,81 @@ fn summary(c: &Compilation) -> (usize, usize) {
 }
 
 /// The files to check: files as given, directories searched for `.release`
-/// files (recursively, in name order).
+/// files (recursively, in name order). Each file is listed once however many
+/// ways it is reached (keyed by canonical path). A directory walk follows
+/// links only to what lies inside the directory given, visits each directory
+/// once (so a link loop ends), and takes only files whose real name ends in
+/// `.release`.
 fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    struct Walk {
+        top: PathBuf,
+        dirs: HashSet<PathBuf>,
+        files: HashSet<PathBuf>,
+        out: Vec<PathBuf>,
+    }
+    fn walk(dir: &Path, w: &mut Walk) {
         let Ok(entries) = std::fs::read_dir(dir) else {
-            out.push(dir.to_path_buf()); // reported as unreadable
+            w.out.push(dir.to_path_buf()); // reported as unreadable
             return;
         };
         let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         entries.sort();
         for p in entries {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "release") {
-                out.push(p);
+            let Ok(real) = p.canonicalize() else { continue };
+            if !real.starts_with(&w.top) {
+                continue;
+            }
+            if real.is_dir() {
+                if w.dirs.insert(real) {
+                    walk(&p, w);
+                }
+            } else if p.extension().is_some_and(|e| e == "release")
+                && real.extension().is_some_and(|e| e == "release")
+                && w.files.insert(real)
+            {
+                w.out.push(p);
             }
         }
     }
-    let mut out = Vec::new();
+    let mut w = Walk {
+        top: PathBuf::new(),
+        dirs: HashSet::new(),
+        files: HashSet::new(),
+        out: Vec::new(),
+    };
     for p in paths {
-        if p.is_dir() {
-            walk(p, &mut out);
-        } else {
-            out.push(p.clone());
+        match p.canonicalize() {
+            Ok(real) if real.is_dir() => {
+                if w.dirs.insert(real.clone()) {
+                    w.top = real;
+                    walk(p, &mut w);
+                }
+            }
+            Ok(real) => {
+                if w.files.insert(real) {
+                    w.out.push(p.clone());
+                }
+            }
+            Err(_) => w.out.push(p.clone()), // reported as unreadable
         }
     }
-    out
+    w.out
 }
 
-fn check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: bool) -> ExitCode {
+fn check(
+    paths: &[PathBuf],
+    root: Option<&Path>,
+    format: Format,
+    deny_warnings: bool,
+    color: bool,
+) -> ExitCode {
     let files = &expand_paths(paths)[..];
     let mut errors = 0;
     let mut warnings = 0;
     let mut json = Vec::new();
     let mut io_errors = Vec::new();
     for path in files {
-        let text = match read(path) {
+        let (text, resolver) = match read(path, root) {
             Ok(t) => t,
             Err(message) => {
                 io_errors.push(
@@ -222,7 +295,7 @@ fn check(paths: &[PathBuf], format: Format, deny_warnings: bool, color: bool) ->
                 continue;
             }
         };
-        let c = compile(&path.display().to_string(), &text);
+        let c = compile_with(&path.display().to_string(), &text, &resolver);
         let (e, w) = summary(&c);
         errors += e;
         warnings += w;
@@ -272,60 +345,31 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Run `write` against stdout or a file. A file is written beside the target and
-/// renamed over it, so a failure never leaves half a file; the target is untouched.
-fn write_with(
-    path: Option<&Path>,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), ExitCode> {
-    let result = match path {
-        None => {
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            write(&mut out).and_then(|_| out.flush())
+/// Write `text` to stdout; a reader that stopped early (`relc build … | head`) is not an error.
+fn write_stdout(text: &[u8]) -> Result<(), ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write output: {e}");
+            Err(ExitCode::from(2))
         }
-        Some(p) => {
-            let tmp = p.with_extension("relc-tmp");
-            let done = std::fs::File::create(&tmp).and_then(|f| {
-                let mut out = std::io::BufWriter::with_capacity(1 << 16, f);
-                write(&mut out)?;
-                out.into_inner().map_err(|e| e.into_error())?.sync_all()
-            });
-            let done = done.and_then(|_| std::fs::rename(&tmp, p));
-            if done.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            done
-        }
-    };
-    result.or_else(|e| {
-        // A reader that stopped early (`relc build … | head`) is not an error.
-        if path.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(());
-        }
-        match path {
-            Some(p) => eprintln!("error: cannot write {}: {e}", p.display()),
-            None => eprintln!("error: cannot write output: {e}"),
-        }
-        Err(ExitCode::from(2))
-    })
-}
-
-fn write_output(path: Option<&Path>, text: &str) -> Result<(), ExitCode> {
-    write_with(path, |w| w.write_all(text.as_bytes()))
+        _ => Ok(()),
+    }
 }
 
 fn build(
     file: &Path,
+    root: Option<&Path>,
     output: Option<&Path>,
     emit: Emit,
     checks: Option<&Path>,
     color: bool,
 ) -> ExitCode {
-    let Ok(text) = read(file) else {
+    let Ok((text, resolver)) = read(file, root) else {
         return ExitCode::from(2);
     };
     let name = file.display().to_string();
-    let c = compile(&name, &text);
+    let c = compile_with(&name, &text, &resolver);
     print_human(&c, color);
     let Some(pipeline) = &c.pipeline else {
         let (e, w) = summary(&c);
@@ -336,36 +380,52 @@ fn build(
         );
         return ExitCode::from(1);
     };
-    let written = write_with(output, |w| match emit {
-        Emit::Ir => {
-            serde_json::to_writer_pretty(&mut *w, pipeline).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        }
-        Emit::Yaml => backend::azure::emit_to(pipeline, &name, w).map_err(|e| match e {
+    let mut main = Vec::with_capacity(1 << 16);
+    let rendered = match emit {
+        Emit::Ir => serde_json::to_writer_pretty(&mut main, pipeline)
+            .map_err(std::io::Error::other)
+            .and_then(|_| main.write_all(b"\n")),
+        Emit::Yaml => backend::azure::emit_to(pipeline, &name, &mut main).map_err(|e| match e {
             backend::azure::EmitFailure::Io(e) => e,
             other => std::io::Error::other(other),
         }),
+    };
+    if let Err(e) = rendered {
+        eprintln!("error: cannot write output: {e}");
+        return ExitCode::from(2);
+    }
+    let manifest = checks.map(|_| {
+        let manifest = backend::checks::manifest(pipeline, &c.sources);
+        serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n"
     });
-    if let Err(code) = written {
+    // Files first, all or none; stdout last, so a refused or failed file
+    // write leaves nothing half done.
+    let mut files = Vec::new();
+    if let Some(path) = output {
+        files.push(Output { path, bytes: &main });
+    }
+    if let (Some(path), Some(text)) = (checks, &manifest) {
+        files.push(Output {
+            path,
+            bytes: text.as_bytes(),
+        });
+    }
+    if let Err(e) = write_all(&files, &c.files) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    if output.is_none()
+        && let Err(code) = write_stdout(&main)
+    {
         return code;
     }
-    match checks {
-        Some(path) => {
-            let manifest = backend::checks::manifest(pipeline, &c.sources);
-            let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
-            if let Err(code) = write_output(Some(path), &text) {
-                return code;
-            }
-        }
-        None if backend::checks::has_checks(pipeline) => {
-            let n: usize = pipeline.environments.values().map(|e| e.checks.len()).sum();
-            eprintln!(
-                "note: {n} check{} (approvals and other gates on environments) cannot be written in YAML; \
-                 add `--checks checks.json` to write them as Azure check configurations",
-                plural(n)
-            );
-        }
-        None => {}
+    if checks.is_none() && backend::checks::has_checks(pipeline) {
+        let n: usize = pipeline.environments.values().map(|e| e.checks.len()).sum();
+        eprintln!(
+            "note: {n} check{} (approvals and other gates on environments) cannot be written in YAML; \
+             add `--checks checks.json` to write them as Azure check configurations",
+            plural(n)
+        );
     }
     // The process ends here: let the OS reclaim the pipeline rather than
     // freeing it node by node (a measurable share of the run on large files).

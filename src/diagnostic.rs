@@ -58,6 +58,8 @@ codes! {
     TemplateKind = "E023", "template used where its contents do not fit";
     ImportNotFound = "E024", "imported file not found";
     ImportContents = "E025", "imported file declares a pipeline or stages";
+    ImportOutsideProject = "E026", "import that leads outside the project";
+    ImportNotSource = "E027", "imported file that is not readable source";
     Cycle = "E030", "dependency cycle";
     NotBoolean = "E040", "condition that is not a boolean";
     TypeMismatch = "E041", "comparison of values of incompatible types";

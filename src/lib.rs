@@ -17,11 +17,13 @@ pub mod cli;
 pub mod diagnostic;
 mod imports;
 pub mod ir;
+pub mod project;
 pub mod render;
 pub mod source;
 pub mod stdlib;
 pub mod suppress;
 pub mod syntax;
+pub mod write;
 
 use diagnostic::Diagnostic;
 use source::{FileId, SourceMap};
@@ -33,6 +35,8 @@ pub struct Compilation {
     pub file: FileId,
     pub pipeline: Option<ir::Pipeline>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The identity ([`project::identity`]) of every file read, the compiled file first.
+    pub files: Vec<std::path::PathBuf>,
 }
 
 impl Compilation {
@@ -43,62 +47,10 @@ impl Compilation {
     }
 }
 
-/// Where imported files come from.
-pub trait Resolver {
-    /// The display name and text of `import` as written in the file named `from`.
-    fn resolve(&self, import: &str, from: &str) -> Result<(String, String), String>;
-}
+pub use project::{FileResolver, Found, Resolver, Unresolved};
 
-/// The standard library for `std/…`, and files relative to the importing file otherwise.
-pub struct FileResolver;
-
-impl Resolver for FileResolver {
-    fn resolve(&self, import: &str, from: &str) -> Result<(String, String), String> {
-        if let Some((name, text)) = stdlib::module(import) {
-            return Ok((format!("<{name}>"), text.to_string()));
-        }
-        if import.starts_with("std/") {
-            let known: Vec<&str> = stdlib::names().collect();
-            return Err(
-                match diagnostic::did_you_mean(
-                    import.trim_end_matches(".release"),
-                    known.iter().copied(),
-                ) {
-                    Some(m) => format!("did you mean `{m}`?"),
-                    None => format!("the standard library has {}", known.join(", ")),
-                },
-            );
-        }
-        let base = std::path::Path::new(from)
-            .parent()
-            .unwrap_or(std::path::Path::new(""));
-        let path = base.join(import);
-        std::fs::read_to_string(&path)
-            .map(|t| (path.display().to_string(), t))
-            .map_err(|e| {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    return format!("{} cannot be read ({})", path.display(), e.kind());
-                }
-                let siblings: Vec<String> = std::fs::read_dir(path.parent().unwrap_or(base))
-                    .into_iter()
-                    .flatten()
-                    .flatten()
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .filter(|n| n.ends_with(".release"))
-                    .collect();
-                let file = path.file_name().and_then(|f| f.to_str()).unwrap_or(import);
-                match diagnostic::did_you_mean(file, siblings.iter().map(String::as_str)) {
-                    Some(m) => format!("there is no file {}; did you mean `{m}`?", path.display()),
-                    None => format!(
-                        "there is no file {}; imports are relative to the importing file",
-                        path.display()
-                    ),
-                }
-            })
-    }
-}
-
-/// Parse and check one `.release` file, resolving imports with [`FileResolver`].
+/// Parse and check one `.release` file, resolving imports with the
+/// [`FileResolver`] of the project `name` belongs to.
 ///
 /// ```
 /// let c = relc::compile("demo.release", r#"
@@ -109,7 +61,11 @@ impl Resolver for FileResolver {
 /// assert!(yaml.contains("- script: make"));
 /// ```
 pub fn compile(name: &str, text: &str) -> Compilation {
-    compile_with(name, text, &FileResolver)
+    compile_with(
+        name,
+        text,
+        &FileResolver::for_file(std::path::Path::new(name)),
+    )
 }
 
 /// [`compile`] with a chosen source of imported files.
@@ -118,8 +74,15 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
     let file = sources.add(name, text);
     let (ast, mut diagnostics) = syntax::parse(file, sources.get(file));
     let mut pipeline = None;
+    let mut files = vec![resolver.main_key(name)];
     if let Some(mut ast) = ast {
-        imports::load(&mut ast, &mut sources, &mut diagnostics, resolver);
+        imports::load(
+            &mut ast,
+            &mut sources,
+            &mut files,
+            &mut diagnostics,
+            resolver,
+        );
         let (ir, check_diags) = check::check(&ast, &sources);
         diagnostics.extend(check_diags);
         pipeline = Some(ir);
@@ -133,5 +96,6 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
         file,
         pipeline: if has_errors { None } else { pipeline },
         diagnostics,
+        files,
     }
 }

@@ -2,14 +2,20 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde_json::{Value, json};
+use snippet::{Excerpt, visible};
 use std::fmt;
+
+mod snippet;
 
 /// Adapter giving miette what it needs from a [`Diagnostic`] and its file.
 struct Report<'a> {
     d: &'a Diagnostic,
-    source: Windowed<'a>,
+    /// The message and help with hidden characters made visible.
+    message: String,
+    help: Option<String>,
+    source: Excerpt<'a>,
     labels: Vec<LabeledSpan>,
     /// Related spans far from the primary one, shown as their own snippets.
     far: Vec<Far<'a>>,
@@ -19,7 +25,7 @@ struct Report<'a> {
 #[derive(Debug)]
 struct Far<'a> {
     message: String,
-    source: Windowed<'a>,
+    source: Excerpt<'a>,
     label: LabeledSpan,
 }
 
@@ -45,59 +51,18 @@ impl miette::Diagnostic for Far<'_> {
     }
 }
 
-/// A file as miette's `SourceCode`, reading only the lines around a span.
-/// (miette's own implementation scans from the start of the file for every
-/// label, which is quadratic when a large file has many diagnostics.)
-#[derive(Debug)]
-struct Windowed<'a> {
-    file: &'a crate::source::SourceFile,
-}
-
-impl miette::SourceCode for Windowed<'_> {
-    fn read_span<'b>(
-        &'b self,
-        span: &SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
-        let f = self.file;
-        let end = span.offset() + span.len();
-        if end > f.text.len() {
-            return Err(miette::MietteError::OutOfBounds);
-        }
-        let first = f.line_index(span.offset()).saturating_sub(before);
-        let last = f.line_index(end) + after + 1;
-        let (ws, we) = (f.line_start(first), f.line_start(last + 1));
-        let local = SourceSpan::new((span.offset() - ws).into(), span.len());
-        let c = f.text[ws..we].read_span(&local, before, after)?;
-        Ok(Box::new(miette::MietteSpanContents::new_named(
-            f.name.clone(),
-            c.data(),
-            SourceSpan::new((c.span().offset() + ws).into(), c.span().len()),
-            c.line() + first,
-            // miette counts bytes; columns count characters, as in the JSON output.
-            if before == 0 {
-                f.line_col(span.offset() as u32).1 - 1
-            } else {
-                c.column()
-            },
-            c.line_count() + first,
-        )))
-    }
-}
-
 /// Related spans more than this many lines from the primary one get their own snippet.
 const NEAR_LINES: usize = 6;
 
 impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+        f.write_str(&self.message)
     }
 }
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -116,8 +81,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.d
-            .help
+        self.help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
@@ -140,38 +104,54 @@ impl miette::Diagnostic for Report<'_> {
     }
 }
 
-fn span(s: crate::source::Span) -> SourceSpan {
-    (s.start as usize, (s.end - s.start) as usize).into()
-}
-
 /// The graphical report of one diagnostic, without colours when `color` is false.
+///
+/// Snippets show hidden characters (terminal escapes, bidirectional
+/// overrides) as escapes and long lines in windows around the spans; the
+/// message, labels and help show hidden characters as escapes too.
 pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let file = sources.get(d.span.file);
-    let mut labels = vec![LabeledSpan::new_primary_with_span(
-        (!d.label.is_empty()).then(|| d.label.clone()),
-        span(d.span),
-    )];
-    let mut far = Vec::new();
     let primary_line = file.line_col(d.span.start).0;
-    for r in &d.related {
-        let rf = sources.get(r.span.file);
-        let line = rf.line_col(r.span.start).0;
-        if r.span.file == d.span.file && line.abs_diff(primary_line) <= NEAR_LINES {
-            labels.push(LabeledSpan::new_with_span(
-                Some(r.message.clone()),
-                span(r.span),
-            ));
-        } else {
-            far.push(Far {
-                message: r.message.clone(),
-                source: Windowed { file: rf },
-                label: LabeledSpan::new_primary_with_span(None, span(r.span)),
-            });
-        }
+    let (near, far_related): (Vec<_>, Vec<_>) = d.related.iter().partition(|r| {
+        r.span.file == d.span.file
+            && sources
+                .get(r.span.file)
+                .line_col(r.span.start)
+                .0
+                .abs_diff(primary_line)
+                <= NEAR_LINES
+    });
+    let shown_spans: Vec<crate::source::Span> = std::iter::once(d.span)
+        .chain(near.iter().map(|r| r.span))
+        .collect();
+    let source = Excerpt::new(file, &shown_spans);
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        (!d.label.is_empty()).then(|| visible(&d.label).into_owned()),
+        source.span(d.span),
+    )];
+    for r in near {
+        labels.push(LabeledSpan::new_with_span(
+            Some(visible(&r.message).into_owned()),
+            source.span(r.span),
+        ));
     }
+    let far = far_related
+        .into_iter()
+        .map(|r| {
+            let source = Excerpt::new(sources.get(r.span.file), &[r.span]);
+            let label = LabeledSpan::new_primary_with_span(None, source.span(r.span));
+            Far {
+                message: visible(&r.message).into_owned(),
+                source,
+                label,
+            }
+        })
+        .collect();
     let report = Report {
         d,
-        source: Windowed { file },
+        message: visible(&d.message).into_owned(),
+        help: d.help.as_deref().map(|h| visible(h).into_owned()),
+        source,
         labels,
         far,
     };
@@ -186,7 +166,12 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         .with_show_related_as_nested(true);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}: {} [{}]\n", file.name, d.message, d.code.as_str());
+        out = format!(
+            "{}: {} [{}]\n",
+            visible(&file.name),
+            visible(&d.message),
+            d.code.as_str()
+        );
     }
     out
 }

@@ -87,11 +87,20 @@ impl SourceFile {
             .map_or(self.text.len(), |&s| s as usize)
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// The number of lines (a final line break starts an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// 1-based line and column (in characters) of a byte offset. A byte
+    /// order mark at the start of the file is not a column.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = offset.min(self.text.len() as u32);
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line] as usize;
+        let mut start = self.line_starts[line] as usize;
+        if line == 0 && self.text.starts_with('\u{FEFF}') && offset >= 3 {
+            start = 3;
+        }
         let mut end = offset as usize;
         while !self.text.is_char_boundary(end) {
             end -= 1;
@@ -140,5 +149,13 @@ mod tests {
         assert_eq!(f.line_col(5), (2, 2));
         assert_eq!(f.line_col(7), (3, 1));
         assert_eq!(f.line_col(99), (3, 1));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let f = SourceFile::new("a", "\u{FEFF}ab\nc");
+        assert_eq!(f.line_col(3), (1, 1));
+        assert_eq!(f.line_col(4), (1, 2));
+        assert_eq!(f.line_col(6), (2, 1));
     }
 }
