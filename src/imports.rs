@@ -27,16 +27,19 @@ pub(crate) fn load(
     while let Some((import, from)) = queue.pop() {
         let (name, text) = match resolver.resolve(&import.path, &from) {
             Ok(found) => found,
-            Err(reason) => {
-                diags.push(
-                    Diagnostic::error(
-                        Code::ImportNotFound,
-                        import.span,
-                        format!("cannot import `{}`", import.path),
-                    )
-                    .label("not found")
-                    .help(reason),
-                );
+            Err(e) => {
+                let mut d = Diagnostic::error(
+                    Code::ImportNotFound,
+                    import.span,
+                    format!("cannot import `{}`", import.path),
+                )
+                .label("not found")
+                .help(e.reason);
+                if let Some(s) = e.suggestion {
+                    let quoted = format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+                    d = d.suggestion(import.path_span, quoted, format!("import `{s}`"));
+                }
+                diags.push(d);
                 continue;
             }
         };

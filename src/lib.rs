@@ -45,14 +45,31 @@ impl Compilation {
 /// Where imported files come from.
 pub trait Resolver {
     /// The display name and text of `import` as written in the file named `from`.
-    fn resolve(&self, import: &str, from: &str) -> Result<(String, String), String>;
+    fn resolve(&self, import: &str, from: &str) -> Result<(String, String), ImportError>;
+}
+
+/// Why an import was not found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportError {
+    pub reason: String,
+    /// An import path that exists and is probably what was meant.
+    pub suggestion: Option<String>,
+}
+
+impl ImportError {
+    fn new(reason: impl Into<String>) -> ImportError {
+        ImportError {
+            reason: reason.into(),
+            suggestion: None,
+        }
+    }
 }
 
 /// The standard library for `std/…`, and files relative to the importing file otherwise.
 pub struct FileResolver;
 
 impl Resolver for FileResolver {
-    fn resolve(&self, import: &str, from: &str) -> Result<(String, String), String> {
+    fn resolve(&self, import: &str, from: &str) -> Result<(String, String), ImportError> {
         if let Some((name, text)) = stdlib::module(import) {
             return Ok((format!("<{name}>"), text.to_string()));
         }
@@ -63,35 +80,52 @@ impl Resolver for FileResolver {
                     import.trim_end_matches(".release"),
                     known.iter().copied(),
                 ) {
-                    Some(m) => format!("did you mean `{m}`?"),
-                    None => format!("the standard library has {}", known.join(", ")),
+                    Some(m) => ImportError {
+                        reason: format!("did you mean `{m}`?"),
+                        suggestion: Some(m.to_string()),
+                    },
+                    None => ImportError::new(format!(
+                        "the standard library has {}",
+                        known.join(", ")
+                    )),
                 },
             );
         }
-        let base = std::path::Path::new(from)
-            .parent()
-            .unwrap_or(std::path::Path::new(""));
+        let from = std::path::Path::new(from);
+        let base = from.parent().unwrap_or(std::path::Path::new(""));
         let path = base.join(import);
         std::fs::read_to_string(&path)
             .map(|t| (path.display().to_string(), t))
             .map_err(|e| {
                 if e.kind() != std::io::ErrorKind::NotFound {
-                    return format!("{} cannot be read ({})", path.display(), e.kind());
+                    return ImportError::new(format!(
+                        "{} cannot be read ({})",
+                        path.display(),
+                        e.kind()
+                    ));
                 }
-                let siblings: Vec<String> = std::fs::read_dir(path.parent().unwrap_or(base))
+                let dir = path.parent().unwrap_or(base);
+                // The importing file is never what it meant to import.
+                let siblings: Vec<String> = std::fs::read_dir(dir)
                     .into_iter()
                     .flatten()
                     .flatten()
                     .filter_map(|e| e.file_name().into_string().ok())
-                    .filter(|n| n.ends_with(".release"))
+                    .filter(|n| n.ends_with(".release") && dir.join(n) != from)
                     .collect();
                 let file = path.file_name().and_then(|f| f.to_str()).unwrap_or(import);
                 match diagnostic::did_you_mean(file, siblings.iter().map(String::as_str)) {
-                    Some(m) => format!("there is no file {}; did you mean `{m}`?", path.display()),
-                    None => format!(
+                    Some(m) => ImportError {
+                        reason: format!("there is no file {}; did you mean `{m}`?", path.display()),
+                        suggestion: Some(match import.rfind('/') {
+                            Some(i) => format!("{}/{m}", &import[..i]),
+                            None => m.to_string(),
+                        }),
+                    },
+                    None => ImportError::new(format!(
                         "there is no file {}; imports are relative to the importing file",
                         path.display()
-                    ),
+                    )),
                 }
             })
     }
@@ -132,5 +166,46 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
         file,
         pipeline: if has_errors { None } else { pipeline },
         diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory holding empty `.release` files with these names.
+    fn dir_with(tag: &str, files: &[&str]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("relc-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in files {
+            std::fs::write(dir.join(f), "").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_missing_import_never_suggests_the_importing_file() {
+        let dir = dir_with("self-import", &["pipeline.release"]);
+        let from = dir.join("pipeline.release");
+        let e = FileResolver
+            .resolve("pipline.release", from.to_str().unwrap())
+            .unwrap_err();
+        assert_eq!(e.suggestion, None, "{}", e.reason);
+        assert!(!e.reason.contains("did you mean"), "{}", e.reason);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_missing_import_suggests_a_sibling_with_its_directory() {
+        let dir = dir_with("sibling-import", &["pipeline.release"]);
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(dir.join("lib/shared.release"), "").unwrap();
+        let from = dir.join("pipeline.release");
+        let e = FileResolver
+            .resolve("lib/shraed.release", from.to_str().unwrap())
+            .unwrap_err();
+        assert_eq!(e.suggestion.as_deref(), Some("lib/shared.release"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
