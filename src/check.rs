@@ -317,10 +317,16 @@ impl<'a> Checker<'a> {
                 const TYPES: [&str; 5] = ["string", "number", "bool", "environment", "artifact"];
                 if !TYPES.contains(&p.ty.text.as_str()) {
                     self.diags.push(
-                        Diagnostic::error(Code::TemplateArguments, p.ty.span, format!("unknown parameter type `{}`", p.ty.text))
-                            .label("not a type")
-                            .did_you_mean(p.ty.span, &p.ty.text, TYPES)
-                            .or_help("parameter types are string, number, bool, environment and artifact"),
+                        Diagnostic::error(
+                            Code::TemplateArguments,
+                            p.ty.span,
+                            format!("unknown parameter type `{}`", p.ty.text),
+                        )
+                        .label("not a type")
+                        .did_you_mean(p.ty.span, &p.ty.text, TYPES)
+                        .or_help(
+                            "parameter types are string, number, bool, environment and artifact",
+                        ),
                     );
                 }
                 if let Some(first) = seen.insert(p.name.text.to_ascii_lowercase(), p.name.span) {

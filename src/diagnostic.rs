@@ -279,7 +279,10 @@ impl Diagnostics {
                 group = out.len();
             }
             let same = out[group..].iter_mut().find(|o| {
-                o.message == d.message && o.label == d.label && o.help == d.help && o.fixes == d.fixes
+                o.message == d.message
+                    && o.label == d.label
+                    && o.help == d.help
+                    && o.fixes == d.fixes
             });
             match same {
                 Some(o) => {
@@ -360,7 +363,13 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    const RESULTS: [&str; 5] = ["Succeeded", "SucceededWithIssues", "Failed", "Canceled", "Skipped"];
+    const RESULTS: [&str; 5] = [
+        "Succeeded",
+        "SucceededWithIssues",
+        "Failed",
+        "Canceled",
+        "Skipped",
+    ];
 
     #[test]
     fn codes_are_unique() {
@@ -395,7 +404,10 @@ mod tests {
     fn allowed_edits_grow_with_the_name() {
         // Two edits in a name of six letters or more, one below.
         assert_eq!(did_you_mean("Satgnig", ["Staging"]), Some("Staging"));
-        assert_eq!(did_you_mean("Prodcution", ["Production"]), Some("Production"));
+        assert_eq!(
+            did_you_mean("Prodcution", ["Production"]),
+            Some("Production")
+        );
         assert_eq!(did_you_mean("Dxx", ["Dev"]), None);
         assert_eq!(did_you_mean("Sxxxing", ["Staging"]), None);
     }

@@ -84,10 +84,9 @@ impl Resolver for FileResolver {
                         reason: format!("did you mean `{m}`?"),
                         suggestion: Some(m.to_string()),
                     },
-                    None => ImportError::new(format!(
-                        "the standard library has {}",
-                        known.join(", ")
-                    )),
+                    None => {
+                        ImportError::new(format!("the standard library has {}", known.join(", ")))
+                    }
                 },
             );
         }

@@ -97,7 +97,11 @@ impl Checker<'_> {
                             format!("unknown gate `{}`", name.text),
                         )
                         .label("no gate has this name")
-                        .did_you_mean(name.span, &name.text, names.iter().copied());
+                        .did_you_mean(
+                            name.span,
+                            &name.text,
+                            names.iter().copied(),
+                        );
                         if KINDS.contains(&name.text.as_str()) {
                             d = d.or_help(format!(
                                 "to use the `{}` gate kind, give it settings: `{} {{ … }}`",

@@ -58,7 +58,8 @@ impl Checker<'_> {
                 if d.help.is_none() {
                     d = d.did_you_mean(s.key.span, key, allowed.iter().copied());
                 }
-                self.diags.push(d.or_help(format!("{what} accepts: {}", allowed.join(", "))));
+                self.diags
+                    .push(d.or_help(format!("{what} accepts: {}", allowed.join(", "))));
                 continue;
             }
             if let Some((_, first)) = first_spans.iter().find(|(k, _)| *k == key) {
@@ -179,10 +180,20 @@ impl Checker<'_> {
         candidates.extend(self.visible_vars(scope));
         candidates.extend(self.ast.environments.iter().map(|e| e.name.text.clone()));
         self.diags.push(
-            Diagnostic::error(Code::UnknownProperty, first.span, format!("unknown name `{}`", first.text))
-                .label("not a parameter, environment or variable")
-                .did_you_mean(first.span, &first.text, candidates.iter().map(String::as_str))
-                .or_help("a value is text in quotes, or the name of a parameter, environment or variable"),
+            Diagnostic::error(
+                Code::UnknownProperty,
+                first.span,
+                format!("unknown name `{}`", first.text),
+            )
+            .label("not a parameter, environment or variable")
+            .did_you_mean(
+                first.span,
+                &first.text,
+                candidates.iter().map(String::as_str),
+            )
+            .or_help(
+                "a value is text in quotes, or the name of a parameter, environment or variable",
+            ),
         );
         None
     }

@@ -721,7 +721,11 @@ impl<'a> Checker<'a> {
                     format!("unknown template `{}`", u.template.text),
                 )
                 .label("no template has this name")
-                .did_you_mean(u.template.span, &u.template.text, names.iter().copied()),
+                .did_you_mean(
+                    u.template.span,
+                    &u.template.text,
+                    names.iter().copied(),
+                ),
             );
             return None;
         };

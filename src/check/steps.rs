@@ -350,7 +350,11 @@ impl Checker<'_> {
                             format!("unknown variable `{name}`"),
                         )
                         .label("not declared")
-                        .suggestion(precise, c, format!("did you mean `{c}`?")),
+                        .suggestion(
+                            precise,
+                            c,
+                            format!("did you mean `{c}`?"),
+                        ),
                     );
                 }
                 continue;
