@@ -31,6 +31,8 @@ pub struct File {
 pub struct Import {
     pub path: String,
     pub span: Span,
+    /// The path as written, quotes included.
+    pub path_span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

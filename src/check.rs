@@ -24,7 +24,7 @@ mod stages;
 mod steps;
 
 use crate::ast::{self, VarDecl};
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, suggest};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::ir;
 use crate::source::{SourceMap, Span};
 /// Maps and sets keyed by names. foldhash is several times faster than SipHash
@@ -228,6 +228,20 @@ impl<'a> Checker<'a> {
         pipeline
     }
 
+    /// The text inside a quoted literal's quotes (what a fix replaces); other spans as they are.
+    pub(crate) fn unquoted(&self, span: Span) -> Span {
+        let text = self.sources.get(span.file).text.as_bytes();
+        let (s, e) = (span.start as usize, span.end as usize);
+        match (text.get(s), e.checked_sub(1).and_then(|l| text.get(l))) {
+            (Some(&q @ (b'"' | b'\'')), Some(&c)) if e >= s + 2 && c == q => Span {
+                start: span.start + 1,
+                end: span.end - 1,
+                ..span
+            },
+            _ => span,
+        }
+    }
+
     fn duplicate(&mut self, what: &str, name: &ast::Name, first: Span) {
         self.diags.push(
             Diagnostic::error(
@@ -323,9 +337,16 @@ impl<'a> Checker<'a> {
                 const TYPES: [&str; 5] = ["string", "number", "bool", "environment", "artifact"];
                 if !TYPES.contains(&p.ty.text.as_str()) {
                     self.diags.push(
-                        Diagnostic::error(Code::TemplateArguments, p.ty.span, format!("unknown parameter type `{}`", p.ty.text))
-                            .label("not a type")
-                            .help_opt(suggest(&p.ty.text, TYPES).or_else(|| Some("parameter types are string, number, bool, environment and artifact".into()))),
+                        Diagnostic::error(
+                            Code::TemplateArguments,
+                            p.ty.span,
+                            format!("unknown parameter type `{}`", p.ty.text),
+                        )
+                        .label("not a type")
+                        .did_you_mean(p.ty.span, &p.ty.text, TYPES)
+                        .or_help(
+                            "parameter types are string, number, bool, environment and artifact",
+                        ),
                     );
                 }
                 if let Some(first) = seen.insert(p.name.text.to_ascii_lowercase(), p.name.span) {
@@ -857,14 +878,8 @@ impl<'a> Checker<'a> {
         let meant: HashSet<String> = self
             .diags
             .iter()
-            .filter_map(|d| {
-                d.help
-                    .as_deref()?
-                    .strip_prefix("did you mean `")?
-                    .split('`')
-                    .next()
-                    .map(str::to_ascii_lowercase)
-            })
+            .flat_map(|d| d.suggested_names())
+            .map(str::to_ascii_lowercase)
             .collect();
         unused.retain(|(_, name, _)| !meant.contains(&name.to_ascii_lowercase()));
         // Declarations of imported files are library code: using some of them is normal.

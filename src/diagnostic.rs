@@ -4,8 +4,9 @@
 //! stopping at the first problem, so one `relc check` reports everything it
 //! can. A diagnostic has a stable [`Code`] (documented in
 //! `docs/diagnostics.md`), a primary span with a label, optional related
-//! spans (e.g. the first declaration of a duplicate) and optional help.
-//! Rendering lives in [`crate::render`].
+//! spans (e.g. the first declaration of a duplicate), optional help and
+//! machine-applicable [`Fix`]es (a did-you-mean is a fix replacing the
+//! misspelt name). Rendering lives in [`crate::render`].
 
 use crate::source::Span;
 use serde::Serialize;
@@ -94,6 +95,21 @@ pub struct Related {
     pub message: String,
 }
 
+/// Replace the text at `span` with `replacement` (an empty span inserts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+/// A change that resolves a diagnostic: its edits applied together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does, in the words of a help line ("did you mean `Dev`?").
+    pub message: String,
+    pub edits: Vec<Edit>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: Code,
@@ -103,6 +119,7 @@ pub struct Diagnostic {
     pub label: String,
     pub related: Vec<Related>,
     pub help: Option<String>,
+    pub fixes: Vec<Fix>,
 }
 
 impl Diagnostic {
@@ -115,6 +132,7 @@ impl Diagnostic {
             label: String::new(),
             related: Vec::new(),
             help: None,
+            fixes: Vec::new(),
         }
     }
 
@@ -146,6 +164,60 @@ impl Diagnostic {
     pub fn help_opt(mut self, help: Option<String>) -> Diagnostic {
         self.help = help;
         self
+    }
+
+    /// Help for when nothing better was found: kept only if there is no help yet.
+    pub fn or_help(mut self, help: impl Into<String>) -> Diagnostic {
+        if self.help.is_none() {
+            self.help = Some(help.into());
+        }
+        self
+    }
+
+    /// Attach a fix; its message becomes the help unless help is already set.
+    pub fn fix(mut self, fix: Fix) -> Diagnostic {
+        if self.help.is_none() {
+            self.help = Some(fix.message.clone());
+        }
+        self.fixes.push(fix);
+        self
+    }
+
+    /// A fix of one edit: replace `span` with `replacement`.
+    pub fn suggestion(
+        self,
+        span: Span,
+        replacement: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.fix(Fix {
+            message: message.into(),
+            edits: vec![Edit {
+                span,
+                replacement: replacement.into(),
+            }],
+        })
+    }
+
+    /// Did-you-mean: if one of `candidates` is a plausible spelling of `name`
+    /// (written at `span`), a fix replacing it with that candidate.
+    pub fn did_you_mean<'a>(
+        self,
+        span: Span,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Diagnostic {
+        match did_you_mean(name, candidates) {
+            Some(c) => self.suggestion(span, c, format!("did you mean `{c}`?")),
+            None => self,
+        }
+    }
+
+    /// The names this diagnostic's fixes put in place of what was written.
+    pub fn suggested_names(&self) -> impl Iterator<Item = &str> {
+        self.fixes
+            .iter()
+            .flat_map(|f| f.edits.iter().map(|e| e.replacement.as_str()))
     }
 }
 
@@ -204,57 +276,90 @@ impl Diagnostics {
         self.items
             .sort_by_key(|d| (d.span.file, d.span.start, d.span.end, d.code.as_str()));
         let mut out: Vec<Diagnostic> = Vec::with_capacity(self.items.len());
+        // Diagnostics at the same place with the same code start at `group`.
+        let mut group = 0;
         for d in self.items {
-            match out.last_mut() {
-                Some(last)
-                    if last.span == d.span
-                        && last.code == d.code
-                        && last.message == d.message
-                        && last.label == d.label
-                        && last.help == d.help =>
-                {
+            if out
+                .get(group)
+                .is_none_or(|g| g.span != d.span || g.code != d.code)
+            {
+                group = out.len();
+            }
+            let same = out[group..].iter_mut().find(|o| {
+                o.message == d.message
+                    && o.label == d.label
+                    && o.help == d.help
+                    && o.fixes == d.fixes
+            });
+            match same {
+                Some(o) => {
                     for r in d.related {
-                        if !last.related.contains(&r) {
-                            last.related.push(r);
+                        if !o.related.contains(&r) {
+                            o.related.push(r);
                         }
                     }
                 }
-                _ => out.push(d),
+                None => out.push(d),
             }
         }
         out
     }
 }
 
-/// The closest candidate to `name`, compared case-insensitively, if one is close enough
-/// to be a plausible typo.
+/// The candidate `name` most plausibly misspells, compared case-insensitively.
+///
+/// A typo is a few edits (insertions, deletions, substitutions, swaps of two
+/// neighbouring letters: optimal string alignment distance), at most one per
+/// three letters; failing that, a candidate that starts with `name` (`Test` →
+/// `TestDeployment`), that `name` starts with (`appName` → `app`), or that
+/// shares its first two thirds (`Success` → `Succeeded`). Ties go to the fewer edits,
+/// then the closer length, then the alphabetically first, so the answer does
+/// not depend on the candidates' order. `name` itself is never suggested.
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    // Typos are short edits: skip huge names and candidates of very different
-    // length, which also keeps this linear for pathological input.
-    if name.len() > 100 {
+    // Huge names are not typos; candidates of very different length are
+    // skipped before any distance is computed, which keeps this linear.
+    const LONGEST: usize = 100;
+    let len = name.chars().count();
+    if len == 0 || len > LONGEST {
         return None;
     }
-    let lower = name.to_ascii_lowercase();
-    candidates
-        .into_iter()
-        .filter(|c| !c.is_empty() && c.len() <= 100)
-        .filter_map(|c| {
-            let cl = c.to_ascii_lowercase();
-            let prefix = cl.starts_with(&lower) || lower.starts_with(&cl);
-            let similar_length = c.len().abs_diff(name.len()) <= name.len().max(c.len()) / 2 + 2;
-            let score = match (prefix, similar_length) {
-                (true, _) => 0.9_f64.max(strsim::jaro_winkler(&lower, &cl)),
-                (false, true) => strsim::jaro_winkler(&lower, &cl),
-                (false, false) => return None,
-            };
-            Some((score, c))
-        })
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+    let lower = name.to_lowercase();
+    let threshold = (len / 3).max(1);
+    // (rank, edits, length difference, candidate): the smallest wins.
+    let mut best: Option<(u8, usize, usize, &'a str)> = None;
+    for c in candidates {
+        let c_len = c.chars().count();
+        if c == name || c.is_empty() || c_len > LONGEST {
+            continue;
+        }
+        let diff = c_len.abs_diff(len);
+        let cl = c.to_lowercase();
+        let edits = (diff <= threshold)
+            .then(|| strsim::osa_distance(&lower, &cl))
+            .filter(|&d| d <= threshold && d < len);
+        let key = if let Some(d) = edits {
+            (0, d, diff, c)
+        } else if let common = common_prefix(&lower, &cl)
+            && common >= 3
+            && (common == len.min(c_len) || 3 * common >= 2 * len)
+        {
+            (1, len - common, diff, c)
+        } else {
+            continue;
+        };
+        if best.is_none_or(|b| key < b) {
+            best = Some(key);
+        }
+    }
+    best.map(|(.., c)| c)
+}
+
+/// How many leading characters `a` and `b` share.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
 }
 
 /// Help text for a did-you-mean, if there is a suggestion.
@@ -265,6 +370,13 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    const RESULTS: [&str; 5] = [
+        "Succeeded",
+        "SucceededWithIssues",
+        "Failed",
+        "Canceled",
+        "Skipped",
+    ];
 
     #[test]
     fn codes_are_unique() {
@@ -272,6 +384,94 @@ mod tests {
         for c in Code::ALL {
             assert!(seen.insert(c.as_str()), "{} twice", c.as_str());
         }
+    }
+
+    #[test]
+    fn swapped_letters_are_one_edit() {
+        let stages = ["Build", "Dev", "Test", "Prod"];
+        assert_eq!(did_you_mean("Dve", stages), Some("Dev"));
+        assert_eq!(did_you_mean("dve", stages), Some("Dev"));
+        assert_eq!(did_you_mean("Dvv", stages), Some("Dev"));
+        assert_eq!(did_you_mean("Biuld", stages), Some("Build"));
+        assert_eq!(did_you_mean("Prdo", stages), Some("Prod"));
+    }
+
+    #[test]
+    fn unrelated_names_are_not_suggested() {
+        let settings = ["continue_on_error", "condition", "timeout", "display"];
+        assert_eq!(did_you_mean("container", settings), None);
+        assert_eq!(did_you_mean("x", ["y", "z"]), None);
+        assert_eq!(did_you_mean("Deploy", ["Build", "Test"]), None);
+        assert_eq!(did_you_mean("cont", ["container"]), Some("container"));
+        assert_eq!(did_you_mean("appName", ["app", "name"]), Some("app"));
+        assert_eq!(did_you_mean("Success", RESULTS), Some("Succeeded"));
+    }
+
+    #[test]
+    fn allowed_edits_grow_with_the_name() {
+        // Two edits in a name of six letters or more, one below.
+        assert_eq!(did_you_mean("Satgnig", ["Staging"]), Some("Staging"));
+        assert_eq!(
+            did_you_mean("Prodcution", ["Production"]),
+            Some("Production")
+        );
+        assert_eq!(did_you_mean("Dxx", ["Dev"]), None);
+        assert_eq!(did_you_mean("Sxxxing", ["Staging"]), None);
+    }
+
+    #[test]
+    fn never_the_name_itself_and_ties_do_not_depend_on_order() {
+        assert_eq!(did_you_mean("Dev", ["Dev"]), None);
+        assert_eq!(did_you_mean("Dev", ["Dev", "Deb"]), Some("Deb"));
+        // `Tast` is one edit from both: the alphabetically first wins, whatever the order.
+        assert_eq!(did_you_mean("Tast", ["Test", "Fast"]), Some("Fast"));
+        assert_eq!(did_you_mean("Tast", ["Fast", "Test"]), Some("Fast"));
+        // Fewer edits beat a prefix.
+        assert_eq!(
+            did_you_mean("Tes", ["TestDeployment", "Test"]),
+            Some("Test")
+        );
+    }
+
+    #[test]
+    fn huge_inputs_stay_cheap_and_answer_nothing() {
+        let long = "a".repeat(10_000);
+        assert_eq!(did_you_mean(&long, ["a"]), None);
+        let many: Vec<String> = (0..10_000).map(|i| format!("Stage{i}")).collect();
+        assert_eq!(
+            did_you_mean("Stage12345", many.iter().map(String::as_str)),
+            Some("Stage1234")
+        );
+    }
+
+    #[test]
+    fn a_did_you_mean_is_a_fix_replacing_the_span() {
+        let span = Span {
+            file: crate::source::FileId(0),
+            start: 6,
+            end: 9,
+        };
+        let d = Diagnostic::error(Code::UnknownStage, span, "unknown stage `Dve`").did_you_mean(
+            span,
+            "Dve",
+            ["Build", "Dev"],
+        );
+        assert_eq!(d.help.as_deref(), Some("did you mean `Dev`?"));
+        assert_eq!(
+            d.fixes,
+            vec![Fix {
+                message: "did you mean `Dev`?".into(),
+                edits: vec![Edit {
+                    span,
+                    replacement: "Dev".into()
+                }],
+            }]
+        );
+        let none = Diagnostic::error(Code::UnknownStage, span, "x")
+            .did_you_mean(span, "Zzz", ["Build"])
+            .or_help("declare it");
+        assert!(none.fixes.is_empty());
+        assert_eq!(none.help.as_deref(), Some("declare it"));
     }
 
     #[test]

@@ -99,3 +99,49 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
         files,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory holding empty `.release` files with these names.
+    fn dir_with(tag: &str, files: &[&str]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("relc-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in files {
+            std::fs::write(dir.join(f), "").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_missing_import_never_suggests_the_importing_file() {
+        let dir = dir_with("self-import", &["pipeline.release"]);
+        let from = dir.join("pipeline.release");
+        let e = FileResolver::new(&dir)
+            .resolve(
+                "pipline.release",
+                from.to_str().unwrap(),
+                &project::identity(&from),
+            )
+            .err()
+            .expect("not found");
+        assert!(!e.help.contains("did you mean"), "{}", e.help);
+        std::fs::write(dir.join("pipelines.release"), "").unwrap();
+        let e = FileResolver::new(&dir)
+            .resolve(
+                "pipline.release",
+                from.to_str().unwrap(),
+                &project::identity(&from),
+            )
+            .err()
+            .expect("not found");
+        assert!(
+            e.help.contains("did you mean `pipelines.release`"),
+            "{}",
+            e.help
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

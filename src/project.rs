@@ -303,7 +303,7 @@ impl FileResolver {
         }
     }
 
-    fn not_found(&self, path: &Path, import: &str) -> Unresolved {
+    fn not_found(&self, path: &Path, import: &str, from_key: &Path) -> Unresolved {
         let dir = path.parent().unwrap_or(Path::new("."));
         let dir_inside = dir.canonicalize().is_ok_and(|d| d.starts_with(&self.root));
         let siblings: Vec<String> = if dir_inside {
@@ -313,6 +313,8 @@ impl FileResolver {
                 .flatten()
                 .filter_map(|e| e.file_name().into_string().ok())
                 .filter(|n| n.ends_with(".release"))
+                // The importing file is never what it meant to import.
+                .filter(|n| identity(&dir.join(n)) != from_key)
                 .collect()
         } else {
             Vec::new()
@@ -394,7 +396,7 @@ impl Resolver for FileResolver {
         let key = match path.canonicalize() {
             Ok(key) => key,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(self.not_found(&path, import));
+                return Err(self.not_found(&path, import, from_key));
             }
             Err(e) => {
                 return Err(Unresolved::new(
@@ -420,7 +422,7 @@ impl Resolver for FileResolver {
                 key,
                 text,
             }),
-            Err(ReadError::NotFound) => Err(self.not_found(&path, import)),
+            Err(ReadError::NotFound) => Err(self.not_found(&path, import, from_key)),
             Err(e) => Err(Unresolved::new(
                 Code::ImportNotSource,
                 "cannot be read",

@@ -205,5 +205,13 @@ pub fn json(d: &Diagnostic, sources: &SourceMap) -> Value {
             l["message"] = json!(r.message);
             l
         }).collect::<Vec<_>>(),
+        "fixes": d.fixes.iter().map(|f| json!({
+            "message": f.message,
+            "edits": f.edits.iter().map(|e| {
+                let mut l = location(sources, e.span);
+                l["replacement"] = json!(e.replacement);
+                l
+            }).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
     })
 }

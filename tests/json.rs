@@ -74,7 +74,8 @@ fn assert_shape(d: &Value) {
     assert_eq!(
         keys,
         [
-            "file", "start", "end", "severity", "code", "message", "label", "help", "related"
+            "file", "start", "end", "severity", "code", "message", "label", "help", "related",
+            "fixes"
         ]
     );
     for pos in [&d["start"], &d["end"]] {
@@ -95,6 +96,16 @@ fn assert_shape(d: &Value) {
     for r in d["related"].as_array().expect("related is a list") {
         let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, ["file", "start", "end", "message"]);
+    }
+    for f in d["fixes"].as_array().expect("fixes is a list") {
+        let keys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["message", "edits"]);
+        assert!(f["message"].is_string());
+        for e in f["edits"].as_array().expect("edits is a list") {
+            let keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(keys, ["file", "start", "end", "replacement"]);
+            assert!(e["replacement"].is_string());
+        }
     }
 }
 
@@ -122,6 +133,47 @@ fn unknown_stage_as_json() {
     assert_eq!(d["label"], "no stage has this name");
     assert_eq!(d["help"], "did you mean `Test`?");
     assert_eq!(d["related"], serde_json::json!([]));
+    // The suggestion as a fix: replace the misspelt name.
+    let fixes = d["fixes"].as_array().unwrap();
+    assert_eq!(fixes.len(), 1);
+    assert_eq!(fixes[0]["message"], "did you mean `Test`?");
+    let edit = &fixes[0]["edits"][0];
+    assert_eq!(edit["file"], file);
+    assert_eq!(slice(edit, "start", "end"), "Tset");
+    assert_eq!(edit["replacement"], "Test");
+}
+
+/// Applies every edit of a diagnostic's first fix to its file's text.
+fn apply_first_fix(d: &Value) -> String {
+    let mut text = text_of(d["file"].as_str().unwrap());
+    let mut edits: Vec<&Value> = d["fixes"][0]["edits"].as_array().unwrap().iter().collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e["start"]["offset"].as_u64()));
+    for e in edits {
+        let (s, t) = (
+            e["start"]["offset"].as_u64().unwrap() as usize,
+            e["end"]["offset"].as_u64().unwrap() as usize,
+        );
+        text.replace_range(s..t, e["replacement"].as_str().unwrap());
+    }
+    text
+}
+
+#[test]
+fn fixes_replace_quoted_values_inside_their_quotes() {
+    // `== "Success"`: the fix rewrites the text between the quotes.
+    let file = "tests/ui/E042-unknown-result.release";
+    let (_, json) = check_json(&[file]);
+    let d = &json["diagnostics"][0];
+    let edit = &d["fixes"][0]["edits"][0];
+    assert_eq!(slice(edit, "start", "end"), "Success");
+    assert_eq!(edit["replacement"], "Succeeded");
+    assert!(apply_first_fix(d).contains(r#"== "Succeeded""#));
+}
+
+#[test]
+fn a_diagnostic_without_a_fix_has_an_empty_list() {
+    let (_, json) = check_json(&["tests/ui/E020-duplicate-stage-case.release"]);
+    assert_eq!(json["diagnostics"][0]["fixes"], serde_json::json!([]));
 }
 
 #[test]

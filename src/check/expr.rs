@@ -9,7 +9,7 @@
 use super::functions::{self, Kind, REASONS, RESULTS};
 use super::{Checker, ParamValue, Scope};
 use crate::ast::{self, ExprKind as A};
-use crate::diagnostic::{Code, Diagnostic, suggest};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{Expr, ExprKind, Type};
 use crate::source::Span;
 
@@ -243,12 +243,11 @@ impl Checker<'_> {
         self.diags.push(
             Diagnostic::error(Code::UnknownVariable, span, format!("unknown name `{name}` in a condition"))
                 .label("not a variable, parameter or shorthand")
-                .help_opt(suggest(name, candidates.iter().map(String::as_str)).or_else(|| {
-                    Some(format!(
-                        "to compare with the text {name}, quote it: \"{name}\"; names in conditions are declared \
-                         variables, template parameters, `branch`, `source_branch`, `reason` and `variables['Name']`"
-                    ))
-                })),
+                .did_you_mean(span, name, candidates.iter().map(String::as_str))
+                .or_help(format!(
+                    "to compare with the text {name}, quote it: \"{name}\"; names in conditions are declared \
+                     variables, template parameters, `branch`, `source_branch`, `reason` and `variables['Name']`"
+                )),
         );
         lit(ExprKind::Variable(name.to_string()), Type::Any, span)
     }
@@ -304,12 +303,12 @@ impl Checker<'_> {
             None => {
                 if !scope.has_group && !self.runtime_vars.contains(&name.to_ascii_lowercase()) {
                     let candidates = self.visible_vars(scope);
+                    let fix_span = self.unquoted(name_span);
                     self.diags.push(
                         Diagnostic::error(Code::UnknownVariable, name_span, format!("unknown variable `{name}`"))
                             .label("not declared")
-                            .help_opt(suggest(name, candidates.iter().map(String::as_str)).or_else(|| {
-                                Some(format!("declare it with `var {name} = \"…\"`, or bring in the variable group that defines it with `group Name`"))
-                            })),
+                            .did_you_mean(fix_span, name, candidates.iter().map(String::as_str))
+                            .or_help(format!("declare it with `var {name} = \"…\"`, or bring in the variable group that defines it with `group Name`")),
                     );
                 }
                 lit(ExprKind::Variable(name.to_string()), Type::String, span)
@@ -327,10 +326,11 @@ impl Checker<'_> {
                     format!("unknown function `{}`", name.text),
                 )
                 .label("not an Azure Pipelines function")
-                .help_opt(suggest(
+                .did_you_mean(
+                    name.span,
                     &name.text,
                     functions::FUNCTIONS.iter().map(|f| f.name),
-                )),
+                ),
             );
             return Expr {
                 kind: ExprKind::Call("unknown", args),
@@ -433,6 +433,7 @@ impl Checker<'_> {
         };
         match &other.kind {
             ExprKind::Str(s) if !set.iter().any(|v| v.eq_ignore_ascii_case(s)) => {
+                let fix_span = self.unquoted(other.span);
                 self.diags.push(
                     Diagnostic::error(
                         Code::UnknownEnumValue,
@@ -441,10 +442,8 @@ impl Checker<'_> {
                     )
                     .label(format!("not one of {}", set.join(", ")))
                     .related(value.span, format!("{what} is compared here"))
-                    .help_opt(
-                        suggest(s, set.iter().copied())
-                            .or_else(|| Some(format!("{what} is one of {}", set.join(", ")))),
-                    ),
+                    .did_you_mean(fix_span, s, set.iter().copied())
+                    .or_help(format!("{what} is one of {}", set.join(", "))),
                 );
             }
             ExprKind::Number(_) | ExprKind::Bool(_) => {
@@ -491,10 +490,11 @@ impl Checker<'_> {
             );
             return;
         }
+        let fix_span = self.unquoted(span);
         self.diags.push(
             Diagnostic::error(code, span, format!("unknown {what} `{name}`"))
                 .label(format!("no {what} has this name"))
-                .help_opt(suggest(name, scope.nodes.iter().map(String::as_str))),
+                .did_you_mean(fix_span, name, scope.nodes.iter().map(String::as_str)),
         );
     }
 }

@@ -15,7 +15,7 @@
 use super::cron::WEEKDAYS;
 use super::{Checker, Scope, lock_behavior};
 use crate::ast::{self, GateExpr, GateTerm};
-use crate::diagnostic::{Code, Diagnostic, suggest};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Expr, ExprKind, Type};
 use crate::source::Span;
 use foldhash::HashSet;
@@ -98,23 +98,24 @@ impl Checker<'_> {
                             .iter()
                             .map(|g| g.name.text.as_str())
                             .collect();
-                        let help = suggest(&name.text, names.iter().copied()).or_else(|| {
-                            KINDS.contains(&name.text.as_str()).then(|| {
-                                format!(
-                                    "to use the `{}` gate kind, give it settings: `{} {{ … }}`",
-                                    name.text, name.text
-                                )
-                            })
-                        });
-                        self.diags.push(
-                            Diagnostic::error(
-                                Code::UnknownGate,
-                                name.span,
-                                format!("unknown gate `{}`", name.text),
-                            )
-                            .label("no gate has this name")
-                            .help_opt(help),
+                        let mut d = Diagnostic::error(
+                            Code::UnknownGate,
+                            name.span,
+                            format!("unknown gate `{}`", name.text),
+                        )
+                        .label("no gate has this name")
+                        .did_you_mean(
+                            name.span,
+                            &name.text,
+                            names.iter().copied(),
                         );
+                        if KINDS.contains(&name.text.as_str()) {
+                            d = d.or_help(format!(
+                                "to use the `{}` gate kind, give it settings: `{} {{ … }}`",
+                                name.text, name.text
+                            ));
+                        }
+                        self.diags.push(d);
                         continue;
                     };
                     self.used_gates.insert(name.text.to_ascii_lowercase());
@@ -466,8 +467,6 @@ impl Checker<'_> {
                 })))
             }
             _ => {
-                let help = suggest(kind, KINDS.iter().copied())
-                    .or_else(|| Some(format!("the gate kinds are {}", KINDS.join(", "))));
                 self.diags.push(
                     Diagnostic::error(
                         Code::UnknownGate,
@@ -475,7 +474,8 @@ impl Checker<'_> {
                         format!("unknown gate kind `{kind}`"),
                     )
                     .label("not a gate kind")
-                    .help_opt(help),
+                    .did_you_mean(k.kind.span, kind, KINDS.iter().copied())
+                    .or_help(format!("the gate kinds are {}", KINDS.join(", "))),
                 );
                 None
             }
@@ -520,6 +520,7 @@ impl Checker<'_> {
         {
             return Some(d.to_string());
         }
+        let fix_span = self.unquoted(v.span);
         self.diags.push(
             Diagnostic::error(
                 Code::InvalidValue,
@@ -527,10 +528,8 @@ impl Checker<'_> {
                 format!("`{text}` is not a day of the week"),
             )
             .label("not a day")
-            .help_opt(
-                suggest(&text, WEEKDAYS.iter().copied())
-                    .or_else(|| Some("write days as Mon, Tue, … or Monday, Tuesday, …".into())),
-            ),
+            .did_you_mean(fix_span, &text, WEEKDAYS.iter().copied())
+            .or_help("write days as Mon, Tue, … or Monday, Tuesday, …"),
         );
         None
     }

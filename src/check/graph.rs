@@ -2,7 +2,7 @@
 
 use super::Checker;
 use super::{HashMap, HashSet};
-use crate::diagnostic::{Code, Diagnostic, Diagnostics, suggest};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::ir;
 use crate::source::Span;
 use std::collections::VecDeque;
@@ -44,7 +44,7 @@ pub(crate) fn check_nodes(
                             format!("{what} `{}` depends on unknown {what} `{dep}`", n.name),
                         )
                         .label(format!("no {what} has this name"))
-                        .help_opt(suggest(dep, names)),
+                        .did_you_mean(*span, dep, names),
                     );
                 }
             }

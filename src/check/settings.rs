@@ -3,7 +3,7 @@
 use super::duration::{Duration, parse_duration};
 use super::{Checker, ParamValue, Scope};
 use crate::ast::{Setting, Value, ValueKind};
-use crate::diagnostic::{Code, Diagnostic, suggest};
+use crate::diagnostic::{Code, Diagnostic};
 
 /// The settings of one block, checked against the keys that block allows.
 pub(super) struct Settings<'a> {
@@ -47,19 +47,19 @@ impl Checker<'_> {
                 let quote_help = after_quote.then(|| {
                     "this follows a closing quote: to put a quote inside a string, write `\\\"`, or use '…' or \"\"\"…\"\"\"".to_string()
                 });
-                let help = quote_help
-                    .or_else(|| azure_spelling(key))
-                    .or_else(|| suggest(key, allowed.iter().copied()))
-                    .or_else(|| Some(format!("{what} accepts: {}", allowed.join(", "))));
-                self.diags.push(
-                    Diagnostic::error(
-                        Code::UnknownSetting,
-                        s.key.span,
-                        format!("`{key}` is not a setting of {what}"),
-                    )
-                    .label("unknown setting")
-                    .help_opt(help),
-                );
+                let help = quote_help.or_else(|| azure_spelling(key));
+                let mut d = Diagnostic::error(
+                    Code::UnknownSetting,
+                    s.key.span,
+                    format!("`{key}` is not a setting of {what}"),
+                )
+                .label("unknown setting")
+                .help_opt(help);
+                if d.help.is_none() {
+                    d = d.did_you_mean(s.key.span, key, allowed.iter().copied());
+                }
+                self.diags
+                    .push(d.or_help(format!("{what} accepts: {}", allowed.join(", "))));
                 continue;
             }
             if let Some((_, first)) = first_spans.iter().find(|(k, _)| *k == key) {
@@ -183,11 +183,20 @@ impl Checker<'_> {
         candidates.extend(self.visible_vars(scope));
         candidates.extend(self.ast.environments.iter().map(|e| e.name.text.clone()));
         self.diags.push(
-            Diagnostic::error(Code::UnknownProperty, first.span, format!("unknown name `{}`", first.text))
-                .label("not a parameter, environment or variable")
-                .help_opt(suggest(&first.text, candidates.iter().map(String::as_str)).or_else(|| {
-                    Some("a value is text in quotes, or the name of a parameter, environment or variable".into())
-                })),
+            Diagnostic::error(
+                Code::UnknownProperty,
+                first.span,
+                format!("unknown name `{}`", first.text),
+            )
+            .label("not a parameter, environment or variable")
+            .did_you_mean(
+                first.span,
+                &first.text,
+                candidates.iter().map(String::as_str),
+            )
+            .or_help(
+                "a value is text in quotes, or the name of a parameter, environment or variable",
+            ),
         );
         None
     }
@@ -242,10 +251,8 @@ impl Checker<'_> {
             )
             .label("unknown property")
             .related(decl_span, "environment declared here")
-            .help_opt(
-                suggest(&prop.text, names.iter().copied())
-                    .or_else(|| Some(format!("its properties are: {}", names.join(", ")))),
-            ),
+            .did_you_mean(prop.span, &prop.text, names.iter().copied())
+            .or_help(format!("its properties are: {}", names.join(", "))),
         );
         None
     }
@@ -441,6 +448,7 @@ impl Checker<'_> {
         if let Some(o) = options.iter().find(|o| o.eq_ignore_ascii_case(&text)) {
             return Some(o.to_string());
         }
+        let fix_span = self.unquoted(v.span);
         self.diags.push(
             Diagnostic::error(
                 Code::InvalidValue,
@@ -448,7 +456,7 @@ impl Checker<'_> {
                 format!("`{text}` is not one of {}", options.join(", ")),
             )
             .label("unknown value")
-            .help_opt(suggest(&text, options.iter().copied())),
+            .did_you_mean(fix_span, &text, options.iter().copied()),
         );
         None
     }
@@ -463,7 +471,7 @@ pub fn format_number(n: f64) -> String {
 }
 
 /// Help for Azure's YAML keys written where `.release` has its own words.
-fn azure_spelling(key: &str) -> Option<String> {
+pub(super) fn azure_spelling(key: &str) -> Option<String> {
     let hint = match key {
         "dependsOn" | "depends_on" | "depends" => {
             "dependencies go in the header: `stage Deploy after Build { … }`"

@@ -5,7 +5,7 @@ use super::graph::{self, Node};
 use super::{Checker, ParamValue, Scope, lock_behavior};
 use super::{HashMap, HashSet};
 use crate::ast::{self, Item};
-use crate::diagnostic::{Code, Diagnostic, suggest};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Expr};
 use crate::source::Span;
 use indexmap::IndexMap;
@@ -750,8 +750,6 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|e| e.name.text.as_str())
             .collect();
-        let help = suggest(&name.text, names.iter().copied())
-            .unwrap_or_else(|| format!("declare it: `environment {} {{ }}`", name.text));
         self.diags.push(
             Diagnostic::error(
                 Code::UnknownEnvironment,
@@ -759,7 +757,8 @@ impl<'a> Checker<'a> {
                 format!("{what} `{}`", name.text),
             )
             .label("no environment has this name")
-            .help(help),
+            .did_you_mean(name.span, &name.text, names.iter().copied())
+            .or_help(format!("declare it: `environment {} {{ }}`", name.text)),
         );
         None
     }
@@ -782,7 +781,11 @@ impl<'a> Checker<'a> {
                     format!("unknown template `{}`", u.template.text),
                 )
                 .label("no template has this name")
-                .help_opt(suggest(&u.template.text, names.iter().copied())),
+                .did_you_mean(
+                    u.template.span,
+                    &u.template.text,
+                    names.iter().copied(),
+                ),
             );
             return None;
         };

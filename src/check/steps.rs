@@ -2,7 +2,7 @@
 
 use super::{Checker, ParamValue, Scope, graph::ArtifactUse, is_predefined};
 use crate::ast::{self, StepKind as A};
-use crate::diagnostic::{Code, Diagnostic, did_you_mean, suggest};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::ir::{self, Scalar, StepKind};
 use crate::source::Span;
 use indexmap::IndexMap;
@@ -45,14 +45,11 @@ impl Checker<'_> {
                     )
                     .label("inputs belong to tasks")
                     .help_opt(
-                        suggest(&e.key.text, allowed.iter().copied())
-                            .map(|s| format!("{s} (settings are written without `=`)"))
-                            .or_else(|| {
-                                Some(
-                                    "environment variables go in `env { NAME = \"value\" }`".into(),
-                                )
-                            }),
-                    ),
+                        super::settings::azure_spelling(&e.key.text)
+                            .map(|s| format!("{s} (settings are written without `=`)")),
+                    )
+                    .did_you_mean(e.key.span, &e.key.text, allowed.iter().copied())
+                    .or_help("environment variables go in `env { NAME = \"value\" }`"),
                 );
             }
         }
@@ -285,12 +282,11 @@ impl Checker<'_> {
                 format!("unknown artifact `{}`", path.text()),
             )
             .label("not a declared artifact")
-            .help_opt(suggest(&first.text, names.iter().copied()).or_else(|| {
-                Some(format!(
-                    "declare it at the top level: `artifact {}`",
-                    first.text
-                ))
-            })),
+            .did_you_mean(first.span, &first.text, names.iter().copied())
+            .or_help(format!(
+                "declare it at the top level: `artifact {}`",
+                first.text
+            )),
         );
         None
     }
@@ -370,7 +366,11 @@ impl Checker<'_> {
                             format!("unknown variable `{name}`"),
                         )
                         .label("not declared")
-                        .help(format!("did you mean `{c}`?")),
+                        .suggestion(
+                            precise,
+                            c,
+                            format!("did you mean `{c}`?"),
+                        ),
                     );
                 }
                 continue;
@@ -379,7 +379,7 @@ impl Checker<'_> {
                 Some(c) => self.diags.push(
                     Diagnostic::error(Code::UnknownVariable, precise, format!("unknown variable `{name}`"))
                         .label("not declared")
-                        .help(format!("did you mean `{c}`?")),
+                        .suggestion(precise, c, format!("did you mean `{c}`?")),
                 ),
                 None => self.diags.push(
                     Diagnostic::warning(Code::UndeclaredVariable, precise, format!("variable `{name}` is not declared in this file"))

@@ -121,8 +121,10 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rul
         d = d
             .related(Span::new(file, open, open + 1), "this `{` is not closed")
             .help("every `{` needs a `}`; the block opened here runs on to the end of the file");
-    } else {
-        d = d.help_opt(hint(text, pos, &word, &expected));
+    } else if let Some(h) = hint(text, pos, &word) {
+        d = d.help(h);
+    } else if let Some(k) = misspelt_keyword(text, pos, &word, &expected) {
+        d = d.suggestion(span, &k, format!("did you mean `{k}`?"));
     }
     d
 }
@@ -142,7 +144,7 @@ const TOP_LEVEL: &[&str] = &[
 ];
 
 /// Help for the mistakes people make most, recognised from the text around the error.
-fn hint(text: &str, pos: usize, word: &str, expected: &[&str]) -> Option<String> {
+fn hint(text: &str, pos: usize, word: &str) -> Option<String> {
     let rest = &text[pos..];
     let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
     let line_before = &text[line_start..pos];
@@ -199,19 +201,23 @@ fn hint(text: &str, pos: usize, word: &str, expected: &[&str]) -> Option<String>
                 .into(),
         );
     }
-    if !word.is_empty() && !word.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-        let mut keywords: Vec<&str> = expected
-            .iter()
-            .filter_map(|e| e.strip_prefix('`')?.strip_suffix('`'))
-            .collect();
-        if keywords.is_empty() && line_before.trim().is_empty() {
-            keywords = TOP_LEVEL.to_vec();
-        }
-        if let Some(k) = crate::diagnostic::did_you_mean(word, keywords.iter().copied()) {
-            return Some(format!("did you mean `{k}`?"));
-        }
-    }
     None
+}
+
+/// The keyword `word` misspells, among those expected at `pos`.
+fn misspelt_keyword(text: &str, pos: usize, word: &str, expected: &[&str]) -> Option<String> {
+    if word.is_empty() || word.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let mut keywords: Vec<&str> = expected
+        .iter()
+        .filter_map(|e| e.strip_prefix('`')?.strip_suffix('`'))
+        .collect();
+    if keywords.is_empty() && text[line_start..pos].trim().is_empty() {
+        keywords = TOP_LEVEL.to_vec();
+    }
+    crate::diagnostic::did_you_mean(word, keywords.iter().copied()).map(str::to_string)
 }
 
 /// The offset of a `{` still open at the end of the file, if the error is there.

@@ -58,8 +58,13 @@ pub(super) fn lower_file(
             Rule::import => {
                 let span = cx.span(&item);
                 let target = next(&mut item.into_inner().skip(1));
+                let path_span = cx.span(&target);
                 let path = cx.string(target);
-                out.imports.push(Import { path, span });
+                out.imports.push(Import {
+                    path,
+                    span,
+                    path_span,
+                });
             }
             Rule::var_decl | Rule::secret_decl | Rule::group_decl => {
                 out.variables.push(cx.var(item))
