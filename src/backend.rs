@@ -1,6 +1,8 @@
 //! Backends: what relc produces from a checked [`crate::ir::Pipeline`].
 //!
-//! - [`azure`]: `azure-pipelines.yml`, written through yaml-rust2's emitter;
+//! - [`azure`]: `azure-pipelines.yml`, written straight from the IR;
+//! - [`yaml`]: the YAML writer it uses: block collections and the one scalar
+//!   writer that makes every string read back as written;
 //! - [`checks`]: the checks manifest, JSON in the shape of Azure DevOps'
 //!   check-configuration REST payloads, for the gates Azure keeps outside YAML;
 //! - [`expr`]: conditions printed in Azure's expression syntax.
@@ -8,3 +10,4 @@
 pub mod azure;
 pub mod checks;
 pub mod expr;
+pub mod yaml;
