@@ -213,6 +213,16 @@ impl Diagnostic {
         }
     }
 
+    /// Whether `other` reports the same problem in the same words (related locations aside).
+    fn same_problem(&self, other: &Diagnostic) -> bool {
+        self.span == other.span
+            && self.code == other.code
+            && self.message == other.message
+            && self.label == other.label
+            && self.help == other.help
+            && self.fixes == other.fixes
+    }
+
     /// The names this diagnostic's fixes put in place of what was written.
     pub fn suggested_names(&self) -> impl Iterator<Item = &str> {
         self.fixes
@@ -221,11 +231,23 @@ impl Diagnostic {
     }
 }
 
+/// Related locations a diagnostic keeps when the same problem is found again and again
+/// (a mistake inside a template used many times): the first ones, enough to find the uses.
+const MAX_RELATED: usize = 16;
+
 /// The sink every phase writes to.
+///
+/// The same problem found again (same code, place and words; a mistake inside a
+/// template, once per `use`) is kept once, with the related locations of every
+/// finding (up to [`MAX_RELATED`]), so its size follows the source, not the expansion.
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
     errors: usize,
+    /// Indexes into `items` by primary span and code.
+    at: std::collections::HashMap<(Span, Code), Vec<usize>>,
+    /// Each push, as the index of the diagnostic it added or merged into.
+    pushes: Vec<usize>,
 }
 
 impl Diagnostics {
@@ -234,8 +256,28 @@ impl Diagnostics {
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
+        let same_place = self
+            .at
+            .entry((diagnostic.span, diagnostic.code))
+            .or_default();
+        let items = &mut self.items;
+        if let Some(&i) = same_place
+            .iter()
+            .find(|&&i| items[i].same_problem(&diagnostic))
+        {
+            let kept = &mut items[i].related;
+            for r in diagnostic.related {
+                if kept.len() < MAX_RELATED && !kept.contains(&r) {
+                    kept.push(r);
+                }
+            }
+            self.pushes.push(i);
+            return;
+        }
+        same_place.push(items.len());
+        self.pushes.push(items.len());
         self.errors += usize::from(diagnostic.severity == Severity::Error);
-        self.items.push(diagnostic);
+        items.push(diagnostic);
     }
 
     pub fn has_errors(&self) -> bool {
@@ -250,13 +292,30 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
+    /// Distinct diagnostics.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
-    /// Diagnostics pushed after the first `from` ones, for annotating them.
-    pub fn since_mut(&mut self, from: usize) -> impl Iterator<Item = &mut Diagnostic> {
-        self.items.iter_mut().skip(from)
+    /// A point in the sequence of pushes, for [`Diagnostics::since_mut`].
+    pub fn mark(&self) -> usize {
+        self.pushes.len()
+    }
+
+    /// Whether anything was pushed since `mark`.
+    pub fn pushed_since(&self, mark: usize) -> bool {
+        self.pushes.len() > mark
+    }
+
+    /// The diagnostics pushed (new or found again) since `mark`, each once, for annotating them.
+    pub fn since_mut(&mut self, mark: usize) -> impl Iterator<Item = &mut Diagnostic> {
+        let mut touched: Vec<usize> = self.pushes[mark..].to_vec();
+        touched.sort_unstable();
+        touched.dedup();
+        let mut items = self.items.iter_mut().enumerate();
+        touched
+            .into_iter()
+            .filter_map(move |t| items.by_ref().find(|(i, _)| *i == t).map(|(_, d)| d))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
@@ -264,45 +323,16 @@ impl Diagnostics {
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
-        self.errors += other.errors;
-        self.items.extend(other.items);
+        for d in other.items {
+            self.push(d);
+        }
     }
 
     /// Sorted by file and position, so output is stable whatever order phases ran in.
-    ///
-    /// The same problem found again (a mistake inside a template, once per
-    /// `use`) is reported once, with the related locations of every finding.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.items
             .sort_by_key(|d| (d.span.file, d.span.start, d.span.end, d.code.as_str()));
-        let mut out: Vec<Diagnostic> = Vec::with_capacity(self.items.len());
-        // Diagnostics at the same place with the same code start at `group`.
-        let mut group = 0;
-        for d in self.items {
-            if out
-                .get(group)
-                .is_none_or(|g| g.span != d.span || g.code != d.code)
-            {
-                group = out.len();
-            }
-            let same = out[group..].iter_mut().find(|o| {
-                o.message == d.message
-                    && o.label == d.label
-                    && o.help == d.help
-                    && o.fixes == d.fixes
-            });
-            match same {
-                Some(o) => {
-                    for r in d.related {
-                        if !o.related.contains(&r) {
-                            o.related.push(r);
-                        }
-                    }
-                }
-                None => out.push(d),
-            }
-        }
-        out
+        self.items
     }
 }
 

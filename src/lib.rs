@@ -125,8 +125,7 @@ mod tests {
                 from.to_str().unwrap(),
                 &project::identity(&from),
             )
-            .err()
-            .expect("not found");
+            .expect_err("not found");
         assert!(!e.help.contains("did you mean"), "{}", e.help);
         std::fs::write(dir.join("pipelines.release"), "").unwrap();
         let e = FileResolver::new(&dir)
@@ -135,8 +134,7 @@ mod tests {
                 from.to_str().unwrap(),
                 &project::identity(&from),
             )
-            .err()
-            .expect("not found");
+            .expect_err("not found");
         assert!(
             e.help.contains("did you mean `pipelines.release`"),
             "{}",

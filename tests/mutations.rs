@@ -15,7 +15,8 @@
 //!   60,000 with `--release`), shared out evenly between them;
 //! - `RELC_EXTRA_MUTANTS=n`: mutants of each file of [`EXTRA_DIRS`] (default 12 / 200);
 //! - `RELC_MUTATION_SEED=n`: another base seed (decimal or `0x…`);
-//! - `RELC_MUTANT_FILE=path`: check only that file (e.g. a reproduction this test wrote).
+//! - `RELC_MUTANT_FILE=path`: check only that file (e.g. a reproduction this test wrote);
+//! - `RELC_MUTATION_TRACE=1`: name each mutant on stderr before checking it.
 //!
 //! On failure the test writes every distinct failing input, and a minimised version of
 //! it, to `target/mutations/`, and its message names the seed, the mutations and the
@@ -30,11 +31,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Once;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const DEFAULT_SEED: u64 = 0x5eed_2e1c_a11c_e5e1;
 const DEFAULT_MUTANTS_DEBUG: usize = 6_000;
@@ -840,6 +842,7 @@ fn mutants_of_the_examples_do_not_break_the_compiler() {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
+    let trace = std::env::var_os("RELC_MUTATION_TRACE").is_some();
     let started = Instant::now();
 
     // Each worker takes every `workers`-th mutant of each file; each mutant's seed depends
@@ -859,6 +862,9 @@ fn mutants_of_the_examples_do_not_break_the_compiler() {
                             let s = mutant_seed(seed, &o.label, i);
                             let (text, applied) = mutant(&o.text, s);
                             checked += 1;
+                            if trace {
+                                eprintln!("mutant: {} #{i}: {}", o.label, applied.join("; "));
+                            }
                             match check(&o.path, &text) {
                                 Ok(has_errors) => clean += usize::from(!has_errors),
                                 Err(f) => {
@@ -1135,10 +1141,38 @@ fn release_string(text: &str) -> String {
     out
 }
 
+/// Resource limits for a child process.
+trait Limits {
+    fn limits(&mut self, cpu_seconds: u64, memory: u64) -> &mut Self;
+}
+
+impl Limits for Command {
+    fn limits(&mut self, cpu_seconds: u64, memory: u64) -> &mut Self {
+        let set = move || {
+            for (resource, limit) in [(libc::RLIMIT_CPU, cpu_seconds), (libc::RLIMIT_AS, memory)] {
+                let l = libc::rlimit {
+                    rlim_cur: limit,
+                    rlim_max: limit,
+                };
+                // SAFETY: setrlimit is async-signal-safe and `l` is a valid rlimit.
+                if unsafe { libc::setrlimit(resource, &l) } != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        };
+        // SAFETY: the closure only calls setrlimit, which is safe between fork and exec.
+        unsafe { self.pre_exec(set) }
+    }
+}
+
 /// A nasty input's verdict, as its child process prints it on one line.
 const VERDICT: &str = "RELC-NASTY-VERDICT ";
-/// A nasty input that takes longer than this is a failure (and its process is killed).
-const NASTY_TIMEOUT: Duration = Duration::from_secs(20);
+/// Limits of each nasty input's process, set with `setrlimit` before it starts: CPU time,
+/// not wall-clock time, so a busy machine does not fail the test; a hang or a runaway
+/// expansion is stopped by the kernel (SIGXCPU, or an allocation failure).
+const NASTY_CPU_SECONDS: u64 = 300;
+const NASTY_MEMORY: u64 = 4 << 30;
 
 /// Check nasty input `i` in this process and print the verdict (the child's side).
 fn nasty_child(i: usize) {
@@ -1177,6 +1211,7 @@ fn nasty_inputs_do_not_break_the_compiler() {
             ])
             .env("RELC_NASTY_CHILD", i.to_string())
             .env_remove("RELC_MUTANT_FILE")
+            .limits(NASTY_CPU_SECONDS, NASTY_MEMORY)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -1190,40 +1225,31 @@ fn nasty_inputs_do_not_break_the_compiler() {
             })
         };
         let (stdout, stderr) = (read(Box::new(stdout)), read(Box::new(stderr)));
-        let t0 = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for the child") {
-                break Some(status);
-            }
-            if t0.elapsed() > NASTY_TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
+        let status = child.wait().expect("wait for the child");
         let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
         let verdict = stdout
             .lines()
             .find_map(|l| l.find(VERDICT).map(|at| &l[at + VERDICT.len()..]))
             .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok());
         let failure = match (status, verdict) {
-            (None, _) => Some(fail(
+            (status, _) if status.signal() == Some(libc::SIGXCPU) => Some(fail(
                 "hang",
-                format!("still running after {NASTY_TIMEOUT:?}; killed"),
+                format!("still running after {NASTY_CPU_SECONDS} s of CPU time; stopped"),
             )),
-            (Some(_), Some(v)) if v.get("key").is_some() => Some(fail(
+            (_, Some(v)) if v.get("key").is_some() => Some(fail(
                 v["key"].as_str().unwrap_or_default(),
                 v["detail"].as_str().unwrap_or_default(),
             )),
-            (Some(_), Some(v)) if *must_fail && v["has_errors"] == false => Some(fail(
+            (_, Some(v)) if *must_fail && v["has_errors"] == false => Some(fail(
                 "accepted",
                 "compiled without errors, but it must be rejected",
             )),
-            (Some(_), Some(_)) => None,
-            (Some(status), None) => {
+            (_, Some(_)) => None,
+            (status, None) => {
                 let key = if stderr.contains("overflowed its stack") {
                     "stack overflow"
+                } else if stderr.contains("memory allocation") {
+                    "out of memory"
                 } else {
                     "crash"
                 };

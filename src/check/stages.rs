@@ -39,14 +39,14 @@ struct JobParts<'a> {
     settings: Vec<&'a ast::Setting>,
 }
 
-/// The full condition of a node: the user's conditions, with Azure's implicit
-/// `succeeded()` written out unless a status function is already there.
-/// Jobs and steps a pipeline may expand to, templates included: far beyond
-/// what Azure accepts (20 MB of YAML), and small enough that checking and
-/// emitting stays within a few hundred megabytes.
+/// Jobs, steps and template uses a pipeline may expand to: far beyond what
+/// Azure accepts (20 MB of YAML), and small enough that checking and emitting
+/// stays within a few hundred megabytes.
 pub(crate) const MAX_EXPANDED: usize = 250_000;
 const MAX_EXPANDED_TEXT: &str = "250,000";
 
+/// The full condition of a node: the user's conditions, with Azure's implicit
+/// `succeeded()` written out unless a status function is already there.
 pub(crate) fn full_condition(conds: Vec<Expr>, span: Span) -> Expr {
     let needs_default = !conds.iter().any(Expr::has_status_function);
     let mut args = Vec::new();
@@ -678,7 +678,7 @@ impl<'a> Checker<'a> {
         let mut d = Diagnostic::error(
             Code::TooLarge,
             span,
-            format!("{what} expands to more than {MAX_EXPANDED_TEXT} jobs and steps"),
+            format!("{what} expands to more than {MAX_EXPANDED_TEXT} jobs, steps and template uses"),
         )
         .label("expands too far")
         .help("a template that uses another one several times multiplies its size at each level; use fewer levels, or pass a list instead of repeating uses");
@@ -697,9 +697,10 @@ impl<'a> Checker<'a> {
         level: Level,
         expand: impl FnOnce(&mut Self, &'a ast::Body, &mut Scope),
     ) {
-        // Once the budget is spent nothing more is expanded, so an exponential
-        // chain of templates stops after about `MAX_EXPANDED` uses.
-        if self.expanded > MAX_EXPANDED {
+        // A use is work too, even one that adds nothing (or only a diagnostic): once the
+        // budget is spent nothing more is expanded, so an exponential chain of templates
+        // stops after about `MAX_EXPANDED` uses.
+        if !self.spend(1) {
             return;
         }
         let Some((t, (params, param_origins))) = self.instantiate(u, scope, level) else {
@@ -710,7 +711,7 @@ impl<'a> Checker<'a> {
             param_origins,
             ..scope.clone()
         };
-        let before = self.diags.len();
+        let before = self.diags.mark();
         self.template_stack.push(t.name.text.to_ascii_lowercase());
         expand(self, &t.body, &mut inner);
         self.template_stack.pop();
