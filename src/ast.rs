@@ -282,6 +282,8 @@ pub struct Expr {
 pub enum ExprKind {
     Str(String),
     Number(f64),
+    /// A version literal, as written: `2.200.0`.
+    Version(String),
     Bool(bool),
     Ident(String),
     Call {

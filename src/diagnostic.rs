@@ -68,6 +68,7 @@ codes! {
     UnknownFunction = "E043", "unknown function";
     Arity = "E044", "wrong number of arguments";
     NotInCondition = "E045", "function not available in conditions";
+    NotInContext = "E046", "expression context not available where it is used";
     InvalidCron = "E050", "invalid cron schedule";
     InvalidDuration = "E051", "invalid duration";
     OutOfRange = "E052", "value out of range";
@@ -86,6 +87,7 @@ codes! {
     ConstantCondition = "W004", "condition that is the same on every run";
     LoggingCommand = "W005", "logging command outside a script";
     UnusedSuppression = "W006", "suppression comment that silences nothing";
+    TextOrdering = "W008", "number or version ordered as text";
 }
 
 /// A source location with a message, shown beside the primary label.

@@ -313,6 +313,8 @@ pub struct Expr {
 pub enum ExprKind {
     Str(String),
     Number(f64),
+    /// A version literal, as written: `2.200.0`.
+    Version(String),
     Bool(bool),
     /// `variables['Name']`
     Variable(String),

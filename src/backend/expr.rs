@@ -33,6 +33,7 @@ fn write_flat(e: &Expr, out: &mut String) {
     match &e.kind {
         ExprKind::Str(s) => out.push_str(&quote(s)),
         ExprKind::Number(n) => out.push_str(&number(*n)),
+        ExprKind::Version(v) => out.push_str(v),
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         ExprKind::Variable(v) => {
             out.push_str("variables[");

@@ -98,7 +98,11 @@ impl Checker<'_> {
                  `x == \"true\"`",
             ),
             Type::Number => ("a number", "compare it with another number, e.g. `x > 0`"),
-            Type::Version | Type::Object => ("an object", "compare one of its values instead"),
+            Type::Version => (
+                "a version",
+                "compare it with another version, e.g. `Agent.Version >= 2.200.0`",
+            ),
+            Type::Object => ("an object", "compare one of its values instead"),
         };
         self.diags.push(
             Diagnostic::error(
@@ -119,6 +123,7 @@ impl Checker<'_> {
                 lit(ExprKind::Str(s.clone()), Type::String, span)
             }
             A::Number(n) => lit(ExprKind::Number(*n), Type::Number, span),
+            A::Version(v) => lit(ExprKind::Version(v.clone()), Type::Version, span),
             A::Bool(b) => lit(ExprKind::Bool(*b), Type::Bool, span),
             A::Ident(name) => self.ident(name, span, scope),
             A::Field { base, name } => self.field(base, name, span, scope),
@@ -172,7 +177,7 @@ impl Checker<'_> {
             }
             A::Binary { op, lhs, rhs } => {
                 let args = vec![self.expr(lhs, scope), self.expr(rhs, scope)];
-                self.compare(op.function(), &args);
+                self.compare(op.function(), &args, span);
                 Expr::call(op.function(), args, span)
             }
             A::In { negated, lhs, list } => {
@@ -192,7 +197,7 @@ impl Checker<'_> {
                         .label("empty list"),
                     );
                 }
-                self.compare(name, &args);
+                self.compare(name, &args, span);
                 Expr::call(name, args, span)
             }
             A::Call { name, args } => self.call(name, args, span, scope),
@@ -257,6 +262,21 @@ impl Checker<'_> {
             if root == "variables" {
                 return self.variable_ref(&name.text, name.span, span, scope);
             }
+            // The expression context `pipeline` has one property, the run's start time;
+            // `Pipeline.Workspace` and the like are predefined variables.
+            if root.eq_ignore_ascii_case("pipeline")
+                && name.text.eq_ignore_ascii_case("startTime")
+                && !scope.params.contains_key(root.as_str())
+            {
+                return lit(
+                    ExprKind::Property(
+                        Box::new(context("pipeline", base.span)),
+                        "startTime".into(),
+                    ),
+                    Type::String,
+                    span,
+                );
+            }
             if let Some(ns) = NAMESPACES.iter().find(|n| n.eq_ignore_ascii_case(root))
                 && !scope.params.contains_key(root.as_str())
             {
@@ -266,6 +286,40 @@ impl Checker<'_> {
         }
         // `Build.Repository.Name`: keep extending a predefined variable's name.
         let base_ir = self.expr(base, scope);
+        if let ExprKind::Number(_) | ExprKind::Version(_) | ExprKind::Str(_) | ExprKind::Bool(_) =
+            base_ir.kind
+        {
+            let mut d = Diagnostic::error(
+                Code::UnknownProperty,
+                name.span,
+                format!("a literal value has no property `{}`", name.text),
+            )
+            .label("no properties here");
+            if matches!(base_ir.kind, ExprKind::Number(_) | ExprKind::Version(_)) {
+                d = d.help("a version has two or three dots and digits only (`2.200.0`, `1.2.3.4`); write text in quotes: `'1.5.x'`");
+            }
+            self.diags.push(d);
+            return lit(ExprKind::Str(String::new()), Type::Any, span);
+        }
+        if let ExprKind::Context(c) = &base_ir.kind
+            && c == "stageDependencies"
+            && scope.in_stage_condition
+        {
+            let root = base.span;
+            self.diags.push(
+                Diagnostic::error(
+                    Code::NotInContext,
+                    root,
+                    "`stageDependencies` is not available in a stage condition",
+                )
+                .label("Azure provides it to jobs only")
+                .suggestion(
+                    root,
+                    "dependencies",
+                    "a stage condition reads the outputs of the stages it depends on through `dependencies`: `dependencies.Build.outputs['job.step.name']`",
+                ),
+            );
+        }
         if let ExprKind::Variable(v) = &base_ir.kind
             && is_predefined(v)
         {
@@ -393,7 +447,7 @@ impl Checker<'_> {
                     self.expect_bool(a, &format!("an argument of `{}`", f.name));
                 }
             }
-            Kind::Comparison => self.compare(f.name, &lowered),
+            Kind::Comparison => self.compare(f.name, &lowered, span),
             _ => {}
         }
         Expr {
@@ -404,10 +458,13 @@ impl Checker<'_> {
     }
 
     /// Type rules of comparisons: the left operand's type decides.
-    fn compare(&mut self, function: &str, args: &[Expr]) {
+    fn compare(&mut self, function: &str, args: &[Expr], span: Span) {
         let Some((left, rest)) = args.split_first() else {
             return;
         };
+        if let [left, right] = args {
+            self.text_ordering(function, left, right, span);
+        }
         for right in rest {
             self.compare_pair(function, left, right);
             self.compare_pair(function, right, left);
@@ -422,6 +479,78 @@ impl Checker<'_> {
                     .help("every non-empty text, 'false' included, becomes true; put the variable first and compare with text: `variables['x'] == \"true\"`"),
             );
         }
+    }
+
+    /// Azure orders by the kind of the left operand, and every variable is text: in
+    /// `gt(variables['n'], 10)` the 10 becomes '10' and `'9' > '10'`. Swapping the
+    /// operands (`lt(10, variables['n'])`) makes Azure convert the variable instead.
+    fn text_ordering(&mut self, function: &str, left: &Expr, right: &Expr, span: Span) {
+        let flipped = match function {
+            "gt" => "lt",
+            "ge" => "le",
+            "lt" => "gt",
+            "le" => "ge",
+            _ => return,
+        };
+        let literal = |e: &Expr| {
+            matches!(
+                e.kind,
+                ExprKind::Str(_) | ExprKind::Number(_) | ExprKind::Version(_) | ExprKind::Bool(_)
+            )
+        };
+        let kind = match right.kind {
+            ExprKind::Number(_) => "number",
+            ExprKind::Version(_) => "version",
+            _ => return,
+        };
+        if literal(left) || !matches!(left.ty, Type::String | Type::Any) {
+            return;
+        }
+        let source = &self.sources.get(span.file).text;
+        let text = |e: &Expr| source.get(e.span.start as usize..e.span.end as usize);
+        let (Some(l), Some(r), Some(whole)) = (
+            text(left),
+            text(right),
+            text(&Expr {
+                span,
+                ..right.clone()
+            }),
+        ) else {
+            return;
+        };
+        // Infix (`n > 10`) or Azure's function form (`gt(n, 10)`), kept as written.
+        let call = whole
+            .get(..function.len() + 1)
+            .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{function}(")));
+        let replacement = if !call {
+            let op = match flipped {
+                "lt" => "<",
+                "le" => "<=",
+                "gt" => ">",
+                _ => ">=",
+            };
+            format!("{r} {op} {l}")
+        } else {
+            format!("{flipped}({r}, {l})")
+        };
+        let example = if kind == "number" {
+            "'9' > '10'"
+        } else {
+            "'2.99.0' > '2.200.0'"
+        };
+        self.diags.push(
+            Diagnostic::warning(
+                Code::TextOrdering,
+                span,
+                format!("Azure compares this as text, not as a {kind}: the left side is text, so the {kind} is turned into text ({example})"),
+            )
+            .label("ordered as text: every variable and output is text")
+            .suggestion(
+                span,
+                replacement.clone(),
+                format!("put the {kind} first, so that Azure turns the text into a {kind}: `{replacement}`"),
+            ),
+        );
     }
 
     /// `value` is a set-typed value (reason, result); `other` is what it is compared with.
@@ -519,17 +648,47 @@ fn truthy(c: &Const) -> bool {
     }
 }
 
-/// Azure's `eq` on constants: the right operand is converted to the left one's kind.
-fn const_eq(l: &Const, r: &Const) -> Option<bool> {
-    Some(match (l, r) {
-        (Const::Str(a), Const::Str(b)) => a.eq_ignore_ascii_case(b),
-        (Const::Num(a), Const::Num(b)) => a == b,
-        (Const::Bool(a), r) => *a == truthy(r),
-        (Const::Str(a), Const::Bool(b)) => {
-            a.eq_ignore_ascii_case(if *b { "True" } else { "False" })
+/// Azure's conversion of a constant to a number (`''` is 0, `True` is 1); `None` when
+/// it has none.
+fn as_number(c: &Const) -> Option<f64> {
+    match c {
+        Const::Num(n) => Some(*n),
+        Const::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        Const::Str(s) if s.trim().is_empty() => Some(0.0),
+        // Decimal.TryParse with a sign, a decimal point and thousands separators; no exponent.
+        Const::Str(s) => {
+            let s = s.trim();
+            let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | ',');
+            if !s.chars().all(allowed) {
+                return None;
+            }
+            s.replace(',', "").parse::<f64>().ok()
         }
-        (Const::Num(a), Const::Str(b)) => b.trim().parse::<f64>().ok()? == *a,
-        _ => return None,
+    }
+}
+
+/// Azure's conversion of a constant to text (`True`, `False`, numbers without a
+/// thousands separator).
+fn as_text(c: &Const) -> String {
+    match c {
+        Const::Str(s) => s.clone(),
+        Const::Num(n) => crate::check::format_number(*n),
+        Const::Bool(b) => (if *b { "True" } else { "False" }).to_string(),
+    }
+}
+
+/// .NET's `OrdinalIgnoreCase`: both sides upper-cased, then compared code unit by code unit.
+fn ordinal_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.to_ascii_uppercase().cmp(&b.to_ascii_uppercase())
+}
+
+/// Azure's `eq` on constants: the right operand is converted to the left one's kind;
+/// a failed conversion is "not equal".
+fn const_eq(l: &Const, r: &Const) -> Option<bool> {
+    Some(match l {
+        Const::Str(a) => ordinal_ignore_case(a, &as_text(r)).is_eq(),
+        Const::Num(a) => as_number(r).is_some_and(|b| *a == b),
+        Const::Bool(a) => *a == truthy(r),
     })
 }
 
@@ -549,12 +708,12 @@ fn constant(e: &Expr) -> Option<Const> {
                 "or" if bools().all(|b| b == Some(false)) => Some(Const::Bool(false)),
                 "not" => bools().next().flatten().map(|b| Const::Bool(!b)),
                 "gt" | "ge" | "lt" | "le" => {
-                    let order = match (values.first()?.as_ref()?, values.get(1)?.as_ref()?) {
-                        (Const::Num(a), Const::Num(b)) => a.partial_cmp(b)?,
-                        (Const::Str(a), Const::Str(b)) => {
-                            a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase())
-                        }
-                        _ => return None,
+                    // Ordered by the left operand's kind; a failed conversion is a run-time error.
+                    let (left, right) = (values.first()?.as_ref()?, values.get(1)?.as_ref()?);
+                    let order = match left {
+                        Const::Num(a) => a.partial_cmp(&as_number(right)?)?,
+                        Const::Str(a) => ordinal_ignore_case(a, &as_text(right)),
+                        Const::Bool(_) => return None,
                     };
                     let holds = match *name {
                         "gt" => order.is_gt(),
@@ -600,6 +759,6 @@ fn mentions_param(e: &ast::Expr, scope: &Scope) -> bool {
         A::In { lhs, list, .. } => {
             mentions_param(lhs, scope) || list.iter().any(|x| mentions_param(x, scope))
         }
-        A::Str(_) | A::Number(_) | A::Bool(_) => false,
+        A::Str(_) | A::Number(_) | A::Version(_) | A::Bool(_) => false,
     }
 }

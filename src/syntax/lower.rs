@@ -692,6 +692,10 @@ impl Lower<'_> {
                 span,
                 kind: ExprKind::Number(pair.as_str().parse().unwrap_or(f64::NAN)),
             },
+            Rule::version => Expr {
+                span,
+                kind: ExprKind::Version(pair.as_str().to_string()),
+            },
             Rule::boolean => Expr {
                 span,
                 kind: ExprKind::Bool(pair.as_str() == "true"),
