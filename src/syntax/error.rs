@@ -238,17 +238,32 @@ fn unclosed_brace(text: &str, pos: usize) -> Option<usize> {
     open.last().copied()
 }
 
+/// What [`lex`] reports: a bracket the parser sees as a bracket, or the start of a
+/// line that begins outside any string or comment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mark {
+    Bracket(usize, u8),
+    LineStart(usize),
+}
+
 /// Offsets and bytes of the brackets that the parser sees as brackets.
+fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    lex(text).filter_map(|m| match m {
+        Mark::Bracket(at, b) => Some((at, b)),
+        Mark::LineStart(_) => None,
+    })
+}
+
+/// Brackets, and starts of lines outside strings and comments.
 ///
 /// Invariant: this lexes comments and strings exactly as `grammar/release.pest`
 /// does, so the bracket depth it reports is the nesting the recursive parser
 /// would descend into. `//` and `/* */` comments, `"""` raw blocks (the grammar
 /// never reads `"""` as an empty string followed by a quote), `"…"` with
-/// backslash escapes (which may escape a newline) and `'…'` (where `''` is a
-/// quote) are skipped. Where the text is broken (an unterminated string or
-/// comment) the parser stops there; this scanner then errs on the side of
-/// counting more brackets, never fewer.
-fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+/// backslash escapes and `'…'` (where `''` is a quote) are skipped. Where the
+/// text is broken (an unterminated string or comment) the parser stops there;
+/// this scanner then errs on the side of counting more brackets, never fewer.
+fn lex(text: &str) -> impl Iterator<Item = Mark> + '_ {
     let bytes = text.as_bytes();
     let mut i = 0;
     let find = move |from: usize, needle: &[u8]| {
@@ -262,6 +277,7 @@ fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
             let at = i;
             i += 1;
             match bytes[at] {
+                b'\n' => return Some(Mark::LineStart(at + 1)),
                 b'/' if bytes.get(at + 1) == Some(&b'/') => {
                     i = find(at, b"\n").unwrap_or(bytes.len());
                 }
@@ -282,12 +298,41 @@ fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
                     }
                     i += 1;
                 }
-                b @ (b'(' | b'[' | b'{' | b')' | b']' | b'}') => return Some((at, b)),
+                b @ (b'(' | b'[' | b'{' | b')' | b']' | b'}') => return Some(Mark::Bracket(at, b)),
                 _ => {}
             }
         }
         None
     })
+}
+
+/// Where `text` can be cut into pieces that each parse on their own as declarations:
+/// the start of every line that begins, outside brackets, strings and comments, with a
+/// top-level keyword. No declaration continues onto a line that starts with a keyword,
+/// so the pieces parse exactly as the whole file does; parsing them one at a time keeps
+/// the parser's memory to the largest declaration.
+pub(super) fn declaration_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut depth = 0usize;
+    for mark in lex(text) {
+        match mark {
+            Mark::Bracket(_, b'(' | b'[' | b'{') => depth += 1,
+            Mark::Bracket(..) => depth = depth.saturating_sub(1),
+            Mark::LineStart(at) if depth == 0 => {
+                let line = text[at..].trim_start_matches([' ', '\t']);
+                let keyword = TOP_LEVEL.iter().any(|k| {
+                    line.strip_prefix(k).is_some_and(|rest| {
+                        rest.starts_with(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    })
+                });
+                if keyword {
+                    starts.push(at);
+                }
+            }
+            Mark::LineStart(_) => {}
+        }
+    }
+    starts
 }
 
 /// Brackets nest at most this deep. The parser is recursive, so this bounds its

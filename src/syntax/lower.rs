@@ -11,8 +11,11 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, Span};
 use pest::iterators::{Pair, Pairs};
 
-struct Lower<'d> {
+pub(super) struct Lower<'d> {
     file: FileId,
+    /// Offset in the file of the text being lowered (a piece of it, see
+    /// [`super::error::declaration_starts`]); pest's positions are relative to it.
+    base: usize,
     diagnostics: &'d mut Diagnostics,
     /// How deep the expression being lowered is nested: a bound on the depth
     /// of the expression trees it builds (see [`MAX_EXPR_DEPTH`]).
@@ -24,18 +27,25 @@ struct Lower<'d> {
 /// deep; `!` and accessor chains add to the depth too.
 const MAX_EXPR_DEPTH: usize = 1_000;
 
-pub(super) fn lower_file(
-    file: FileId,
-    mut pairs: Pairs<'_, Rule>,
-    diagnostics: &mut Diagnostics,
-) -> File {
-    let mut cx = Lower {
-        file,
-        diagnostics,
-        expr_depth: 0,
-    };
-    let mut out = File::default();
-    let Some(root) = pairs.next() else { return out };
+impl<'d> Lower<'d> {
+    pub(super) fn new(file: FileId, diagnostics: &'d mut Diagnostics) -> Lower<'d> {
+        Lower {
+            file,
+            base: 0,
+            diagnostics,
+            expr_depth: 0,
+        }
+    }
+
+    /// Lower the declarations of `pairs`, parsed from the text at offset `base`, into `out`.
+    pub(super) fn declarations(&mut self, base: usize, pairs: Pairs<'_, Rule>, out: &mut File) {
+        self.base = base;
+        lower_declarations(self, pairs, out);
+    }
+}
+
+fn lower_declarations(cx: &mut Lower<'_>, mut pairs: Pairs<'_, Rule>, out: &mut File) {
+    let Some(root) = pairs.next() else { return };
     for item in root.into_inner() {
         match item.as_rule() {
             Rule::pipeline => {
@@ -86,7 +96,6 @@ pub(super) fn lower_file(
             r => unreachable!("file item {r:?}"),
         }
     }
-    out
 }
 
 fn next<'i>(pairs: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> {
@@ -105,7 +114,8 @@ impl Lower<'_> {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         let text = pair.as_str();
-        Span::new(self.file, s.start(), s.start() + text.trim_end().len())
+        let start = self.base + s.start();
+        Span::new(self.file, start, start + text.trim_end().len())
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
@@ -349,6 +359,8 @@ impl Lower<'_> {
                 _ => self.body_item(item, &mut job.body),
             }
         }
+        job.body.items.shrink_to_fit();
+        job.body.settings.shrink_to_fit();
         job
     }
 
@@ -411,6 +423,10 @@ impl Lower<'_> {
                 }
             }
         }
+        // Steps are the most numerous nodes: no spare capacity (a `Vec` starts at four).
+        step.when.shrink_to_fit();
+        step.settings.shrink_to_fit();
+        step.inputs.shrink_to_fit();
         step
     }
 
@@ -511,7 +527,7 @@ impl Lower<'_> {
             Rule::sq_string => raw.replace("''", "'"),
             Rule::raw_block => dedent(raw),
             _ => {
-                let base = inner.as_span().start();
+                let base = self.base + inner.as_span().start();
                 let mut out = String::with_capacity(raw.len());
                 let mut chars = raw.char_indices();
                 while let Some((i, c)) = chars.next() {
