@@ -99,11 +99,7 @@ impl DateTime {
 
     /// Sunday is 0, Saturday is 6.
     pub fn weekday(self) -> u8 {
-        weekday(days_from_civil(
-            i64::from(self.year),
-            self.month,
-            self.day,
-        ))
+        weekday(days_from_civil(i64::from(self.year), self.month, self.day))
     }
 }
 
@@ -227,13 +223,10 @@ impl Cron {
 
     /// The first allowed (hour, minute) at or after `from` on one day.
     fn first_time_from(&self, (hour, minute): (u8, u8)) -> Option<(u8, u8)> {
-        self.hours
-            .iter()
-            .filter(|&&h| h >= hour)
-            .find_map(|&h| {
-                let floor = if h == hour { minute } else { 0 };
-                self.minutes.iter().find(|&&m| m >= floor).map(|&m| (h, m))
-            })
+        self.hours.iter().filter(|&&h| h >= hour).find_map(|&h| {
+            let floor = if h == hour { minute } else { 0 };
+            self.minutes.iter().find(|&&m| m >= floor).map(|&m| (h, m))
+        })
     }
 
     /// Why the schedule can never fire, if it cannot: none of its days of the
@@ -408,7 +401,10 @@ pub fn parse_cron(text: &str) -> Result<Cron, CronError> {
         return Err(CronError::new("the cron schedule is empty", 0, text.len())
             .help("write five fields: minute hour day month weekday, e.g. `0 3 * * Mon-Fri`"));
     }
-    if let Some((i, c)) = text.char_indices().find(|&(_, c)| c.is_whitespace() && c != ' ') {
+    if let Some((i, c)) = text
+        .char_indices()
+        .find(|&(_, c)| c.is_whitespace() && c != ' ')
+    {
         let what = match c {
             '\t' => "a tab".to_string(),
             '\n' | '\r' => "a line break".to_string(),
@@ -707,7 +703,8 @@ fn parse_value(field: Field, text: &str, start: usize, end: usize) -> Result<u8,
                 .iter()
                 .map(|&v| field.names()[usize::from(v - field.min())].to_string())
                 .collect();
-            let abbreviations: Vec<String> = names.iter().map(|n| format!("`{}`", &n[..3])).collect();
+            let abbreviations: Vec<String> =
+                names.iter().map(|n| format!("`{}`", &n[..3])).collect();
             return Err(CronError::new(
                 format!("`{tok}` could be {}", join_or(&names, "or")),
                 start,
@@ -748,8 +745,7 @@ fn parse_value(field: Field, text: &str, start: usize, end: usize) -> Result<u8,
         Some("Azure's cron has no `?`; use `*` to mean any value".to_string())
     } else if tok.contains('#') || tok.eq_ignore_ascii_case("L") || quartz_suffix {
         Some("Azure's cron has no `L`, `W` or `#` modifiers; list the values explicitly".into())
-    } else if field != Field::Month && tok.len() >= 3 && lookup_name(Field::Month, tok).is_some()
-    {
+    } else if field != Field::Month && tok.len() >= 3 && lookup_name(Field::Month, tok).is_some() {
         Some("month names go in the fourth field".into())
     } else if field != Field::Weekday
         && tok.len() >= 3
@@ -950,10 +946,7 @@ mod tests {
             err("0 0 * J *").message,
             "`J` could be January, June or July"
         );
-        assert_eq!(
-            err("0 0 * * S").message,
-            "`S` could be Sunday or Saturday"
-        );
+        assert_eq!(err("0 0 * * S").message, "`S` could be Sunday or Saturday");
         assert_eq!(
             err("0 0 * * Mon-T").message,
             "`T` could be Tuesday or Thursday"
@@ -1044,6 +1037,250 @@ mod tests {
         assert!(c.matches(0, 0, 3, 3, 5));
         assert!(!c.matches(0, 0, 4, 3, 5), "even day");
         assert!(!c.matches(0, 0, 3, 3, 4), "not a Friday");
+    }
+
+    fn at(year: i32, month: u8, day: u8, hour: u8, minute: u8) -> DateTime {
+        DateTime::new(year, month, day, hour, minute).expect("a valid minute")
+    }
+
+    fn next(text: &str, t: DateTime) -> Option<DateTime> {
+        ok(text).next_after(t)
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(at(2003, 9, 1, 0, 0).weekday(), 1, "a Monday");
+        assert_eq!(at(2044, 2, 29, 0, 0).weekday(), 1, "a Monday");
+        assert_eq!(at(2000, 1, 1, 0, 0).weekday(), 6, "a Saturday");
+        assert_eq!(DateTime::new(2023, 2, 29, 0, 0), None);
+        assert!(DateTime::new(2024, 2, 29, 0, 0).is_some());
+        assert_eq!(DateTime::new(1900, 2, 29, 0, 0), None);
+        assert_eq!(DateTime::new(2026, 4, 31, 0, 0), None);
+        assert_eq!(DateTime::new(2026, 1, 1, 24, 0), None);
+        assert_eq!(at(2026, 3, 7, 9, 5).to_string(), "2026-03-07 09:05");
+    }
+
+    #[test]
+    fn next_after_intersects_the_day_fields_as_ncrontab_does() {
+        // NCrontab's own test cases.
+        let c = "45 16 1 * Mon";
+        assert_eq!(next(c, at(2003, 1, 1, 0, 0)), Some(at(2003, 9, 1, 16, 45)));
+        assert_eq!(next(c, at(2003, 1, 1, 12, 0)), Some(at(2003, 9, 1, 16, 45)));
+        assert_eq!(
+            next(c, at(2003, 9, 1, 23, 45)),
+            Some(at(2003, 12, 1, 16, 45))
+        );
+        // Friday the 13th only.
+        assert_eq!(
+            next("0 0 13 * Fri", at(2026, 1, 1, 0, 0)),
+            Some(at(2026, 2, 13, 0, 0))
+        );
+        assert_eq!(
+            next("0 0 13 * Fri", at(2026, 2, 13, 0, 0)),
+            Some(at(2026, 3, 13, 0, 0))
+        );
+        assert_eq!(
+            next("0 0 13 * Fri", at(2026, 3, 13, 0, 0)),
+            Some(at(2026, 11, 13, 0, 0))
+        );
+    }
+
+    #[test]
+    fn next_after_daily() {
+        let c = "0 3 * * *";
+        assert_eq!(next(c, at(2026, 5, 10, 2, 59)), Some(at(2026, 5, 10, 3, 0)));
+        assert_eq!(
+            next(c, at(2026, 5, 10, 3, 0)),
+            Some(at(2026, 5, 11, 3, 0)),
+            "strictly after"
+        );
+        assert_eq!(next(c, at(2026, 12, 31, 3, 0)), Some(at(2027, 1, 1, 3, 0)));
+        assert_eq!(
+            next(c, at(2024, 2, 28, 23, 59)),
+            Some(at(2024, 2, 29, 3, 0))
+        );
+        assert_eq!(next(c, at(2023, 2, 28, 4, 0)), Some(at(2023, 3, 1, 3, 0)));
+        assert_eq!(
+            next("* * * * *", at(2026, 12, 31, 23, 59)),
+            Some(at(2027, 1, 1, 0, 0))
+        );
+    }
+
+    #[test]
+    fn next_after_working_hours() {
+        let c = "*/15 9-17 * * Mon-Fri";
+        // Wednesday 2026-12-02.
+        assert_eq!(next(c, at(2026, 12, 2, 8, 0)), Some(at(2026, 12, 2, 9, 0)));
+        assert_eq!(next(c, at(2026, 12, 2, 9, 0)), Some(at(2026, 12, 2, 9, 15)));
+        assert_eq!(
+            next(c, at(2026, 12, 2, 9, 46)),
+            Some(at(2026, 12, 2, 10, 0))
+        );
+        assert_eq!(
+            next(c, at(2026, 12, 2, 17, 44)),
+            Some(at(2026, 12, 2, 17, 45))
+        );
+        assert_eq!(
+            next(c, at(2026, 12, 2, 17, 45)),
+            Some(at(2026, 12, 3, 9, 0))
+        );
+        // Friday evening to Monday morning.
+        assert_eq!(
+            next(c, at(2026, 12, 4, 17, 45)),
+            Some(at(2026, 12, 7, 9, 0))
+        );
+        assert_eq!(next(c, at(2026, 12, 5, 12, 0)), Some(at(2026, 12, 7, 9, 0)));
+    }
+
+    #[test]
+    fn next_after_leap_days() {
+        let c = "0 0 29 2 *";
+        assert_eq!(next(c, at(2026, 1, 1, 0, 0)), Some(at(2028, 2, 29, 0, 0)));
+        assert_eq!(next(c, at(2028, 2, 29, 0, 0)), Some(at(2032, 2, 29, 0, 0)));
+        // 2100 is not a leap year, 2000 is.
+        assert_eq!(next(c, at(2096, 3, 1, 0, 0)), Some(at(2104, 2, 29, 0, 0)));
+        assert_eq!(next(c, at(1996, 3, 1, 0, 0)), Some(at(2000, 2, 29, 0, 0)));
+
+        // February 29 on a Monday: 2044, 2072, then 40 years to 2112.
+        let c = "0 0 29 2 Mon";
+        assert_eq!(next(c, at(2026, 12, 2, 0, 0)), Some(at(2044, 2, 29, 0, 0)));
+        assert_eq!(next(c, at(2044, 2, 29, 0, 0)), Some(at(2072, 2, 29, 0, 0)));
+        assert_eq!(next(c, at(2072, 2, 29, 0, 0)), Some(at(2112, 2, 29, 0, 0)));
+        // NCrontab's test: from 9000-01-01 the next is 9008-02-29.
+        assert_eq!(next(c, at(9000, 1, 1, 0, 0)), Some(at(9008, 2, 29, 0, 0)));
+    }
+
+    #[test]
+    fn next_after_month_ends() {
+        let c = "0 0 31 * *";
+        assert_eq!(next(c, at(2026, 1, 31, 0, 0)), Some(at(2026, 3, 31, 0, 0)));
+        assert_eq!(next(c, at(2026, 7, 31, 0, 0)), Some(at(2026, 8, 31, 0, 0)));
+        assert_eq!(next(c, at(2026, 8, 31, 0, 0)), Some(at(2026, 10, 31, 0, 0)));
+        // NCrontab's sequence for `0 0 15,30,31 * *` from 2000-01-31.
+        let c = "0 0 15,30,31 * *";
+        let mut t = at(2000, 1, 31, 0, 0);
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            t = next(c, t).expect("fires");
+            seen.push(t.to_string());
+        }
+        assert_eq!(
+            seen,
+            [
+                "2000-02-15 00:00",
+                "2000-03-15 00:00",
+                "2000-03-30 00:00",
+                "2000-03-31 00:00",
+                "2000-04-15 00:00"
+            ]
+        );
+        assert_eq!(
+            next("59 23 30 4 *", at(2026, 4, 30, 23, 58)),
+            Some(at(2026, 4, 30, 23, 59))
+        );
+        assert_eq!(
+            next("59 23 30 4 *", at(2026, 4, 30, 23, 59)),
+            Some(at(2027, 4, 30, 23, 59))
+        );
+    }
+
+    #[test]
+    fn next_after_matches_a_minute_by_minute_search() {
+        // The fast walk agrees with checking every minute over a few months.
+        for text in [
+            "7,37 */5 1-3,28-31 * Tue,Sat",
+            "0 0 */10 Feb,Mar Sun",
+            "*/20 23 29 * *",
+        ] {
+            let c = ok(text);
+            let mut t = at(2027, 12, 25, 0, 0);
+            let mut expected = t;
+            for _ in 0..6 {
+                let got = c.next_after(t).expect("fires");
+                loop {
+                    expected = step_minute(expected);
+                    if c.matches(
+                        expected.minute,
+                        expected.hour,
+                        expected.day,
+                        expected.month,
+                        expected.weekday(),
+                    ) {
+                        break;
+                    }
+                }
+                assert_eq!(got, expected, "{text} after {t}");
+                t = got;
+            }
+        }
+    }
+
+    fn step_minute(t: DateTime) -> DateTime {
+        let (y, mo, d, h, mi) = (t.year, t.month, t.day, t.hour, t.minute);
+        DateTime::new(y, mo, d, h, mi + 1)
+            .or_else(|| DateTime::new(y, mo, d, h + 1, 0))
+            .or_else(|| DateTime::new(y, mo, d + 1, 0, 0))
+            .or_else(|| DateTime::new(y, mo + 1, 1, 0, 0))
+            .unwrap_or_else(|| at(y + 1, 1, 1, 0, 0))
+    }
+
+    #[test]
+    fn never_firing_schedules() {
+        for text in [
+            "0 3 31 2 *",
+            "0 0 30 2 *",
+            "0 0 30,31 Feb Mon",
+            "0 0 31 4,6,9,11 *",
+            "0 0 31 Apr-Jun/2 *",
+        ] {
+            let c = ok(text);
+            assert!(c.never_fires().is_some(), "{text}");
+            assert_eq!(c.next_after(at(2026, 1, 1, 0, 0)), None, "{text}");
+            assert_eq!(c.next_after(at(-3, 6, 1, 0, 0)), None, "{text}");
+        }
+        let never = |text: &str| ok(text).never_fires().expect("never fires");
+        assert_eq!(
+            never("0 3 31 2 *"),
+            NeverFires {
+                reason: "day 31 never occurs in February".into(),
+                last_day: 28
+            }
+        );
+        assert_eq!(
+            never("0 0 30,31 2 *").reason,
+            "days 30 and 31 never occur in February"
+        );
+        assert_eq!(
+            never("0 0 31 4,6,9,11 *"),
+            NeverFires {
+                reason: "day 31 never occurs in April, June, September or November".into(),
+                last_day: 30
+            }
+        );
+        assert_eq!(never("0 0 31 2,4 *").last_day, 28);
+
+        for text in [
+            "0 0 29 2 Mon",
+            "0 0 31 1-4 *",
+            "0 0 30 2,4 *",
+            "0 0 1 * Mon",
+        ] {
+            assert_eq!(ok(text).never_fires(), None, "{text}");
+            assert!(
+                ok(text).next_after(at(2026, 1, 1, 0, 0)).is_some(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn next_after_stops_at_the_last_representable_year() {
+        let last = at(i32::MAX, 12, 31, 23, 59);
+        assert_eq!(next("* * * * *", last), None);
+        assert_eq!(next("* * * * *", at(i32::MAX, 12, 31, 23, 58)), Some(last));
     }
 
     #[test]
