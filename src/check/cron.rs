@@ -266,6 +266,10 @@ impl Cron {
             .unwrap_or(28);
         Some(NeverFires {
             reason: format!("{days_text} in {months_text}"),
+            months: match months.as_slice() {
+                [one] => one.to_string(),
+                _ => "each of those months".to_string(),
+            },
             last_day,
         })
     }
@@ -276,6 +280,8 @@ impl Cron {
 pub struct NeverFires {
     /// Plain words: "day 31 never occurs in April, June, September or November".
     pub reason: String,
+    /// The schedule's month, or "each of those months".
+    pub months: String,
     /// The last day of the month that each of the schedule's months has in
     /// every year (28 when February is one of them).
     pub last_day: u8,
@@ -1246,6 +1252,7 @@ mod tests {
             never("0 3 31 2 *"),
             NeverFires {
                 reason: "day 31 never occurs in February".into(),
+                months: "February".into(),
                 last_day: 28
             }
         );
@@ -1257,6 +1264,7 @@ mod tests {
             never("0 0 31 4,6,9,11 *"),
             NeverFires {
                 reason: "day 31 never occurs in April, June, September or November".into(),
+                months: "each of those months".into(),
                 last_day: 30
             }
         );
