@@ -1095,6 +1095,13 @@ mod tests {
     }
 
     #[test]
+    fn next_after_first_monday_of_the_month() {
+        let c = "0 6 1-7 * Mon";
+        assert_eq!(next(c, at(2026, 12, 2, 0, 0)), Some(at(2026, 12, 7, 6, 0)));
+        assert_eq!(next(c, at(2026, 12, 7, 6, 0)), Some(at(2027, 1, 4, 6, 0)));
+    }
+
+    #[test]
     fn next_after_daily() {
         let c = "0 3 * * *";
         assert_eq!(next(c, at(2026, 5, 10, 2, 59)), Some(at(2026, 5, 10, 3, 0)));
