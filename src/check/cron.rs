@@ -167,8 +167,8 @@ impl Cron {
 
     /// The first minute strictly after `t` on which the schedule fires, or
     /// `None` when it never does (or only after year `i32::MAX`). Walks the
-    /// allowed months and days, at most [`SEARCH_YEARS`] ahead, which is
-    /// exact: see there.
+    /// allowed months and days, at most `SEARCH_YEARS` (400) ahead, which is
+    /// exact: the calendar repeats every 400 years.
     pub fn next_after(&self, t: DateTime) -> Option<DateTime> {
         // The first candidate minute, t + 1, as a date and a time-of-day bound.
         let (mut year, mut month, mut day) = (i64::from(t.year), t.month, t.day);
