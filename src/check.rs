@@ -679,16 +679,49 @@ impl<'a> Checker<'a> {
             return None;
         };
         let cron = self.text(cron_value, &scope)?;
-        if let Err(e) = cron::parse_cron(&cron) {
-            let span = match &cron_value.kind {
-                ast::ValueKind::Str(_) => cron_value.span.sub(e.start + 1, e.end + 1),
-                _ => cron_value.span,
-            };
-            self.diags.push(
-                Diagnostic::error(Code::InvalidCron, span, e.message)
-                    .label("invalid cron")
-                    .help_opt(e.help),
-            );
+        // A byte range of the cron text as a span, when the text is written
+        // as a string literal; the whole value otherwise.
+        let sub_span = |start: usize, end: usize| match &cron_value.kind {
+            ast::ValueKind::Str(_) => cron_value.span.sub(start + 1, end + 1),
+            _ => cron_value.span,
+        };
+        match cron::parse_cron(&cron) {
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(Code::InvalidCron, sub_span(e.start, e.end), e.message)
+                        .label("invalid cron")
+                        .help_opt(e.help),
+                );
+            }
+            Ok(parsed) => {
+                if let Some(never) = parsed.never_fires() {
+                    // Day and month fields: the two that cannot meet.
+                    let fields = cron::split_fields(&cron);
+                    let (day, month) = (fields[2], fields[3]);
+                    let mut fixed = cron.clone();
+                    fixed.replace_range(day.0..day.1, &never.last_day.to_string());
+                    let fixed = fixed.trim().to_string();
+                    let diag = Diagnostic::warning(
+                        Code::ScheduleNeverFires,
+                        sub_span(day.0, month.1),
+                        format!("schedule `{}` never fires: {}", sch.name.text, never.reason),
+                    )
+                    .label("no such date");
+                    let message = format!(
+                        "write day {}, the last day {} has in every year: `{fixed}` \
+                         (Azure's cron has no `L` for a month's last day)",
+                        never.last_day, never.months
+                    );
+                    self.diags.push(match &cron_value.kind {
+                        ast::ValueKind::Str(_) => diag.suggestion(
+                            sub_span(day.0, day.1),
+                            never.last_day.to_string(),
+                            message,
+                        ),
+                        _ => diag.help(message),
+                    });
+                }
+            }
         }
         if s.get("branches").is_none() {
             self.diags.push(

@@ -87,6 +87,7 @@ codes! {
     ConstantCondition = "W004", "condition that is the same on every run";
     LoggingCommand = "W005", "logging command outside a script";
     UnusedSuppression = "W006", "suppression comment that silences nothing";
+    ScheduleNeverFires = "W007", "schedule that never fires";
     TextOrdering = "W008", "number or version ordered as text";
 }
 

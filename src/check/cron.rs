@@ -12,22 +12,49 @@
 //! └───────────── minute: 0-59
 //! ```
 //!
-//! Each field is a comma-separated list of entries; an entry is `*`, a value
-//! (`5`), a range (`1-3`, `Mon-Fri`), optionally followed by a step (`*/4`,
-//! `1-5/2`, or `5/15`, which means `5-<max>/15`). Names are matched without
-//! regard to case and may be the three-letter abbreviation, the full name, or
-//! any prefix of the full name at least three letters long (`Sept`, `Tues`),
-//! as NCrontab accepts them. Weekday 7 is rejected: NCrontab only knows 0-6.
+//! Fields are separated by spaces (NCrontab splits on the space character
+//! only, so a tab or line break is an error). Each field is a comma-separated
+//! list of entries; an entry is `*`, a value (`5`), a range (`1-3`,
+//! `Mon-Fri`), optionally followed by a step (`*/4`, `1-5/2`, or `5/15`, which
+//! means `5-<max>/15`). Names are matched without regard to case and may be
+//! any prefix of the full name (`Sept`, `Tues`, `Fe`, `W`), as NCrontab
+//! accepts them. Weekday 7 is rejected: NCrontab only knows 0-6.
+//!
+//! A minute matches when every field matches; in particular a day matches
+//! only when it is in *both* the day-of-month and the weekday field, as
+//! NCrontab's `TryGetNextOccurrence` computes it (`0 0 13 * Fri` fires on
+//! Friday the 13th only). Vixie cron instead fires when *either* matches if
+//! both fields are restricted; Azure does not.
+//!
+//! Deliberate differences from NCrontab, where it accepts text whose meaning
+//! is almost never what was meant (each is E050 with a help saying what Azure
+//! would do and what to write instead):
+//!
+//! - a range written backwards (`Fri-Mon`, `22-2`): NCrontab swaps the ends
+//!   (`Mon-Fri`, `2-22`) rather than wrapping around;
+//! - a name prefix that fits several names (`Ju`, `Ma`, `S`, `T`): NCrontab
+//!   takes the first in calendar order (June, March, Sunday, Tuesday);
+//! - a step that is 0, negative or signed (`*/0`, `*/-2`, `*/+2`): NCrontab
+//!   reads a step below 1 as 1; relc takes a step in digits, 1 or more (and,
+//!   like NCrontab, at most 2147483647);
+//! - a number followed by a tab or line break inside a field, which
+//!   NCrontab's `int.Parse` would tolerate; relc rejects any whitespace other
+//!   than the space between fields;
+//! - names in other scripts than ASCII, which NCrontab compares with the
+//!   invariant culture; relc knows the English names only.
 //!
 //! [`parse_cron`] turns the text into a [`Cron`] holding, per field, the sorted
 //! set of values it allows, or a [`CronError`] whose message is written for a
 //! release engineer and whose byte span points at the offending field or token.
-//! [`Cron::matches`] answers whether a given minute falls on the schedule.
+//! [`Cron::matches`] answers whether a given minute falls on the schedule,
+//! [`Cron::next_after`] when it next fires, and [`Cron::never_fires`] whether
+//! it fires at all.
 
 /// A problem in a cron expression; `start..end` are byte offsets into its text.
 pub type CronError = super::located::LocatedError;
 
-/// A parsed schedule: for each field the sorted set of allowed values.
+/// A parsed schedule: for each field the sorted, non-empty set of allowed
+/// values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cron {
     pub minutes: Vec<u8>,
@@ -36,27 +63,236 @@ pub struct Cron {
     pub months: Vec<u8>,
     /// Sunday is 0, Saturday is 6.
     pub days_of_week: Vec<u8>,
-    /// True when both the day-of-month and the weekday field are restricted
-    /// (neither starts with `*`): then a day matches when *either* field
-    /// matches, as in classic cron. Otherwise both must match.
-    pub days_either: bool,
 }
+
+/// A UTC minute in the proleptic Gregorian calendar. Fields are ordered so
+/// that the derived ordering is chronological.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateTime {
+    pub year: i32,
+    /// 1-12.
+    pub month: u8,
+    /// 1 to the length of the month.
+    pub day: u8,
+    /// 0-23.
+    pub hour: u8,
+    /// 0-59.
+    pub minute: u8,
+}
+
+impl DateTime {
+    /// The minute, or `None` when a field is out of range (Feb 30, hour 24).
+    pub fn new(year: i32, month: u8, day: u8, hour: u8, minute: u8) -> Option<DateTime> {
+        let valid = (1..=12).contains(&month)
+            && day >= 1
+            && day <= days_in_month(i64::from(year), month)
+            && hour <= 23
+            && minute <= 59;
+        valid.then_some(DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+        })
+    }
+
+    /// Sunday is 0, Saturday is 6.
+    pub fn weekday(self) -> u8 {
+        weekday(days_from_civil(i64::from(self.year), self.month, self.day))
+    }
+}
+
+impl std::fmt::Display for DateTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute
+        )
+    }
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// Days in `month` (1-12) of `year`; 0 for a month out of range.
+fn days_in_month(year: i64, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm; exact
+/// for every year an `i64` can hold without overflow here).
+fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
+    let (m, d) = (i64::from(month), i64::from(day));
+    let y = if m <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Weekday of a day counted from 1970-01-01 (a Thursday); Sunday is 0.
+fn weekday(days: i64) -> u8 {
+    (days + 4).rem_euclid(7) as u8
+}
+
+/// The Gregorian calendar repeats every 400 years (146097 days, a whole
+/// number of weeks), so a schedule that does not fire within 400 years of a
+/// minute never fires after it. A shorter window would not do: February 29
+/// falls on a Monday in 2072 and next in 2112.
+const SEARCH_YEARS: i64 = 400;
 
 impl Cron {
     /// Whether the schedule fires at this minute. `weekday` uses Sunday = 0;
-    /// values outside a field's range never match.
+    /// values outside a field's range never match. The day must be in both
+    /// the day-of-month and the weekday field, as NCrontab reads it.
     pub fn matches(&self, minute: u8, hour: u8, day: u8, month: u8, weekday: u8) -> bool {
         let has = |set: &[u8], value: u8| set.binary_search(&value).is_ok();
-        if !(has(&self.minutes, minute) && has(&self.hours, hour) && has(&self.months, month)) {
-            return false;
-        }
-        let dom = has(&self.days_of_month, day);
-        let dow = has(&self.days_of_week, weekday);
-        if self.days_either {
-            dom || dow
+        has(&self.minutes, minute)
+            && has(&self.hours, hour)
+            && has(&self.months, month)
+            && has(&self.days_of_month, day)
+            && has(&self.days_of_week, weekday)
+    }
+
+    /// The first minute strictly after `t` on which the schedule fires, or
+    /// `None` when it never does (or only after year `i32::MAX`). Walks the
+    /// allowed months and days, at most `SEARCH_YEARS` (400) ahead, which is
+    /// exact: the calendar repeats every 400 years.
+    pub fn next_after(&self, t: DateTime) -> Option<DateTime> {
+        // The first candidate minute, t + 1, as a date and a time-of-day bound.
+        let (mut year, mut month, mut day) = (i64::from(t.year), t.month, t.day);
+        let mut bound = if t.minute >= 59 {
+            (t.hour.saturating_add(1), 0)
         } else {
-            dom && dow
+            (t.hour, t.minute + 1)
+        };
+        if bound.0 >= 24 {
+            bound = (0, 0);
+            day += 1;
+            if day > days_in_month(year, month) {
+                (day, month) = (1, month + 1);
+                if month == 13 {
+                    (month, year) = (1, year + 1);
+                }
+            }
         }
+        let last_year = year + SEARCH_YEARS;
+        while year <= last_year {
+            if self.months.binary_search(&month).is_ok() {
+                let length = days_in_month(year, month);
+                let first_day = days_from_civil(year, month, 1);
+                for &dom in self.days_of_month.iter().filter(|&&d| d >= day) {
+                    if dom > length {
+                        break;
+                    }
+                    let wd = weekday(first_day + i64::from(dom) - 1);
+                    if self.days_of_week.binary_search(&wd).is_err() {
+                        continue;
+                    }
+                    let from = if dom == day { bound } else { (0, 0) };
+                    if let Some((hour, minute)) = self.first_time_from(from) {
+                        return Some(DateTime {
+                            year: i32::try_from(year).ok()?,
+                            month,
+                            day: dom,
+                            hour,
+                            minute,
+                        });
+                    }
+                }
+            }
+            (day, bound) = (1, (0, 0));
+            month += 1;
+            if month == 13 {
+                (month, year) = (1, year + 1);
+            }
+        }
+        None
+    }
+
+    /// The first allowed (hour, minute) at or after `from` on one day.
+    fn first_time_from(&self, (hour, minute): (u8, u8)) -> Option<(u8, u8)> {
+        self.hours.iter().filter(|&&h| h >= hour).find_map(|&h| {
+            let floor = if h == hour { minute } else { 0 };
+            self.minutes.iter().find(|&&m| m >= floor).map(|&m| (h, m))
+        })
+    }
+
+    /// Why the schedule can never fire, if it cannot: none of its days of the
+    /// month exists in any of its months. The weekday field cannot make a
+    /// schedule impossible on its own, since every date, February 29 too,
+    /// falls on each weekday within the 400-year cycle.
+    pub fn never_fires(&self) -> Option<NeverFires> {
+        // The longest each month ever gets.
+        let longest = |m: u8| days_in_month(2000, m);
+        let first_day = self.days_of_month[0];
+        if self.months.iter().any(|&m| first_day <= longest(m)) {
+            return None;
+        }
+        let days = &self.days_of_month;
+        let months: Vec<&str> = self
+            .months
+            .iter()
+            .map(|&m| MONTHS[usize::from(m - 1)])
+            .collect();
+        let days_text = match days.as_slice() {
+            [d] => format!("day {d} never occurs"),
+            _ => {
+                let shown: Vec<String> = days.iter().map(u8::to_string).collect();
+                format!("days {} never occur", join_or(&shown, "and"))
+            }
+        };
+        let months_text = join_or(
+            &months.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+            "or",
+        );
+        // The last day every chosen month has in every year.
+        let last_day = self
+            .months
+            .iter()
+            .map(|&m| days_in_month(2001, m))
+            .min()
+            .unwrap_or(28);
+        Some(NeverFires {
+            reason: format!("{days_text} in {months_text}"),
+            months: match months.as_slice() {
+                [one] => one.to_string(),
+                _ => "each of those months".to_string(),
+            },
+            last_day,
+        })
+    }
+}
+
+/// The answer of [`Cron::never_fires`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeverFires {
+    /// Plain words: "day 31 never occurs in April, June, September or November".
+    pub reason: String,
+    /// The schedule's month, or "each of those months".
+    pub months: String,
+    /// The last day of the month that each of the schedule's months has in
+    /// every year (28 when February is one of them).
+    pub last_day: u8,
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn join_or(items: &[String], word: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
     }
 }
 
@@ -167,11 +403,27 @@ impl Field {
 
 /// Parse an Azure Pipelines (NCrontab) five-field cron expression.
 pub fn parse_cron(text: &str) -> Result<Cron, CronError> {
-    let fields = split_fields(text);
-    if fields.is_empty() {
+    if text.trim().is_empty() {
         return Err(CronError::new("the cron schedule is empty", 0, text.len())
             .help("write five fields: minute hour day month weekday, e.g. `0 3 * * Mon-Fri`"));
     }
+    if let Some((i, c)) = text
+        .char_indices()
+        .find(|&(_, c)| c.is_whitespace() && c != ' ')
+    {
+        let what = match c {
+            '\t' => "a tab".to_string(),
+            '\n' | '\r' => "a line break".to_string(),
+            c => format!("the space character U+{:04X}", u32::from(c)),
+        };
+        return Err(CronError::new(
+            format!("Azure separates cron fields with plain spaces, not {what}"),
+            i,
+            i + c.len_utf8(),
+        )
+        .help("replace it with a space"));
+    }
+    let fields = split_fields(text);
     if fields.len() != 5 {
         return Err(field_count_error(text, &fields));
     }
@@ -180,7 +432,6 @@ pub fn parse_cron(text: &str) -> Result<Cron, CronError> {
     for ((field, &(start, end)), mask) in Field::ALL.iter().zip(&fields).zip(&mut masks) {
         *mask = parse_field(*field, text, start, end)?;
     }
-    let starred = |(start, end): (usize, usize)| text[start..end].starts_with('*');
     let to_vec = |mask: u64| -> Vec<u8> { (0u8..64).filter(|v| mask & (1 << v) != 0).collect() };
 
     Ok(Cron {
@@ -189,16 +440,15 @@ pub fn parse_cron(text: &str) -> Result<Cron, CronError> {
         days_of_month: to_vec(masks[2]),
         months: to_vec(masks[3]),
         days_of_week: to_vec(masks[4]),
-        days_either: !starred(fields[2]) && !starred(fields[4]),
     })
 }
 
-/// Byte spans of the whitespace-separated fields.
-fn split_fields(text: &str) -> Vec<(usize, usize)> {
+/// Byte spans of the space-separated fields.
+pub(crate) fn split_fields(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in text.char_indices() {
-        if c.is_whitespace() {
+        if c == ' ' {
             if let Some(s) = start.take() {
                 out.push((s, i));
             }
@@ -356,8 +606,9 @@ fn parse_item(field: Field, text: &str, start: usize, end: usize) -> Result<u64,
                 base_end,
             )
             .help(format!(
-                "ranges cannot wrap around; write the smaller value first, \
-                 or split it in two: `{}`",
+                "Azure's cron does not wrap around: it would swap the ends and read `{}`; \
+                 write that, or split the range in two to wrap around: `{}`",
+                shown(&format!("{b}-{a}")),
                 shown(&split)
             )));
         }
@@ -393,13 +644,19 @@ fn parse_step(text: &str, slash: usize, end: usize) -> Result<u32, CronError> {
             slash + 1,
             end,
         )
-        .help("a step is a whole number, e.g. `*/15` for every 15th value"));
+        .help(if tok.starts_with(['-', '+']) {
+            "a step is written in digits, 1 or more, e.g. `*/15`; \
+             Azure would read a step below 1 as 1"
+        } else {
+            "a step is a whole number, e.g. `*/15` for every 15th value"
+        }));
     }
     match parse_digits(tok) {
         Some(0) => Err(CronError::new("a step of 0 never advances", slash + 1, end)
-            .help("use a step of 1 or more, e.g. `*/5`")),
-        Some(step) => Ok(step),
-        None => Err(CronError::new(
+            .help("use a step of 1 or more, e.g. `*/5`; for every value write no step")),
+        // NCrontab parses the step as a 32-bit signed integer.
+        Some(step) if step <= i32::MAX as u32 => Ok(step),
+        _ => Err(CronError::new(
             format!("the step `{}` is too large", shown(tok)),
             slash + 1,
             end,
@@ -443,8 +700,28 @@ fn parse_value(field: Field, text: &str, start: usize, end: usize) -> Result<u8,
             }
         };
     }
-    if let Some(v) = lookup_name(field, tok) {
-        return Ok(v);
+    let matching = matching_names(field, tok);
+    match matching.as_slice() {
+        [] => {}
+        [v] => return Ok(*v),
+        [first, ..] => {
+            let names: Vec<String> = matching
+                .iter()
+                .map(|&v| field.names()[usize::from(v - field.min())].to_string())
+                .collect();
+            let abbreviations: Vec<String> =
+                names.iter().map(|n| format!("`{}`", &n[..3])).collect();
+            return Err(CronError::new(
+                format!("`{tok}` could be {}", join_or(&names, "or")),
+                start,
+                end,
+            )
+            .help(format!(
+                "write more of the name, e.g. {}; Azure would take the first, {}",
+                join_or(&abbreviations, "or"),
+                field.names()[usize::from(first - field.min())]
+            )));
+        }
     }
 
     let message = match field {
@@ -474,9 +751,12 @@ fn parse_value(field: Field, text: &str, start: usize, end: usize) -> Result<u8,
         Some("Azure's cron has no `?`; use `*` to mean any value".to_string())
     } else if tok.contains('#') || tok.eq_ignore_ascii_case("L") || quartz_suffix {
         Some("Azure's cron has no `L`, `W` or `#` modifiers; list the values explicitly".into())
-    } else if field != Field::Month && lookup_name(Field::Month, tok).is_some() {
+    } else if field != Field::Month && tok.len() >= 3 && lookup_name(Field::Month, tok).is_some() {
         Some("month names go in the fourth field".into())
-    } else if field != Field::Weekday && lookup_name(Field::Weekday, tok).is_some() {
+    } else if field != Field::Weekday
+        && tok.len() >= 3
+        && lookup_name(Field::Weekday, tok).is_some()
+    {
         Some("weekday names go in the fifth field".into())
     } else {
         None
@@ -487,17 +767,25 @@ fn parse_value(field: Field, text: &str, start: usize, end: usize) -> Result<u8,
     })
 }
 
-/// Match a month or weekday name: any prefix of the full name at least three
-/// letters long, ignoring case.
-fn lookup_name(field: Field, tok: &str) -> Option<u8> {
-    if tok.len() < 3 || !tok.is_ascii() {
-        return None;
+/// The values whose name starts with `tok`, ignoring ASCII case, in
+/// calendar order: NCrontab accepts any prefix of a full name and takes the
+/// first that fits.
+fn matching_names(field: Field, tok: &str) -> Vec<u8> {
+    if tok.is_empty() || !tok.is_ascii() {
+        return Vec::new();
     }
     field
         .names()
         .iter()
-        .position(|name| name.len() >= tok.len() && name[..tok.len()].eq_ignore_ascii_case(tok))
-        .map(|i| field.min() + i as u8)
+        .enumerate()
+        .filter(|(_, name)| name.len() >= tok.len() && name[..tok.len()].eq_ignore_ascii_case(tok))
+        .map(|(i, _)| field.min() + i as u8)
+        .collect()
+}
+
+/// The first value whose name starts with `tok`, as NCrontab picks it.
+fn lookup_name(field: Field, tok: &str) -> Option<u8> {
+    matching_names(field, tok).first().copied()
 }
 
 /// Decimal digits to a number; `None` on overflow.
@@ -554,7 +842,6 @@ mod tests {
         assert_eq!(c.days_of_month, range(1, 31));
         assert_eq!(c.months, range(1, 12));
         assert_eq!(c.days_of_week, range(0, 6));
-        assert!(!c.days_either);
     }
 
     #[test]
@@ -583,8 +870,24 @@ mod tests {
     }
 
     #[test]
-    fn whitespace_between_fields_is_flexible() {
-        assert_eq!(ok("  0\t3   * *  1 \n"), ok("0 3 * * 1"));
+    fn spaces_between_fields_are_flexible() {
+        assert_eq!(ok("  0 3   * *  1 "), ok("0 3 * * 1"));
+    }
+
+    #[test]
+    fn only_spaces_separate_fields() {
+        let text = "0\t3 * * 1";
+        let e = err(text);
+        assert_eq!(
+            e.message,
+            "Azure separates cron fields with plain spaces, not a tab"
+        );
+        assert_eq!((e.start, e.end), (1, 2));
+        assert_eq!(e.help.as_deref(), Some("replace it with a space"));
+
+        let e = err("0 3 * * 1\n");
+        assert!(e.message.ends_with("not a line break"), "{}", e.message);
+        assert_eq!((e.start, e.end), (9, 10));
     }
 
     #[test]
@@ -600,7 +903,12 @@ mod tests {
     #[test]
     fn step_larger_than_the_field_keeps_the_start() {
         assert_eq!(ok("*/90 * * * *").minutes, vec![0]);
-        assert_eq!(ok("10/4000000000 * * * *").minutes, vec![10]);
+        assert_eq!(ok("10/2147483647 * * * *").minutes, vec![10]);
+        // NCrontab reads the step as a 32-bit signed number.
+        let text = "10/2147483648 * * * *";
+        let e = err(text);
+        assert_eq!(e.message, "the step `2147483648` is too large");
+        assert_eq!(spanned(text, &e), "2147483648");
     }
 
     #[test]
@@ -617,9 +925,47 @@ mod tests {
         assert_eq!(c.months, vec![6, 7, 9]);
         assert_eq!(c.days_of_week, vec![2, 4]);
 
+        // Any prefix of one name, as NCrontab matches them.
+        let c = ok("0 0 * Fe,AU,D,Jan-Mar M,W,th,F,SA");
+        assert_eq!(c.months, vec![1, 2, 3, 8, 12]);
+        assert_eq!(c.days_of_week, vec![1, 3, 4, 5, 6]);
+        let c = ok("20 * * january,FeB,Mar,april,May,JuNE,July,Augu,SEPT-October,Nov,DECEM *");
+        assert_eq!(c.months, range(1, 12));
+
         let c = ok("0 0 * Mar,May,1-2 Sun-Tue/2");
         assert_eq!(c.months, vec![1, 2, 3, 5]);
         assert_eq!(c.days_of_week, vec![0, 2]);
+    }
+
+    #[test]
+    fn ambiguous_name_prefixes_are_rejected() {
+        let text = "0 0 * Ju *";
+        let e = err(text);
+        assert_eq!(e.message, "`Ju` could be June or July");
+        assert_eq!(spanned(text, &e), "Ju");
+        assert_eq!(
+            e.help.as_deref(),
+            Some("write more of the name, e.g. `Jun` or `Jul`; Azure would take the first, June")
+        );
+        assert_eq!(err("0 0 * ma *").message, "`ma` could be March or May");
+        assert_eq!(
+            err("0 0 * J *").message,
+            "`J` could be January, June or July"
+        );
+        assert_eq!(err("0 0 * * S").message, "`S` could be Sunday or Saturday");
+        assert_eq!(
+            err("0 0 * * Mon-T").message,
+            "`T` could be Tuesday or Thursday"
+        );
+    }
+
+    #[test]
+    fn signed_steps_are_rejected() {
+        for text in ["*/-2 * * * *", "*/+2 * * * *"] {
+            let e = err(text);
+            assert!(e.message.ends_with("is not a valid step"), "{}", e.message);
+            assert!(e.help.unwrap().contains("below 1 as 1"));
+        }
     }
 
     #[test]
@@ -655,15 +1001,6 @@ mod tests {
     }
 
     #[test]
-    fn days_either_only_when_both_day_fields_are_restricted() {
-        assert!(ok("0 0 1,15 * Fri").days_either);
-        assert!(!ok("0 0 1,15 * *").days_either);
-        assert!(!ok("0 0 * * Fri").days_either);
-        assert!(!ok("0 0 */2 * Fri").days_either);
-        assert!(!ok("0 0 1 * */2").days_either);
-    }
-
-    #[test]
     fn matches_basic_fields() {
         let c = ok("30 2 * * *");
         assert!(c.matches(30, 2, 17, 6, 3));
@@ -681,13 +1018,14 @@ mod tests {
     }
 
     #[test]
-    fn matches_day_of_month_or_weekday_when_both_restricted() {
-        // 04:30 on the 1st and 15th, plus every Friday.
+    fn matches_day_of_month_and_weekday_when_both_restricted() {
+        // 04:30 on the 1st and 15th when it is a Friday (not Vixie's "or").
         let c = ok("30 4 1,15 * 5");
-        assert!(c.matches(30, 4, 1, 3, 2), "the 1st, a Tuesday");
-        assert!(c.matches(30, 4, 15, 3, 0), "the 15th, a Sunday");
-        assert!(c.matches(30, 4, 8, 3, 5), "the 8th, a Friday");
-        assert!(!c.matches(30, 4, 8, 3, 4), "the 8th, a Thursday");
+        assert!(c.matches(30, 4, 1, 3, 5), "the 1st, a Friday");
+        assert!(c.matches(30, 4, 15, 3, 5), "the 15th, a Friday");
+        assert!(!c.matches(30, 4, 1, 3, 2), "the 1st, a Tuesday");
+        assert!(!c.matches(30, 4, 15, 3, 0), "the 15th, a Sunday");
+        assert!(!c.matches(30, 4, 8, 3, 5), "the 8th, a Friday");
     }
 
     #[test]
@@ -705,6 +1043,259 @@ mod tests {
         assert!(c.matches(0, 0, 3, 3, 5));
         assert!(!c.matches(0, 0, 4, 3, 5), "even day");
         assert!(!c.matches(0, 0, 3, 3, 4), "not a Friday");
+    }
+
+    fn at(year: i32, month: u8, day: u8, hour: u8, minute: u8) -> DateTime {
+        DateTime::new(year, month, day, hour, minute).expect("a valid minute")
+    }
+
+    fn next(text: &str, t: DateTime) -> Option<DateTime> {
+        ok(text).next_after(t)
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(at(2003, 9, 1, 0, 0).weekday(), 1, "a Monday");
+        assert_eq!(at(2044, 2, 29, 0, 0).weekday(), 1, "a Monday");
+        assert_eq!(at(2000, 1, 1, 0, 0).weekday(), 6, "a Saturday");
+        assert_eq!(DateTime::new(2023, 2, 29, 0, 0), None);
+        assert!(DateTime::new(2024, 2, 29, 0, 0).is_some());
+        assert_eq!(DateTime::new(1900, 2, 29, 0, 0), None);
+        assert_eq!(DateTime::new(2026, 4, 31, 0, 0), None);
+        assert_eq!(DateTime::new(2026, 1, 1, 24, 0), None);
+        assert_eq!(at(2026, 3, 7, 9, 5).to_string(), "2026-03-07 09:05");
+    }
+
+    #[test]
+    fn next_after_intersects_the_day_fields_as_ncrontab_does() {
+        // NCrontab's own test cases.
+        let c = "45 16 1 * Mon";
+        assert_eq!(next(c, at(2003, 1, 1, 0, 0)), Some(at(2003, 9, 1, 16, 45)));
+        assert_eq!(next(c, at(2003, 1, 1, 12, 0)), Some(at(2003, 9, 1, 16, 45)));
+        assert_eq!(
+            next(c, at(2003, 9, 1, 23, 45)),
+            Some(at(2003, 12, 1, 16, 45))
+        );
+        // Friday the 13th only.
+        assert_eq!(
+            next("0 0 13 * Fri", at(2026, 1, 1, 0, 0)),
+            Some(at(2026, 2, 13, 0, 0))
+        );
+        assert_eq!(
+            next("0 0 13 * Fri", at(2026, 2, 13, 0, 0)),
+            Some(at(2026, 3, 13, 0, 0))
+        );
+        assert_eq!(
+            next("0 0 13 * Fri", at(2026, 3, 13, 0, 0)),
+            Some(at(2026, 11, 13, 0, 0))
+        );
+    }
+
+    #[test]
+    fn next_after_first_monday_of_the_month() {
+        let c = "0 6 1-7 * Mon";
+        assert_eq!(next(c, at(2026, 12, 2, 0, 0)), Some(at(2026, 12, 7, 6, 0)));
+        assert_eq!(next(c, at(2026, 12, 7, 6, 0)), Some(at(2027, 1, 4, 6, 0)));
+    }
+
+    #[test]
+    fn next_after_daily() {
+        let c = "0 3 * * *";
+        assert_eq!(next(c, at(2026, 5, 10, 2, 59)), Some(at(2026, 5, 10, 3, 0)));
+        assert_eq!(
+            next(c, at(2026, 5, 10, 3, 0)),
+            Some(at(2026, 5, 11, 3, 0)),
+            "strictly after"
+        );
+        assert_eq!(next(c, at(2026, 12, 31, 3, 0)), Some(at(2027, 1, 1, 3, 0)));
+        assert_eq!(
+            next(c, at(2024, 2, 28, 23, 59)),
+            Some(at(2024, 2, 29, 3, 0))
+        );
+        assert_eq!(next(c, at(2023, 2, 28, 4, 0)), Some(at(2023, 3, 1, 3, 0)));
+        assert_eq!(
+            next("* * * * *", at(2026, 12, 31, 23, 59)),
+            Some(at(2027, 1, 1, 0, 0))
+        );
+    }
+
+    #[test]
+    fn next_after_working_hours() {
+        let c = "*/15 9-17 * * Mon-Fri";
+        // Wednesday 2026-12-02.
+        assert_eq!(next(c, at(2026, 12, 2, 8, 0)), Some(at(2026, 12, 2, 9, 0)));
+        assert_eq!(next(c, at(2026, 12, 2, 9, 0)), Some(at(2026, 12, 2, 9, 15)));
+        assert_eq!(
+            next(c, at(2026, 12, 2, 9, 46)),
+            Some(at(2026, 12, 2, 10, 0))
+        );
+        assert_eq!(
+            next(c, at(2026, 12, 2, 17, 44)),
+            Some(at(2026, 12, 2, 17, 45))
+        );
+        assert_eq!(
+            next(c, at(2026, 12, 2, 17, 45)),
+            Some(at(2026, 12, 3, 9, 0))
+        );
+        // Friday evening to Monday morning.
+        assert_eq!(
+            next(c, at(2026, 12, 4, 17, 45)),
+            Some(at(2026, 12, 7, 9, 0))
+        );
+        assert_eq!(next(c, at(2026, 12, 5, 12, 0)), Some(at(2026, 12, 7, 9, 0)));
+    }
+
+    #[test]
+    fn next_after_leap_days() {
+        let c = "0 0 29 2 *";
+        assert_eq!(next(c, at(2026, 1, 1, 0, 0)), Some(at(2028, 2, 29, 0, 0)));
+        assert_eq!(next(c, at(2028, 2, 29, 0, 0)), Some(at(2032, 2, 29, 0, 0)));
+        // 2100 is not a leap year, 2000 is.
+        assert_eq!(next(c, at(2096, 3, 1, 0, 0)), Some(at(2104, 2, 29, 0, 0)));
+        assert_eq!(next(c, at(1996, 3, 1, 0, 0)), Some(at(2000, 2, 29, 0, 0)));
+
+        // February 29 on a Monday: 2044, 2072, then 40 years to 2112.
+        let c = "0 0 29 2 Mon";
+        assert_eq!(next(c, at(2026, 12, 2, 0, 0)), Some(at(2044, 2, 29, 0, 0)));
+        assert_eq!(next(c, at(2044, 2, 29, 0, 0)), Some(at(2072, 2, 29, 0, 0)));
+        assert_eq!(next(c, at(2072, 2, 29, 0, 0)), Some(at(2112, 2, 29, 0, 0)));
+        // NCrontab's test: from 9000-01-01 the next is 9008-02-29.
+        assert_eq!(next(c, at(9000, 1, 1, 0, 0)), Some(at(9008, 2, 29, 0, 0)));
+    }
+
+    #[test]
+    fn next_after_month_ends() {
+        let c = "0 0 31 * *";
+        assert_eq!(next(c, at(2026, 1, 31, 0, 0)), Some(at(2026, 3, 31, 0, 0)));
+        assert_eq!(next(c, at(2026, 7, 31, 0, 0)), Some(at(2026, 8, 31, 0, 0)));
+        assert_eq!(next(c, at(2026, 8, 31, 0, 0)), Some(at(2026, 10, 31, 0, 0)));
+        // NCrontab's sequence for `0 0 15,30,31 * *` from 2000-01-31.
+        let c = "0 0 15,30,31 * *";
+        let mut t = at(2000, 1, 31, 0, 0);
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            t = next(c, t).expect("fires");
+            seen.push(t.to_string());
+        }
+        assert_eq!(
+            seen,
+            [
+                "2000-02-15 00:00",
+                "2000-03-15 00:00",
+                "2000-03-30 00:00",
+                "2000-03-31 00:00",
+                "2000-04-15 00:00"
+            ]
+        );
+        assert_eq!(
+            next("59 23 30 4 *", at(2026, 4, 30, 23, 58)),
+            Some(at(2026, 4, 30, 23, 59))
+        );
+        assert_eq!(
+            next("59 23 30 4 *", at(2026, 4, 30, 23, 59)),
+            Some(at(2027, 4, 30, 23, 59))
+        );
+    }
+
+    #[test]
+    fn next_after_matches_a_minute_by_minute_search() {
+        // The fast walk agrees with checking every minute over a few months.
+        for text in [
+            "7,37 */5 1-3,28-31 * Tue,Sat",
+            "0 0 */10 Feb,Mar Sun",
+            "*/20 23 29 * *",
+        ] {
+            let c = ok(text);
+            let mut t = at(2027, 12, 25, 0, 0);
+            let mut expected = t;
+            for _ in 0..6 {
+                let got = c.next_after(t).expect("fires");
+                loop {
+                    expected = step_minute(expected);
+                    if c.matches(
+                        expected.minute,
+                        expected.hour,
+                        expected.day,
+                        expected.month,
+                        expected.weekday(),
+                    ) {
+                        break;
+                    }
+                }
+                assert_eq!(got, expected, "{text} after {t}");
+                t = got;
+            }
+        }
+    }
+
+    fn step_minute(t: DateTime) -> DateTime {
+        let (y, mo, d, h, mi) = (t.year, t.month, t.day, t.hour, t.minute);
+        DateTime::new(y, mo, d, h, mi + 1)
+            .or_else(|| DateTime::new(y, mo, d, h + 1, 0))
+            .or_else(|| DateTime::new(y, mo, d + 1, 0, 0))
+            .or_else(|| DateTime::new(y, mo + 1, 1, 0, 0))
+            .unwrap_or_else(|| at(y + 1, 1, 1, 0, 0))
+    }
+
+    #[test]
+    fn never_firing_schedules() {
+        for text in [
+            "0 3 31 2 *",
+            "0 0 30 2 *",
+            "0 0 30,31 Feb Mon",
+            "0 0 31 4,6,9,11 *",
+            "0 0 31 Apr-Jun/2 *",
+        ] {
+            let c = ok(text);
+            assert!(c.never_fires().is_some(), "{text}");
+            assert_eq!(c.next_after(at(2026, 1, 1, 0, 0)), None, "{text}");
+            assert_eq!(c.next_after(at(-3, 6, 1, 0, 0)), None, "{text}");
+        }
+        let never = |text: &str| ok(text).never_fires().expect("never fires");
+        assert_eq!(
+            never("0 3 31 2 *"),
+            NeverFires {
+                reason: "day 31 never occurs in February".into(),
+                months: "February".into(),
+                last_day: 28
+            }
+        );
+        assert_eq!(
+            never("0 0 30,31 2 *").reason,
+            "days 30 and 31 never occur in February"
+        );
+        assert_eq!(
+            never("0 0 31 4,6,9,11 *"),
+            NeverFires {
+                reason: "day 31 never occurs in April, June, September or November".into(),
+                months: "each of those months".into(),
+                last_day: 30
+            }
+        );
+        assert_eq!(never("0 0 31 2,4 *").last_day, 28);
+
+        for text in [
+            "0 0 29 2 Mon",
+            "0 0 31 1-4 *",
+            "0 0 30 2,4 *",
+            "0 0 1 * Mon",
+        ] {
+            assert_eq!(ok(text).never_fires(), None, "{text}");
+            assert!(
+                ok(text).next_after(at(2026, 1, 1, 0, 0)).is_some(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn next_after_stops_at_the_last_representable_year() {
+        let last = at(i32::MAX, 12, 31, 23, 59);
+        assert_eq!(next("* * * * *", last), None);
+        assert_eq!(next("* * * * *", at(i32::MAX, 12, 31, 23, 58)), Some(last));
     }
 
     #[test]
@@ -844,12 +1435,26 @@ mod tests {
         let e = err(text);
         assert_eq!(e.message, "range 5-3 runs backwards");
         assert_eq!(spanned(text, &e), "5-3");
-        assert!(e.help.unwrap().contains("`5-6,0-3`"));
+        assert_eq!(
+            e.help.as_deref(),
+            Some(
+                "Azure's cron does not wrap around: it would swap the ends and read `3-5`; \
+                 write that, or split the range in two to wrap around: `5-6,0-3`"
+            )
+        );
 
         let text = "0 0 * * Fri-Mon";
         let e = err(text);
         assert_eq!(e.message, "range Fri-Mon runs backwards");
-        assert!(e.help.unwrap().contains("`Fri-Sat,Sun-Mon`"));
+        let help = e.help.unwrap();
+        assert!(help.contains("`Mon-Fri`"), "{help}");
+        assert!(help.contains("`Fri-Sat,Sun-Mon`"), "{help}");
+
+        // NCrontab reads `Mon-Sun` as Sunday and Monday only.
+        let e = err("0 0 * * Mon-Sun");
+        assert!(e.help.unwrap().contains("`Sun-Mon`"));
+        let e = err("0 0 * * 5-1/2");
+        assert_eq!(e.message, "range 5-1 runs backwards");
 
         let e = err("0 22-2 * * *");
         assert!(e.help.unwrap().contains("`22-23,0-2`"));
@@ -928,8 +1533,10 @@ mod tests {
         let e = err(text);
         assert_eq!(spanned(text, &e), "Lündi");
 
-        let text = "0\u{3000}0 * * *"; // ideographic space separates fields
-        assert_eq!(ok(text).hours, vec![0]);
+        let text = "0\u{3000}0 * * *"; // an ideographic space is not a separator
+        let e = err(text);
+        assert_eq!(spanned(text, &e), "\u{3000}");
+        assert!(e.message.ends_with("U+3000"), "{}", e.message);
 
         for text in [
             "é",
