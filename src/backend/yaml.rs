@@ -402,16 +402,36 @@ pub fn is_plain_safe(text: &str) -> bool {
     // `: ` and ` #` end a plain scalar, and `,[]{}` end one in flow context;
     // any of these characters (and quotes, backslashes, backquotes) means
     // quoting, which keeps the rule simple and the text unambiguous to read.
-    if text.bytes().any(|b| {
-        matches!(
-            b,
-            b':' | b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'`' | b'"' | b'\'' | b'\\'
-        )
-    }) {
-        return false;
+    // One pass over the bytes decides ASCII text; other characters are decoded
+    // only when there are any.
+    let mut ascii = true;
+    for &b in text.as_bytes() {
+        if b >= 0x80 {
+            ascii = false;
+        } else if NOT_PLAIN[b as usize] {
+            return false;
+        }
     }
-    text.chars().all(visible) && !is_reserved_word(text) && !is_number_like(text)
+    (ascii || text.chars().all(visible)) && !is_reserved_word(text) && !is_number_like(text)
 }
+
+/// ASCII bytes that rule out a plain scalar: control characters, and the
+/// punctuation [`is_plain_safe`] quotes.
+static NOT_PLAIN: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = b < 0x20 || b == 0x7f;
+        b += 1;
+    }
+    let punctuation = b":#,[]{}`\"'\\";
+    let mut i = 0;
+    while i < punctuation.len() {
+        t[punctuation[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// Words YAML 1.1 or 1.2 read as null or a boolean.
 fn is_reserved_word(text: &str) -> bool {

@@ -38,7 +38,7 @@ const LOGGING: &str = "##vso[";
 impl Checker<'_> {
     /// Report Azure syntax in `text`, the value written at `span`.
     pub(crate) fn check_azure_syntax(&mut self, text: &str, span: Span) {
-        if text.contains(TEMPLATE) {
+        if super::secrets::has(text, TEMPLATE) {
             self.template_expressions(text, span);
         }
         let trimmed = text.trim();
@@ -54,7 +54,7 @@ impl Checker<'_> {
                 .help("relc text is literal: write conditions with `when`, and set a computed value from a script (`##vso[task.setvariable …]`) to read it as `$(name)`; a `relc-allow E100` comment hands the expression to Azure"),
             );
         }
-        if self.text_position != Position::Script && text.contains(LOGGING) {
+        if self.text_position != Position::Script && super::secrets::has(text, LOGGING) {
             let at = self.precise(span, LOGGING, "]");
             self.diags.push(
                 Diagnostic::warning(

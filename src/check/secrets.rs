@@ -305,9 +305,31 @@ fn words(key: &str) -> Vec<String> {
     out
 }
 
+/// Whether `hay` contains `needle`.
+pub(crate) fn has(hay: &str, needle: &str) -> bool {
+    find(hay, needle, 0).is_some()
+}
+
+/// The first offset at or after `from` where `needle` starts in `hay`. The needles
+/// are short words and the texts short: a vectorised scan for the first byte, then a
+/// comparison, costs less than building a substring searcher on every call.
+fn find(hay: &str, needle: &str, from: usize) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let first = *n.first()?;
+    let mut at = from;
+    while at + n.len() <= h.len() {
+        at += memchr::memchr(first, &h[at..=h.len() - n.len()])?;
+        if &h[at..at + n.len()] == n {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
+}
+
 /// The kind of credential `text` contains, if it has a known shape.
 pub(crate) fn shape(text: &str) -> Option<&'static str> {
-    if text.contains("-----BEGIN") && text.contains("PRIVATE KEY") {
+    if has(text, "-----BEGIN") && has(text, "PRIVATE KEY") {
         return Some("a private key");
     }
     let b = text.as_bytes();
@@ -315,58 +337,71 @@ pub(crate) fn shape(text: &str) -> Option<&'static str> {
     let is_alnum = |c: &u8| c.is_ascii_alphanumeric();
     let is_b64url = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_';
     let is_b64 = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
+    let in_word = |c: &u8| c.is_ascii_alphanumeric() || b"-_+/".contains(c);
     let run = |from: usize, class: &dyn Fn(&u8) -> bool| {
         b.get(from..)
             .map_or(0, |r| r.iter().take_while(|c| class(c)).count())
     };
-    // A match starts after a character that none of the shapes contains, so
-    // every run below is scanned once: linear in the length of the text.
-    let starts_word =
-        |i: usize| i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b"-_+/".contains(&b[i - 1]));
-    for (i, _) in text.char_indices() {
-        if !starts_word(i) {
+    // A match starts where a word does (after a character that none of the shapes
+    // contains); each word is looked at once, at its start: linear in the text.
+    let mut i = 0;
+    while i < b.len() {
+        if !in_word(&b[i]) {
+            i += 1;
             continue;
         }
-        let rest = &text[i..];
-        if (rest.starts_with("AKIA") || rest.starts_with("ASIA"))
-            && run(i + 4, &is_upper_digit) >= 16
-        {
-            return Some("an AWS access key");
+        // Every shape is a word of at least ten characters.
+        let word = run(i, &in_word);
+        if word < 10 {
+            i += word;
+            continue;
         }
-        if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
-            .iter()
-            .any(|p| rest.starts_with(p))
-            && run(i + 4, &is_alnum) >= 30
-        {
-            return Some("a GitHub token");
-        }
-        if rest.starts_with("github_pat_") && run(i + 11, &is_b64url) >= 40 {
-            return Some("a GitHub token");
-        }
-        if rest.starts_with("npm_") && run(i + 4, &is_alnum) >= 36 {
-            return Some("an npm token");
-        }
-        if rest.starts_with("xox")
-            && matches!(b.get(i + 3), Some(b'a' | b'b' | b'p' | b'r' | b's'))
-            && b.get(i + 4) == Some(&b'-')
-            && run(i + 5, &|c: &u8| is_alnum(c) || *c == b'-') >= 10
-        {
-            return Some("a Slack token");
-        }
-        if rest.starts_with("eyJ") {
-            let head = run(i, &is_b64url);
-            if head >= 10 && b.get(i + head) == Some(&b'.') {
-                let payload = run(i + head + 1, &is_b64url);
-                if payload >= 10 && b.get(i + head + 1 + payload) == Some(&b'.') {
-                    return Some("a JSON web token");
-                }
+        let rest = &b[i..];
+        let found = match b[i] {
+            b'A' if (rest.starts_with(b"AKIA") || rest.starts_with(b"ASIA"))
+                && run(i + 4, &is_upper_digit) >= 16 =>
+            {
+                Some("an AWS access key")
             }
+            b'g' if [&b"ghp_"[..], b"gho_", b"ghu_", b"ghs_", b"ghr_"]
+                .iter()
+                .any(|p| rest.starts_with(p))
+                && run(i + 4, &is_alnum) >= 30 =>
+            {
+                Some("a GitHub token")
+            }
+            b'g' if rest.starts_with(b"github_pat_") && run(i + 11, &is_b64url) >= 40 => {
+                Some("a GitHub token")
+            }
+            b'n' if rest.starts_with(b"npm_") && run(i + 4, &is_alnum) >= 36 => {
+                Some("an npm token")
+            }
+            b'x' if rest.starts_with(b"xox")
+                && matches!(b.get(i + 3), Some(b'a' | b'b' | b'p' | b'r' | b's'))
+                && b.get(i + 4) == Some(&b'-')
+                && run(i + 5, &|c: &u8| is_alnum(c) || *c == b'-') >= 10 =>
+            {
+                Some("a Slack token")
+            }
+            b'e' if rest.starts_with(b"eyJ") => {
+                let head = run(i, &is_b64url);
+                let payload = run(i + head + 1, &is_b64url);
+                (head >= 10
+                    && b.get(i + head) == Some(&b'.')
+                    && payload >= 10
+                    && b.get(i + head + 1 + payload) == Some(&b'.'))
+                .then_some("a JSON web token")
+            }
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
         }
         // An Azure storage account key: 64 bytes in base64, 86 characters and `==`.
-        let key = run(i, &is_b64);
-        if key == 86 && text[i + 86..].starts_with("==") {
+        if word >= 86 && run(i, &is_b64) == 86 && b[i + 86..].starts_with(b"==") {
             return Some("an Azure storage key");
         }
+        i += word;
     }
     connection_secret(text)
 }
@@ -374,6 +409,16 @@ pub(crate) fn shape(text: &str) -> Option<&'static str> {
 /// A password or key in a connection string (`Password=…;`) or a URL
 /// (`https://user:password@host`), unless it is a `$(…)` macro.
 fn connection_secret(text: &str) -> Option<&'static str> {
+    if text.as_bytes().contains(&b'=') {
+        connection_string_secret(text)
+    } else {
+        None
+    }
+    .or_else(|| url_password(text))
+}
+
+/// `Password=…;` and the like, with a value that is not a `$(…)` macro.
+fn connection_string_secret(text: &str) -> Option<&'static str> {
     let lower = text.to_ascii_lowercase();
     for field in [
         "password=",
@@ -383,8 +428,7 @@ fn connection_secret(text: &str) -> Option<&'static str> {
         "sharedaccesssignature=",
     ] {
         let mut from = 0;
-        while let Some(i) = lower[from..].find(field) {
-            let at = from + i;
+        while let Some(at) = find(&lower, field, from) {
             from = at + field.len();
             let boundary = at == 0 || !lower.as_bytes()[at - 1].is_ascii_alphanumeric();
             let value = text[from..].split(';').next().unwrap_or("").trim();
@@ -398,9 +442,14 @@ fn connection_secret(text: &str) -> Option<&'static str> {
             }
         }
     }
+    None
+}
+
+/// `https://user:password@host`, with a password that is not a `$(…)` macro.
+fn url_password(text: &str) -> Option<&'static str> {
     let mut from = 0;
-    while let Some(i) = text[from..].find("://") {
-        let start = from + i + 3;
+    while let Some(i) = find(text, "://", from) {
+        let start = i + 3;
         from = start;
         let authority = text[start..]
             .split(['/', ' ', '"', '\'', '\n'])
