@@ -591,3 +591,41 @@ fn a_file_outside_an_explicit_root_is_refused() {
     s.relc(&["--root", "sub/main.release", "check", "sub/main.release"])
         .expect(2, &["--root must name a directory"]);
 }
+
+#[test]
+fn a_file_over_the_size_cap_is_refused_without_reading_it() {
+    let s = Scratch::new("too-large");
+    // Sparse: no disk space is used, and relc refuses it from its size alone.
+    let big = std::fs::File::create(s.path("big.release")).unwrap();
+    big.set_len(relc::project::MAX_FILE_BYTES + 1).unwrap();
+    drop(big);
+    s.relc(&["check", "big.release"])
+        .expect(2, &["cannot read big.release", "larger than 256 MiB"]);
+    s.file("main.release", &format!("import \"big.release\"\n{STAGE}"));
+    s.relc(&["check", "main.release"])
+        .expect(1, &["E027", "larger than 256 MiB"]);
+}
+
+#[test]
+fn a_fifo_met_in_a_directory_walk_is_reported_not_waited_on() {
+    let s = Scratch::new("walk-fifo");
+    s.file("dir/ok.release", &format!("var unused = \"x\"\n{STAGE}"));
+    mkfifo(&s.path("dir/pipe.release"));
+    let r = s.relc(&["check", "--format", "json", "dir"]);
+    r.expect(2, &[]);
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let unreadable = json["unreadable"].as_array().unwrap();
+    assert_eq!(unreadable.len(), 1, "{}", r.stdout);
+    assert_eq!(unreadable[0]["file"], "dir/pipe.release");
+    assert!(
+        unreadable[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("a FIFO"),
+        "{}",
+        r.stdout
+    );
+    // The other file was checked: its one warning.
+    assert_eq!(json["warnings"], 1, "{}", r.stdout);
+    assert_eq!(json["errors"], 0, "{}", r.stdout);
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Read relc's YAML back with PyYAML (YAML 1.1) and check every string.
+"""Read relc's YAML back with PyYAML (YAML 1.1: its own loader, and libyaml's
+when available) and check every string.
 
 Usage: yaml11_roundtrip.py DIR
 
@@ -35,12 +36,26 @@ def lookup(doc, path):
     return node
 
 
+# PyYAML's own loader, and libyaml's when PyYAML was built with it: both
+# resolve YAML 1.1's types, but they scan the text separately.
+LOADERS = [("PyYAML", yaml.SafeLoader)]
+if yaml.__with_libyaml__:
+    LOADERS.append(("libyaml", yaml.CSafeLoader))
+
+
 def check(yml_path, expectations):
     """The problems of one file, as strings."""
     with open(yml_path, encoding="utf-8", newline="") as f:
         text = f.read()
+    problems = []
+    for name, loader in LOADERS:
+        problems.extend(f"{name}: {p}" for p in check_with(loader, text, expectations))
+    return problems
+
+
+def check_with(loader, text, expectations):
     try:
-        docs = list(yaml.safe_load_all(text))
+        docs = list(yaml.load_all(text, Loader=loader))
     except yaml.YAMLError as e:
         return [f"does not parse: {e}"]
     if len(docs) != 1:
@@ -81,8 +96,8 @@ def main(argv):
                 print(f"{name}.yml:")
                 for p in problems:
                     print(f"  {p}")
-    loader = "libyaml" if yaml.__with_libyaml__ else "pure Python"
-    print(f"PyYAML {yaml.__version__} ({loader} available): {len(names)} files, {failed} failed")
+    loaders = " and ".join(name for name, _ in LOADERS)
+    print(f"PyYAML {yaml.__version__} ({loaders}): {len(names)} files, {failed} failed")
     return 1 if failed else 0
 
 

@@ -170,9 +170,10 @@ fn hostile(rng: &mut Rng) -> String {
         _ => {
             let mut s = String::new();
             for _ in 0..1 + rng.below(6) {
-                match rng.below(4) {
+                match rng.below(5) {
                     0 => s.push_str(rng.pick(&["text", "Build", "a b", "x"])),
                     1 => s.push(char::from_u32(rng.below(0x20) as u32).unwrap()),
+                    2 => s.push(any_char(rng)),
                     _ => s.push_str(rng.pick(HOSTILE)),
                 }
             }
@@ -188,6 +189,25 @@ fn hostile(rng: &mut Rng) -> String {
         _ => {}
     }
     s
+}
+
+/// Any character, most often from the ranges where YAML's rules change:
+/// C1 controls, Latin-1, general punctuation and specials, the ends of planes.
+fn any_char(rng: &mut Rng) -> char {
+    let (lo, hi): (usize, usize) = match rng.below(6) {
+        0 => (0x80, 0x100),
+        1 => (0x2000, 0x2070),
+        2 => (0xFFF0, 0x10000),
+        3 => (0xE000, 0xF900),
+        4 => (0x1_0000, 0x11_0000),
+        _ => (0x100, 0xFFFF),
+    };
+    loop {
+        let n = (lo + rng.below(hi - lo)) as u32;
+        if let Some(c) = char::from_u32(n) {
+            return c;
+        }
+    }
 }
 
 /// `"…"` in `.release`, which has escapes for exactly these characters.
