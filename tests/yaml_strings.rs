@@ -733,6 +733,13 @@ fn every_string_reads_back_identically() {
         assert_eq!(p.title.as_deref(), Some(s.title.as_str()));
         let positions = positions(&s, p);
         let yaml = azure::emit(p, &s.file_name).unwrap();
+        // The streaming writer the command line uses writes the same text.
+        let mut streamed = Vec::new();
+        azure::emit_to(p, &s.file_name, &mut streamed).unwrap();
+        assert!(
+            streamed == yaml.as_bytes(),
+            "case {case}: emit_to differs from emit"
+        );
         if let Err(e) = check_header(&yaml).and_then(|()| read_back_12(&yaml, &positions)) {
             failures.push(format!(
                 "case {case}: {e}\n--- source\n{text}\n--- yaml\n{yaml}"
