@@ -112,7 +112,7 @@ impl Checker<'_> {
                 self.check_azure_syntax(s, v.span);
                 Some(s.clone())
             }
-            ValueKind::Number(n) => Some(format_number(*n)),
+            ValueKind::Number(n) => Some(self.number_text(*n, v.span)),
             ValueKind::Bool(b) => Some(b.to_string()),
             ValueKind::Concat(parts) => {
                 let mut out = String::new();
@@ -459,6 +459,20 @@ impl Checker<'_> {
             .did_you_mean(fix_span, &text, options.iter().copied()),
         );
         None
+    }
+}
+
+impl Checker<'_> {
+    /// A number literal as text: as it is spelled in the source (`6.0` stays
+    /// `6.0`, `007` stays `007`: text is what the user wrote), or formatted
+    /// when its span does not hold exactly a number.
+    pub(super) fn number_text(&self, n: f64, span: crate::source::Span) -> String {
+        self.sources
+            .get(span.file)
+            .text
+            .get(span.range())
+            .filter(|t| t.parse::<f64>().is_ok())
+            .map_or_else(|| format_number(n), str::to_string)
     }
 }
 

@@ -248,10 +248,27 @@ impl Checker<'_> {
     fn scalar(&mut self, v: &ast::Value, scope: &Scope) -> Option<Scalar> {
         match &v.kind {
             ast::ValueKind::Bool(b) => Some(Scalar::Bool(*b)),
-            ast::ValueKind::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
-                Some(Scalar::Int(*n as i64))
+            // A number the YAML writes as spelled stays a number; one that
+            // would be written otherwise (`10.0` as `10`, `007` as `7`, a
+            // digit string beyond f64's precision) is passed as its text.
+            ast::ValueKind::Number(n) => {
+                let spelled = self.number_text(*n, v.span);
+                let number = if n.fract() == 0.0 && n.abs() < 1e15 {
+                    Scalar::Int(*n as i64)
+                } else {
+                    Scalar::Float(*n)
+                };
+                let written = match &number {
+                    Scalar::Int(i) => i.to_string(),
+                    Scalar::Float(f) => f.to_string(),
+                    _ => unreachable!("a number"),
+                };
+                Some(if written == spelled {
+                    number
+                } else {
+                    Scalar::Str(spelled)
+                })
             }
-            ast::ValueKind::Number(n) => Some(Scalar::Float(*n)),
             ast::ValueKind::Path(p) if p.segments.len() == 1 => {
                 match scope.params.get(&p.segments[0].text) {
                     Some(ParamValue::Bool(b)) => Some(Scalar::Bool(*b)),
