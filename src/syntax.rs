@@ -19,14 +19,16 @@ use pest::error::InputLocation;
 /// Parse one file. On a syntax error the diagnostics hold it and there is no AST.
 pub fn parse(file: FileId, source: &SourceFile) -> (Option<ast::File>, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
-    if let Some(d) = error::too_deep(file, &source.text) {
-        diagnostics.push(d);
-        return (None, diagnostics);
-    }
     let text = source.text.as_str();
     let mut ast = ast::File::default();
     let mut lower = lower::Lower::new(file, &mut diagnostics);
-    let mut cuts = error::declaration_starts(text);
+    let mut cuts = match error::declaration_starts(file, text) {
+        Ok(cuts) => cuts,
+        Err(too_deep) => {
+            diagnostics.push(too_deep);
+            return (None, diagnostics);
+        }
+    };
     cuts.push(text.len());
     let mut from = 0;
     for end in cuts {
@@ -104,7 +106,7 @@ mod tests {
                 if path.extension().is_some_and(|x| x == "release") {
                     let text = std::fs::read_to_string(&path).unwrap();
                     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-                    if error::too_deep(FileId(0), text).is_none() {
+                    if error::declaration_starts(FileId(0), text).is_ok() {
                         assert_eq!(pieces(text), whole(text), "{}", path.display());
                         seen += 1;
                     }

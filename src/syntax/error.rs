@@ -306,17 +306,35 @@ fn lex(text: &str) -> impl Iterator<Item = Mark> + '_ {
     })
 }
 
+/// Brackets nest at most this deep. The parser is recursive, so this bounds its
+/// stack; Azure itself allows expressions nested 50 deep.
+pub(super) const MAX_NESTING: usize = 100;
+
 /// Where `text` can be cut into pieces that each parse on their own as declarations:
 /// the start of every line that begins, outside brackets, strings and comments, with a
 /// top-level keyword. No declaration continues onto a line that starts with a keyword,
 /// so the pieces parse exactly as the whole file does; parsing them one at a time keeps
 /// the parser's memory to the largest declaration.
-pub(super) fn declaration_starts(text: &str) -> Vec<usize> {
+///
+/// The same pass bounds the parser's recursion: a syntax error if brackets outside
+/// strings and comments nest deeper than [`MAX_NESTING`].
+pub(super) fn declaration_starts(file: FileId, text: &str) -> Result<Vec<usize>, Diagnostic> {
     let mut starts = Vec::new();
     let mut depth = 0usize;
     for mark in lex(text) {
         match mark {
-            Mark::Bracket(_, b'(' | b'[' | b'{') => depth += 1,
+            Mark::Bracket(at, b'(' | b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(Diagnostic::error(
+                        Code::Syntax,
+                        Span::new(file, at, at + 1),
+                        format!("brackets nest more than {MAX_NESTING} deep here"),
+                    )
+                    .label("too deeply nested")
+                    .help("split the expression or block into smaller named pieces (gates, templates)"));
+                }
+            }
             Mark::Bracket(..) => depth = depth.saturating_sub(1),
             Mark::LineStart(at) if depth == 0 => {
                 let line = text[at..].trim_start_matches([' ', '\t']);
@@ -332,33 +350,5 @@ pub(super) fn declaration_starts(text: &str) -> Vec<usize> {
             Mark::LineStart(_) => {}
         }
     }
-    starts
-}
-
-/// Brackets nest at most this deep. The parser is recursive, so this bounds its
-/// stack; Azure itself allows expressions nested 50 deep.
-pub(super) const MAX_NESTING: usize = 100;
-
-/// A syntax error if brackets outside strings and comments nest deeper than [`MAX_NESTING`].
-pub(super) fn too_deep(file: FileId, text: &str) -> Option<Diagnostic> {
-    let mut depth = 0usize;
-    for (i, b) in brackets(text) {
-        if matches!(b, b')' | b']' | b'}') {
-            depth = depth.saturating_sub(1);
-            continue;
-        }
-        depth += 1;
-        if depth > MAX_NESTING {
-            return Some(
-                Diagnostic::error(
-                    Code::Syntax,
-                    Span::new(file, i, i + 1),
-                    format!("brackets nest more than {MAX_NESTING} deep here"),
-                )
-                .label("too deeply nested")
-                .help("split the expression or block into smaller named pieces (gates, templates)"),
-            );
-        }
-    }
-    None
+    Ok(starts)
 }

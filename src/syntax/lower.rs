@@ -526,6 +526,7 @@ impl Lower<'_> {
         match rule {
             Rule::sq_string => raw.replace("''", "'"),
             Rule::raw_block => dedent(raw),
+            _ if memchr::memchr(b'\\', raw.as_bytes()).is_none() => raw.to_string(),
             _ => {
                 let base = self.base + inner.as_span().start();
                 let mut out = String::with_capacity(raw.len());
