@@ -25,7 +25,7 @@ pub fn parse(file: FileId, source: &SourceFile) -> (Option<ast::File>, Diagnosti
     let mut cuts = match error::declaration_starts(file, text) {
         Ok(cuts) => cuts,
         Err(too_deep) => {
-            diagnostics.push(too_deep);
+            diagnostics.push(*too_deep);
             return (None, diagnostics);
         }
     };

@@ -318,7 +318,7 @@ pub(super) const MAX_NESTING: usize = 100;
 ///
 /// The same pass bounds the parser's recursion: a syntax error if brackets outside
 /// strings and comments nest deeper than [`MAX_NESTING`].
-pub(super) fn declaration_starts(file: FileId, text: &str) -> Result<Vec<usize>, Diagnostic> {
+pub(super) fn declaration_starts(file: FileId, text: &str) -> Result<Vec<usize>, Box<Diagnostic>> {
     let mut starts = Vec::new();
     let mut depth = 0usize;
     for mark in lex(text) {
@@ -326,13 +326,15 @@ pub(super) fn declaration_starts(file: FileId, text: &str) -> Result<Vec<usize>,
             Mark::Bracket(at, b'(' | b'[' | b'{') => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(Diagnostic::error(
-                        Code::Syntax,
-                        Span::new(file, at, at + 1),
-                        format!("brackets nest more than {MAX_NESTING} deep here"),
-                    )
-                    .label("too deeply nested")
-                    .help("split the expression or block into smaller named pieces (gates, templates)"));
+                    return Err(Box::new(
+                        Diagnostic::error(
+                            Code::Syntax,
+                            Span::new(file, at, at + 1),
+                            format!("brackets nest more than {MAX_NESTING} deep here"),
+                        )
+                        .label("too deeply nested")
+                        .help("split the expression or block into smaller named pieces (gates, templates)"),
+                    ));
                 }
             }
             Mark::Bracket(..) => depth = depth.saturating_sub(1),
