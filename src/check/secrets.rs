@@ -338,10 +338,12 @@ pub(crate) fn shape(text: &str) -> Option<&'static str> {
     let is_b64url = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_';
     let is_b64 = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
     let in_word = |c: &u8| c.is_ascii_alphanumeric() || b"-_+/".contains(c);
-    let run = |from: usize, class: &dyn Fn(&u8) -> bool| {
+    fn run_in(b: &[u8], from: usize, class: impl Fn(&u8) -> bool) -> usize {
         b.get(from..)
             .map_or(0, |r| r.iter().take_while(|c| class(c)).count())
-    };
+    }
+    let run = |from: usize, class: &dyn Fn(&u8) -> bool| run_in(b, from, class);
+    let word_at = |from: usize| run_in(b, from, in_word);
     // A match starts where a word does (after a character that none of the shapes
     // contains); each word is looked at once, at its start: linear in the text.
     let mut i = 0;
@@ -351,7 +353,7 @@ pub(crate) fn shape(text: &str) -> Option<&'static str> {
             continue;
         }
         // Every shape is a word of at least ten characters.
-        let word = run(i, &in_word);
+        let word = word_at(i);
         if word < 10 {
             i += word;
             continue;
@@ -409,37 +411,33 @@ pub(crate) fn shape(text: &str) -> Option<&'static str> {
 /// A password or key in a connection string (`Password=…;`) or a URL
 /// (`https://user:password@host`), unless it is a `$(…)` macro.
 fn connection_secret(text: &str) -> Option<&'static str> {
-    if text.as_bytes().contains(&b'=') {
-        connection_string_secret(text)
-    } else {
-        None
-    }
-    .or_else(|| url_password(text))
+    connection_string_secret(text).or_else(|| url_password(text))
 }
 
-/// `Password=…;` and the like, with a value that is not a `$(…)` macro.
+/// `Password=…;` and the like, with a value that is not a `$(…)` macro: at each `=`,
+/// the word before it (letters and digits, in any case) names the field.
 fn connection_string_secret(text: &str) -> Option<&'static str> {
-    let lower = text.to_ascii_lowercase();
-    for field in [
-        "password=",
-        "pwd=",
-        "accountkey=",
-        "sharedaccesskey=",
-        "sharedaccesssignature=",
-    ] {
-        let mut from = 0;
-        while let Some(at) = find(&lower, field, from) {
-            from = at + field.len();
-            let boundary = at == 0 || !lower.as_bytes()[at - 1].is_ascii_alphanumeric();
-            let value = text[from..].split(';').next().unwrap_or("").trim();
-            let value = value.trim_matches(|c| c == '\'' || c == '"' || c == '{' || c == '}');
-            if boundary && !value.is_empty() && !value.starts_with("$(") {
-                return Some(if field.contains("key") || field.contains("signature") {
-                    "a key in a connection string"
-                } else {
-                    "a password in a connection string"
-                });
-            }
+    const FIELDS: [(&str, &str); 5] = [
+        ("password", "a password in a connection string"),
+        ("pwd", "a password in a connection string"),
+        ("accountkey", "a key in a connection string"),
+        ("sharedaccesskey", "a key in a connection string"),
+        ("sharedaccesssignature", "a key in a connection string"),
+    ];
+    let b = text.as_bytes();
+    for eq in memchr::memchr_iter(b'=', b) {
+        let start = b[..eq]
+            .iter()
+            .rposition(|c| !c.is_ascii_alphanumeric())
+            .map_or(0, |p| p + 1);
+        let word = &text[start..eq];
+        let Some((_, kind)) = FIELDS.iter().find(|(f, _)| f.eq_ignore_ascii_case(word)) else {
+            continue;
+        };
+        let value = text[eq + 1..].split(';').next().unwrap_or("").trim();
+        let value = value.trim_matches(|c| c == '\'' || c == '"' || c == '{' || c == '}');
+        if !value.is_empty() && !value.starts_with("$(") {
+            return Some(kind);
         }
     }
     None

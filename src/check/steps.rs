@@ -55,10 +55,17 @@ impl Checker<'_> {
         }
         let kind = match &s.kind {
             A::Script { shell, text } => {
-                self.check_script_secret(text, scope);
                 self.text_position = super::azure_syntax::Position::Script;
                 let text_str = self.text(text, scope);
                 self.text_position = super::azure_syntax::Position::Text;
+                // The script's own text rules out a credential cheaply; only a likely one
+                // is folded again to find where its text was written.
+                if text_str
+                    .as_deref()
+                    .is_none_or(|t| super::secrets::shape(t).is_some())
+                {
+                    self.check_script_secret(text, scope);
+                }
                 let text_str = text_str?;
                 StepKind::Script {
                     shell: shell.key(),
