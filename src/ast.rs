@@ -24,6 +24,18 @@ pub struct File {
     pub gates: Vec<GateDecl>,
     pub templates: Vec<Template>,
     pub stages: Vec<Stage>,
+    /// Declarations that did not parse (each reported as a syntax error).
+    pub broken: Vec<Broken>,
+}
+
+/// A declaration that did not parse: what it would declare, so that its name stays
+/// known and the rest of the file is checked without errors caused by its absence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broken {
+    /// The top-level keyword it starts with (`stage`, `template`, …).
+    pub keyword: &'static str,
+    pub name: Option<Name>,
+    pub span: Span,
 }
 
 /// `import "…"`: the templates, gates, environments, artifacts and variables of another file.

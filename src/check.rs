@@ -18,6 +18,7 @@ pub mod functions;
 mod gates;
 mod graph;
 pub mod located;
+pub mod recovered;
 mod secrets;
 mod settings;
 mod stages;

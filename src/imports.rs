@@ -70,6 +70,7 @@ pub(crate) fn load(
         main.environments.append(&mut file.environments);
         main.gates.append(&mut file.gates);
         main.templates.append(&mut file.templates);
+        main.broken.append(&mut file.broken);
     }
 }
 

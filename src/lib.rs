@@ -75,6 +75,7 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
     let (ast, mut diagnostics) = syntax::parse(file, sources.get(file));
     let mut pipeline = None;
     let mut files = vec![resolver.main_key(name)];
+    let mut broken = Vec::new();
     if let Some(mut ast) = ast {
         imports::load(
             &mut ast,
@@ -86,8 +87,11 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
         let (ir, check_diags) = check::check(&ast, &sources);
         diagnostics.extend(check_diags);
         pipeline = Some(ir);
+        broken = ast.broken;
     }
-    let diagnostics = suppress::apply(&sources, diagnostics.into_sorted());
+    let diagnostics =
+        check::recovered::without_consequences(&broken, &sources, diagnostics.into_sorted());
+    let diagnostics = suppress::apply(&sources, diagnostics);
     let has_errors = diagnostics
         .iter()
         .any(|d| d.severity == diagnostic::Severity::Error);

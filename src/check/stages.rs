@@ -71,7 +71,8 @@ pub(crate) fn full_condition(conds: Vec<Expr>, span: Span) -> Expr {
 impl<'a> Checker<'a> {
     pub(crate) fn stages(&mut self) -> IndexMap<String, ir::Stage> {
         let ast = self.ast;
-        if ast.stages.is_empty() {
+        // Stages that did not parse are reported already; the pipeline has them.
+        if ast.stages.is_empty() && !ast.broken.iter().any(|b| b.keyword == "stage") {
             let span = ast
                 .pipeline
                 .as_ref()

@@ -72,12 +72,26 @@ fn join_words(words: &[&str]) -> String {
     }
 }
 
-pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diagnostic {
+/// The diagnostic for pest's error `err` in the piece `text[piece]` of a file (positions
+/// are in the whole text). A piece ends where the next declaration starts, or at the end
+/// of the file; a block still open there is blamed on its `{`.
+pub(super) fn syntax_error(
+    file: FileId,
+    text: &str,
+    piece: std::ops::Range<usize>,
+    err: pest::error::Error<Rule>,
+) -> Diagnostic {
+    let end = piece.end;
     let pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     }
-    .min(text.len());
+    .clamp(piece.start, end);
+    if text[pos..end].trim().is_empty()
+        && let Some(open) = unclosed_brace(&text[piece.clone()])
+    {
+        return unclosed(file, text, piece.start + open, end);
+    }
     let rest = &text[pos..];
     let word: String = rest
         .chars()
@@ -117,16 +131,81 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rul
             format!("expected {}", join_words(&expected))
         },
     );
-    if let Some(open) = unclosed_brace(text, pos) {
-        d = d
-            .related(Span::new(file, open, open + 1), "this `{` is not closed")
-            .help("every `{` needs a `}`; the block opened here runs on to the end of the file");
-    } else if let Some(h) = hint(text, pos, &word) {
+    if let Some(h) = hint(text, pos, &word) {
         d = d.help(h);
     } else if let Some(k) = misspelt_keyword(text, pos, &word, &expected) {
         d = d.suggestion(span, &k, format!("did you mean `{k}`?"));
     }
     d
+}
+
+/// A block opened at `open` and still open where its piece ends (`end`): the next
+/// declaration, or the end of the file.
+fn unclosed(file: FileId, text: &str, open: usize, end: usize) -> Diagnostic {
+    let owner = declaration_words(&text[..open]);
+    let what = match owner {
+        Some((kw, Some(name))) => format!("the block of {kw} `{name}`"),
+        Some((kw, None)) => format!("this `{kw}` block"),
+        None => "this block".to_string(),
+    };
+    let next = text[end..].trim_start();
+    let mut d = Diagnostic::error(
+        Code::Syntax,
+        Span::new(file, open, open + 1),
+        format!("{what} is never closed: a `}}` is missing"),
+    )
+    .label("opened here, never closed");
+    if next.is_empty() {
+        d = d.help("add a `}` where the block ends; it runs on to the end of the file");
+    } else {
+        let at = end + (text[end..].len() - next.len());
+        let word: String = next
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        d = d
+            .related(
+                Span::new(file, at, at + word.len().max(1)),
+                "the next declaration starts here",
+            )
+            .help(format!("add a `}}` where the block ends, before `{word}`"));
+    }
+    d
+}
+
+/// The keyword and name of the innermost declaration or item header before a `{`
+/// (`stage Dev … {` → ("stage", "Dev")), read from the words on its line.
+fn declaration_words(before: &str) -> Option<(String, Option<String>)> {
+    let line = before.rsplit('\n').next().unwrap_or(before);
+    let words: Vec<&str> = line
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    const HEADERS: &[&str] = &[
+        "pipeline",
+        "environment",
+        "template",
+        "stage",
+        "job",
+        "deployment",
+        "trigger",
+        "pr",
+        "schedule",
+        "pool",
+        "env",
+        "script",
+        "bash",
+        "pwsh",
+        "powershell",
+        "task",
+    ];
+    let at = words.iter().rposition(|w| HEADERS.contains(w))?;
+    let name = match words[at] {
+        "pipeline" | "trigger" | "pr" | "pool" | "env" | "script" | "bash" | "pwsh"
+        | "powershell" => None,
+        _ => words.get(at + 1).map(|n| n.to_string()),
+    };
+    Some((words[at].to_string(), name))
 }
 
 /// The declarations a file is made of.
@@ -220,22 +299,42 @@ fn misspelt_keyword(text: &str, pos: usize, word: &str, expected: &[&str]) -> Op
     crate::diagnostic::did_you_mean(word, keywords.iter().copied()).map(str::to_string)
 }
 
-/// The offset of a `{` still open at the end of the file, if the error is there.
-fn unclosed_brace(text: &str, pos: usize) -> Option<usize> {
-    if pos < text.trim_end().len() {
-        return None;
-    }
-    let mut open: Vec<usize> = Vec::new();
+/// The offset of the `{` that lacks its `}` at the end of `text`, if one does.
+///
+/// Braces match innermost first, but people indent: a `}` that starts a line less
+/// indented than the line of the `{` it would close most likely closes an outer block,
+/// and the inner one is the block left open. Without such a sign, the last `{` still
+/// open is blamed.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let line_indent = |at: usize| {
+        let line = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        text[line..].len() - text[line..].trim_start_matches([' ', '\t']).len()
+    };
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut suspect = None;
     for (i, b) in brackets(text) {
         match b {
-            b'{' => open.push(i),
+            b'{' => open.push((i, line_indent(i))),
             b'}' => {
+                let lead = text[..i].rsplit('\n').next().unwrap_or("");
+                let (starts_line, indent) = (lead.trim().is_empty(), lead.len());
+                if let Some(&(top, top_indent)) = open.last()
+                    && starts_line
+                    && suspect.is_none()
+                    && indent < top_indent
+                    && open.iter().rev().skip(1).any(|&(_, o)| o == indent)
+                {
+                    suspect = Some(top);
+                }
                 open.pop();
             }
             _ => {}
         }
     }
-    open.last().copied()
+    if open.is_empty() {
+        return None;
+    }
+    suspect.or(open.last().map(|&(at, _)| at))
 }
 
 /// What [`lex`] reports: a bracket the parser sees as a bracket, or the start of a
@@ -310,16 +409,46 @@ fn lex(text: &str) -> impl Iterator<Item = Mark> + '_ {
 /// stack; Azure itself allows expressions nested 50 deep.
 pub(super) const MAX_NESTING: usize = 100;
 
-/// Where `text` can be cut into pieces that each parse on their own as declarations:
-/// the start of every line that begins, outside brackets, strings and comments, with a
-/// top-level keyword. No declaration continues onto a line that starts with a keyword,
-/// so the pieces parse exactly as the whole file does; parsing them one at a time keeps
-/// the parser's memory to the largest declaration.
-///
-/// The same pass bounds the parser's recursion: a syntax error if brackets outside
-/// strings and comments nest deeper than [`MAX_NESTING`].
-pub(super) fn declaration_starts(file: FileId, text: &str) -> Result<Vec<usize>, Box<Diagnostic>> {
-    let mut starts = Vec::new();
+/// Where a file can be cut into pieces that are parsed one at a time.
+pub(super) struct Cuts {
+    /// The start of every line that begins, outside brackets, strings and comments,
+    /// with a top-level keyword. No declaration continues onto a line that starts with
+    /// a keyword, so these pieces parse exactly as the whole file does; parsing them one
+    /// at a time keeps the parser's memory to the largest declaration.
+    pub declarations: Vec<usize>,
+    /// Lines inside brackets that start in the first column with a keyword that only
+    /// begins a declaration (`stage`, `template`, …): where the next declaration most
+    /// likely starts when a `}` is missing before it. Used only to recover from an error.
+    pub resync: Vec<usize>,
+}
+
+/// Keywords that begin a declaration and nothing else.
+const DECLARATION_ONLY: &[&str] = &[
+    "import",
+    "pipeline",
+    "artifact",
+    "environment",
+    "template",
+    "stage",
+];
+
+/// The keyword of [`TOP_LEVEL`] (or of `among`) that `line` starts with, if any.
+fn keyword_at(line: &str, among: &[&'static str]) -> Option<&'static str> {
+    among.iter().copied().find(|k| {
+        line.strip_prefix(k).is_some_and(|rest| {
+            rest.starts_with(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        })
+    })
+}
+
+/// The [`Cuts`] of `text`, in one lexer pass that also bounds the parser's recursion:
+/// a syntax error if brackets outside strings and comments nest deeper than
+/// [`MAX_NESTING`].
+pub(super) fn cuts(file: FileId, text: &str) -> Result<Cuts, Box<Diagnostic>> {
+    let mut cuts = Cuts {
+        declarations: Vec::new(),
+        resync: Vec::new(),
+    };
     let mut depth = 0usize;
     for mark in lex(text) {
         match mark {
@@ -340,17 +469,52 @@ pub(super) fn declaration_starts(file: FileId, text: &str) -> Result<Vec<usize>,
             Mark::Bracket(..) => depth = depth.saturating_sub(1),
             Mark::LineStart(at) if depth == 0 => {
                 let line = text[at..].trim_start_matches([' ', '\t']);
-                let keyword = TOP_LEVEL.iter().any(|k| {
-                    line.strip_prefix(k).is_some_and(|rest| {
-                        rest.starts_with(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    })
-                });
-                if keyword {
-                    starts.push(at);
+                if keyword_at(line, TOP_LEVEL).is_some() {
+                    cuts.declarations.push(at);
                 }
             }
-            Mark::LineStart(_) => {}
+            Mark::LineStart(at) => {
+                if keyword_at(&text[at..], DECLARATION_ONLY).is_some() {
+                    cuts.resync.push(at);
+                }
+            }
         }
     }
-    Ok(starts)
+    Ok(cuts)
+}
+
+/// The declaration a piece of text begins, as far as its words tell: its keyword and,
+/// when one follows, its name (`stage Dev {` → ("stage", "Dev")).
+pub(super) fn declared(
+    piece: &str,
+    offset: usize,
+) -> Option<(&'static str, Option<(usize, usize)>)> {
+    let mut rest = piece;
+    loop {
+        let trimmed = rest.trim_start();
+        if let Some(after) = trimmed.strip_prefix("//") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(after) = trimmed.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, r)| r);
+        } else {
+            rest = trimmed;
+            break;
+        }
+    }
+    // A misspelt keyword (`enviroment`) still says what was meant.
+    let first: &str = rest
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    let keyword = match keyword_at(rest, TOP_LEVEL) {
+        Some(k) => k,
+        None => crate::diagnostic::did_you_mean(first, TOP_LEVEL.iter().copied())?,
+    };
+    let after = &rest[first.len()..];
+    let name_text = after.trim_start();
+    let len = name_text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .unwrap_or(name_text.len());
+    let start = offset + (piece.len() - name_text.len());
+    Some((keyword, (len > 0).then_some((start, start + len))))
 }
