@@ -44,6 +44,8 @@ enum Color {
 enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -129,9 +131,6 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The reference of every diagnostic, shipped inside the binary.
-const DIAGNOSTICS_DOC: &str = include_str!("../docs/diagnostics.md");
-
 fn explain(code: Option<&str>) -> ExitCode {
     use crate::diagnostic::{Code, suggest};
     let Some(code) = code else {
@@ -148,7 +147,7 @@ fn explain(code: Option<&str>) -> ExitCode {
         return ExitCode::from(2);
     };
     let heading = format!("## {} ", c.as_str());
-    let section = DIAGNOSTICS_DOC.split("\n## ").find_map(|s| {
+    let section = crate::diagnostic::REFERENCE.split("\n## ").find_map(|s| {
         let s = format!("## {s}");
         s.starts_with(&heading).then_some(s)
     });
@@ -283,18 +282,21 @@ fn check(
     let files = &expand_paths(paths)[..];
     let mut errors = 0;
     let mut warnings = 0;
+    let mut checked = 0;
     let mut json = Vec::new();
+    let mut sarif = render::sarif::Log::new();
     let mut io_errors = Vec::new();
     for path in files {
         let (text, resolver) = match read(path, root) {
             Ok(t) => t,
             Err(message) => {
-                io_errors.push(
-                    serde_json::json!({ "file": path.display().to_string(), "message": message }),
-                );
+                let file = path.display().to_string();
+                sarif.unreadable(&file, &message);
+                io_errors.push(serde_json::json!({ "file": file, "message": message }));
                 continue;
             }
         };
+        checked += 1;
         let c = compile_with(&path.display().to_string(), &text, &resolver);
         let (e, w) = summary(&c);
         errors += e;
@@ -302,43 +304,47 @@ fn check(
         match format {
             Format::Human => print_human(&c, color),
             Format::Json => json.extend(c.diagnostics.iter().map(|d| render::json(d, &c.sources))),
+            Format::Sarif => c.diagnostics.iter().for_each(|d| sarif.add(d, &c.sources)),
         }
         if std::ptr::eq(path, files.last().expect("at least one file")) {
             // The last file: the process ends next, let the OS reclaim its pipeline.
             std::mem::forget(c);
         }
     }
-    match format {
-        Format::Json => {
-            let out = serde_json::json!({
-                "diagnostics": json,
-                "errors": errors,
-                "warnings": warnings,
-                "unreadable": io_errors,
-            });
-            // A closed pipe (`| head`) is not an error worth a panic.
-            let _ = writeln!(
-                std::io::stdout().lock(),
-                "{}",
-                serde_json::to_string_pretty(&out).unwrap_or_default()
-            );
-        }
-        Format::Human if errors + warnings > 0 => {
-            eprintln!(
-                "{errors} error{}, {warnings} warning{}",
-                plural(errors),
-                plural(warnings)
-            );
-        }
-        Format::Human => {}
-    }
-    if !io_errors.is_empty() {
-        ExitCode::from(2)
+    let exit = if !io_errors.is_empty() {
+        2
     } else if errors > 0 || (deny_warnings && warnings > 0) {
-        ExitCode::from(1)
+        1
     } else {
-        ExitCode::SUCCESS
+        0
+    };
+    let document = match format {
+        Format::Json => Some(serde_json::json!({
+            "diagnostics": json,
+            "errors": errors,
+            "warnings": warnings,
+            "unreadable": io_errors,
+        })),
+        Format::Sarif => Some(sarif.finish(exit)),
+        Format::Human => None,
+    };
+    if let Some(document) = document {
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        );
+    } else if errors + warnings > 0 {
+        eprintln!(
+            "{errors} error{}, {warnings} warning{}",
+            plural(errors),
+            plural(warnings)
+        );
+    } else if io_errors.is_empty() {
+        eprintln!("ok: {checked} file{} checked, no problems", plural(checked));
     }
+    ExitCode::from(exit)
 }
 
 fn plural(n: usize) -> &'static str {

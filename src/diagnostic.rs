@@ -11,6 +11,10 @@
 use crate::source::Span;
 use serde::Serialize;
 
+/// `docs/diagnostics.md`, the reference of every code, shipped inside the
+/// binary: `relc explain` prints its sections and SARIF rules link to them.
+pub const REFERENCE: &str = include_str!("../docs/diagnostics.md");
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

@@ -1,4 +1,5 @@
-//! Showing diagnostics: miette's graphical report for people, JSON for tools.
+//! Showing diagnostics: miette's graphical report for people, JSON and
+//! SARIF ([`sarif`]) for tools.
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceMap;
@@ -7,6 +8,7 @@ use serde_json::{Value, json};
 use snippet::{Excerpt, visible};
 use std::fmt;
 
+pub mod sarif;
 mod snippet;
 
 /// Adapter giving miette what it needs from a [`Diagnostic`] and its file.

@@ -95,6 +95,25 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset. A byte
     /// order mark at the start of the file is not a column.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let (line, before) = self.line_prefix(offset);
+        (line + 1, before.chars().count() + 1)
+    }
+
+    /// 1-based line and column in UTF-16 code units (SARIF's default, and
+    /// what editors speaking LSP count): a character outside the Basic
+    /// Multilingual Plane, such as most emoji, is two columns. A byte order
+    /// mark at the start of the file is not a column.
+    pub fn line_col_utf16(&self, offset: u32) -> (usize, usize) {
+        let (line, before) = self.line_prefix(offset);
+        (
+            line + 1,
+            before.chars().map(char::len_utf16).sum::<usize>() + 1,
+        )
+    }
+
+    /// The 0-based line of a byte offset and the text of that line before it
+    /// (a byte order mark excluded; an offset inside a character rounded down).
+    fn line_prefix(&self, offset: u32) -> (usize, &str) {
         let offset = offset.min(self.text.len() as u32);
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let mut start = self.line_starts[line] as usize;
@@ -105,7 +124,7 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        (line + 1, self.text[start..end].chars().count() + 1)
+        (line, &self.text[start..end])
     }
 }
 
@@ -149,6 +168,17 @@ mod tests {
         assert_eq!(f.line_col(5), (2, 2));
         assert_eq!(f.line_col(7), (3, 1));
         assert_eq!(f.line_col(99), (3, 1));
+    }
+
+    #[test]
+    fn utf16_columns_count_astral_characters_twice() {
+        let f = SourceFile::new("a", "a\u{1F680}b\nçd");
+        assert_eq!(f.line_col(5), (1, 3));
+        assert_eq!(f.line_col_utf16(5), (1, 4));
+        assert_eq!(f.line_col_utf16(6), (1, 5));
+        assert_eq!(f.line_col_utf16(9), (2, 2));
+        let bom = SourceFile::new("a", "\u{FEFF}\u{1F680}x");
+        assert_eq!(bom.line_col_utf16(7), (1, 3));
     }
 
     #[test]

@@ -338,11 +338,48 @@ fn valid_file_exits_zero() {
 
     let out = relc(&["check", "examples/tailspin.release"]);
     assert_eq!(exit_code(&out), 0);
-    assert!(
-        out.stderr.is_empty(),
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "ok: 1 file checked, no problems\n"
+    );
+}
+
+/// The human format says in one line that all is well, counting the files read.
+#[test]
+fn a_clean_check_says_how_many_files_it_checked() {
+    let mut files: Vec<String> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".release"))
+        .map(|n| format!("examples/{n}"))
+        .collect();
+    let n = files.len();
+    assert!(n > 1);
+    files.push("examples/tailspin.release".into()); // the same file twice is checked once
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let out = relc(&args);
+    assert_eq!(
+        exit_code(&out),
+        0,
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("ok: {n} files checked, no problems\n")
+    );
+
+    // A file that cannot be read is not "no problems".
+    let out = relc(&[
+        "check",
+        "examples/tailspin.release",
+        "tests/ui/no-such-file.release",
+    ]);
+    assert_eq!(exit_code(&out), 2);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("ok:"));
 }
 
 /// The human format is the UI test's expected output followed by a summary line.
