@@ -82,6 +82,8 @@ enum Command {
         #[arg(long)]
         checks: Option<PathBuf>,
     },
+    /// Run the language server on stdin and stdout (for editors).
+    Lsp,
     /// Explain a diagnostic code (`relc explain E010`), or list them all.
     Explain {
         /// A code such as E010 or W001; none lists every code.
@@ -128,6 +130,7 @@ pub fn main() -> ExitCode {
             color,
         ),
         Command::Explain { code } => explain(code.as_deref()),
+        Command::Lsp => crate::lsp::serve(),
     }
 }
 

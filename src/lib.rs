@@ -17,6 +17,7 @@ pub mod cli;
 pub mod diagnostic;
 mod imports;
 pub mod ir;
+pub mod lsp;
 pub mod project;
 pub mod render;
 pub mod source;

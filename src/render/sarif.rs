@@ -190,6 +190,16 @@ fn region(sources: &SourceMap, span: Span) -> Value {
     })
 }
 
+/// The address of a code's section in docs/diagnostics.md.
+pub fn help_uri(code: Code) -> String {
+    let heading = format!("{} — {}", code.as_str(), code.title());
+    let anchor = anchors(REFERENCE)
+        .into_iter()
+        .find(|(text, _)| *text == heading)
+        .map_or_else(|| slug(&heading), |(_, a)| a);
+    format!("{PROJECT_URL}/blob/main/docs/diagnostics.md#{anchor}")
+}
+
 /// `tool.driver`: relc and one rule per code.
 fn driver() -> Value {
     let anchors = anchors(REFERENCE);
