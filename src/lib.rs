@@ -23,6 +23,7 @@ pub mod render;
 pub mod source;
 pub mod stdlib;
 pub mod suppress;
+pub mod symbols;
 pub mod syntax;
 pub mod write;
 
@@ -38,6 +39,8 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// The identity ([`project::identity`]) of every file read, the compiled file first.
     pub files: Vec<std::path::PathBuf>,
+    /// Definitions and references, when asked for ([`analyze`]).
+    pub symbols: Option<symbols::Symbols>,
 }
 
 impl Compilation {
@@ -71,12 +74,22 @@ pub fn compile(name: &str, text: &str) -> Compilation {
 
 /// [`compile`] with a chosen source of imported files.
 pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilation {
+    compile_inner(name, text, resolver, false)
+}
+
+/// [`compile_with`], and the symbol index an editor needs ([`Compilation::symbols`]).
+pub fn analyze(name: &str, text: &str, resolver: &dyn Resolver) -> Compilation {
+    compile_inner(name, text, resolver, true)
+}
+
+fn compile_inner(name: &str, text: &str, resolver: &dyn Resolver, index: bool) -> Compilation {
     let mut sources = SourceMap::new();
     let file = sources.add(name, text);
     let (ast, mut diagnostics) = syntax::parse(file, sources.get(file));
     let mut pipeline = None;
     let mut files = vec![resolver.main_key(name)];
     let mut broken = Vec::new();
+    let mut symbols = None;
     if let Some(mut ast) = ast {
         imports::load(
             &mut ast,
@@ -88,6 +101,9 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
         let (ir, check_diags) = check::check(&ast, &sources);
         diagnostics.extend(check_diags);
         pipeline = Some(ir);
+        if index {
+            symbols = Some(symbols::index(&ast, &sources));
+        }
         broken = ast.broken;
     }
     let diagnostics =
@@ -102,6 +118,7 @@ pub fn compile_with(name: &str, text: &str, resolver: &dyn Resolver) -> Compilat
         pipeline: if has_errors { None } else { pipeline },
         diagnostics,
         files,
+        symbols,
     }
 }
 

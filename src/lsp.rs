@@ -5,6 +5,10 @@
 //! that is open is read from its buffer, not from disk), and publishes each
 //! document's diagnostics with their codes, related locations and a link to the
 //! code's documentation. Positions are UTF-16 code units, as LSP requires.
+//!
+//! Each check also keeps the document's symbol index ([`crate::symbols`]), which
+//! answers go to definition, find references, rename, the outline and hover, across
+//! the files the document imports.
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::{FileResolver, Found, Resolver, Unresolved};
@@ -32,6 +36,7 @@ pub fn serve() -> std::process::ExitCode {
         let (service, socket) = LspService::new(|client| Backend {
             client,
             documents: Mutex::new(HashMap::new()),
+            analyses: Mutex::new(HashMap::new()),
         });
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
             .serve(service)
@@ -49,6 +54,8 @@ struct Document {
 struct Backend {
     client: Client,
     documents: Mutex<HashMap<lsp::Uri, Document>>,
+    /// The last check of each open document, with its symbol index.
+    analyses: Mutex<HashMap<lsp::Uri, crate::Compilation>>,
 }
 
 impl LanguageServer for Backend {
@@ -64,6 +71,14 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                definition_provider: Some(lsp::OneOf::Left(true)),
+                references_provider: Some(lsp::OneOf::Left(true)),
+                rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                document_symbol_provider: Some(lsp::OneOf::Left(true)),
+                hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
                 ..Default::default()
             },
             server_info: Some(lsp::ServerInfo {
@@ -108,8 +123,114 @@ impl LanguageServer for Backend {
         self.publish_all().await;
     }
 
+    async fn goto_definition(
+        &self,
+        params: lsp::GotoDefinitionParams,
+    ) -> Result<Option<lsp::GotoDefinitionResponse>> {
+        let at = params.text_document_position_params;
+        Ok(self.with_symbol(&at, |c, s, d| {
+            let def = &s.definitions[d];
+            location(c, def.span).map(lsp::GotoDefinitionResponse::Scalar)
+        }))
+    }
+
+    async fn references(&self, params: lsp::ReferenceParams) -> Result<Option<Vec<lsp::Location>>> {
+        let declaration = params.context.include_declaration;
+        Ok(self.with_symbol(&params.text_document_position, |c, s, d| {
+            let spans = s.occurrences(d);
+            let skip = usize::from(!declaration);
+            Some(
+                spans
+                    .into_iter()
+                    .skip(skip)
+                    .filter_map(|sp| location(c, sp))
+                    .collect(),
+            )
+        }))
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: lsp::TextDocumentPositionParams,
+    ) -> Result<Option<lsp::PrepareRenameResponse>> {
+        Ok(self.with_symbol(&params, |c, s, d| {
+            let at = c.sources.get(c.file).offset_utf16(
+                params.position.line as usize,
+                params.position.character as usize,
+            );
+            let span = s
+                .occurrences(d)
+                .into_iter()
+                .find(|sp| sp.file == c.file && sp.start <= at && at <= sp.end)?;
+            Some(lsp::PrepareRenameResponse::RangeWithPlaceholder {
+                range: range(&c.sources, span),
+                placeholder: s.definitions[d].name.clone(),
+            })
+        }))
+    }
+
+    async fn rename(&self, params: lsp::RenameParams) -> Result<Option<lsp::WorkspaceEdit>> {
+        let new_name = params.new_name;
+        let valid = !new_name.is_empty()
+            && new_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+        if !valid {
+            return Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!(
+                "`{new_name}` is not a name: use letters, digits, `_` and `-`"
+            )));
+        }
+        Ok(self.with_symbol(&params.text_document_position, |c, s, d| {
+            let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
+            for span in s.occurrences(d) {
+                let loc = location(c, span)?;
+                changes
+                    .entry(loc.uri)
+                    .or_default()
+                    .push(lsp::TextEdit::new(loc.range, new_name.clone()));
+            }
+            Some(lsp::WorkspaceEdit::new(changes))
+        }))
+    }
+
+    async fn document_symbol(
+        &self,
+        params: lsp::DocumentSymbolParams,
+    ) -> Result<Option<lsp::DocumentSymbolResponse>> {
+        let analyses = self.analyses_lock();
+        let Some(c) = analyses.get(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(s) = &c.symbols else { return Ok(None) };
+        Ok(Some(lsp::DocumentSymbolResponse::Nested(outline(c, s))))
+    }
+
+    async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
+        let at = params.text_document_position_params;
+        Ok(self.with_symbol(&at, |c, s, d| {
+            let def = &s.definitions[d];
+            let uses = s.occurrences(d).len() - 1;
+            let value = format!(
+                "```release\n{}\n```\n{} · {} use{}",
+                def.detail,
+                def.kind.word(),
+                uses,
+                if uses == 1 { "" } else { "s" }
+            );
+            let _ = c;
+            Some(lsp::Hover {
+                contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                    kind: lsp::MarkupKind::Markdown,
+                    value,
+                }),
+                range: None,
+            })
+        }))
+    }
+
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
         self.documents_lock().remove(&params.text_document.uri);
+        self.analyses_lock().remove(&params.text_document.uri);
         self.client
             .publish_diagnostics(params.text_document.uri, Vec::new(), None)
             .await;
@@ -123,6 +244,27 @@ impl Backend {
         self.documents.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn analyses_lock(&self) -> std::sync::MutexGuard<'_, HashMap<lsp::Uri, crate::Compilation>> {
+        self.analyses.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `f` of the definition named at a position (by its declaration or a reference).
+    fn with_symbol<T>(
+        &self,
+        at: &lsp::TextDocumentPositionParams,
+        f: impl FnOnce(&crate::Compilation, &crate::symbols::Symbols, usize) -> Option<T>,
+    ) -> Option<T> {
+        let analyses = self.analyses_lock();
+        let c = analyses.get(&at.text_document.uri)?;
+        let s = c.symbols.as_ref()?;
+        let offset = c
+            .sources
+            .get(c.file)
+            .offset_utf16(at.position.line as usize, at.position.character as usize);
+        let d = s.at(c.file, offset)?;
+        f(c, s, d)
+    }
+
     /// Check every open document (another one may import the one that changed) and
     /// publish each one's diagnostics.
     async fn publish_all(&self) {
@@ -132,8 +274,19 @@ impl Backend {
                 .values()
                 .filter_map(|d| Some((canonical(d.path.as_deref()?), d.text.clone())))
                 .collect();
+            let mut analyses = self.analyses_lock();
             docs.iter()
-                .map(|(uri, d)| (uri.clone(), diagnostics(uri, d, &open), d.version))
+                .map(|(uri, d)| {
+                    let c = analyze(uri, d, &open);
+                    let diagnostics = c
+                        .diagnostics
+                        .iter()
+                        .filter(|x| x.span.file == c.file)
+                        .map(|x| to_lsp(x, uri, &c.sources))
+                        .collect();
+                    analyses.insert(uri.clone(), c);
+                    (uri.clone(), diagnostics, d.version)
+                })
                 .collect()
         };
         for (uri, diagnostics, version) in reports {
@@ -148,12 +301,8 @@ fn canonical(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// The diagnostics of one open document, checked with the unsaved text of `open` ones.
-fn diagnostics(
-    uri: &lsp::Uri,
-    doc: &Document,
-    open: &HashMap<PathBuf, String>,
-) -> Vec<lsp::Diagnostic> {
+/// One open document checked with the unsaved text of the `open` ones, and indexed.
+fn analyze(uri: &lsp::Uri, doc: &Document, open: &HashMap<PathBuf, String>) -> crate::Compilation {
     let name = doc
         .path
         .as_deref()
@@ -163,12 +312,71 @@ fn diagnostics(
         None => FileResolver::new(&std::env::current_dir().unwrap_or_default()),
     };
     let resolver = Unsaved { files, open };
-    let c = crate::compile_with(&name, &doc.text, &resolver);
-    c.diagnostics
+    crate::analyze(&name, &doc.text, &resolver)
+}
+
+/// Where `span` is, as an editor's location: the compiled document or a file it imports.
+fn location(c: &crate::Compilation, span: Span) -> Option<lsp::Location> {
+    let name = &c.sources.get(span.file).name;
+    let uri = if name.starts_with("file:") {
+        name.parse().ok()?
+    } else {
+        lsp::Uri::from_file_path(canonical(Path::new(name)))?
+    };
+    Some(lsp::Location::new(uri, range(&c.sources, span)))
+}
+
+/// The outline of the compiled document: its definitions, each under its parent.
+fn outline(c: &crate::Compilation, s: &crate::symbols::Symbols) -> Vec<lsp::DocumentSymbol> {
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); s.definitions.len()];
+    let mut roots = Vec::new();
+    for (i, d) in s.definitions.iter().enumerate() {
+        if d.span.file != c.file {
+            continue;
+        }
+        match d.parent {
+            Some(p) => children[p].push(i),
+            None => roots.push(i),
+        }
+    }
+    roots
         .iter()
-        .filter(|d| d.span.file == c.file)
-        .map(|d| to_lsp(d, uri, &c.sources))
+        .map(|&i| outline_node(c, s, &children, i))
         .collect()
+}
+
+#[allow(deprecated)] // `DocumentSymbol::deprecated` must still be given.
+fn outline_node(
+    c: &crate::Compilation,
+    s: &crate::symbols::Symbols,
+    children: &[Vec<usize>],
+    i: usize,
+) -> lsp::DocumentSymbol {
+    use crate::symbols::Kind;
+    let d = &s.definitions[i];
+    let kids: Vec<lsp::DocumentSymbol> = children[i]
+        .iter()
+        .map(|&k| outline_node(c, s, children, k))
+        .collect();
+    lsp::DocumentSymbol {
+        name: d.name.clone(),
+        detail: Some(d.detail.clone()),
+        kind: match d.kind {
+            Kind::Stage => lsp::SymbolKind::MODULE,
+            Kind::Job => lsp::SymbolKind::FUNCTION,
+            Kind::Environment => lsp::SymbolKind::NAMESPACE,
+            Kind::Gate => lsp::SymbolKind::INTERFACE,
+            Kind::Artifact => lsp::SymbolKind::FILE,
+            Kind::Variable => lsp::SymbolKind::VARIABLE,
+            Kind::Template => lsp::SymbolKind::CLASS,
+            Kind::Parameter => lsp::SymbolKind::TYPE_PARAMETER,
+        },
+        tags: None,
+        deprecated: None,
+        range: range(&c.sources, d.extent),
+        selection_range: range(&c.sources, d.span),
+        children: (!kids.is_empty()).then_some(kids),
+    }
 }
 
 /// Imports read from the editor's buffers when they are open, from disk otherwise.

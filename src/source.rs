@@ -111,6 +111,27 @@ impl SourceFile {
         )
     }
 
+    /// The byte offset of a 0-based line and UTF-16 column (an editor's position); a
+    /// column past the end of the line is its end, a line past the end the text's end.
+    /// The inverse of [`SourceFile::line_col_utf16`].
+    pub fn offset_utf16(&self, line: usize, column: usize) -> u32 {
+        let Some(&start) = self.line_starts.get(line) else {
+            return self.text.len() as u32;
+        };
+        let mut start = start as usize;
+        if line == 0 && self.text.starts_with('\u{FEFF}') {
+            start = 3;
+        }
+        let mut units = 0;
+        for (i, c) in self.text[start..].char_indices() {
+            if units >= column || c == '\n' {
+                return (start + i) as u32;
+            }
+            units += c.len_utf16();
+        }
+        self.text.len() as u32
+    }
+
     /// The 0-based line of a byte offset and the text of that line before it
     /// (a byte order mark excluded; an offset inside a character rounded down).
     fn line_prefix(&self, offset: u32) -> (usize, &str) {

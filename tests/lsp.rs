@@ -1,0 +1,325 @@
+//! `relc lsp` driven over stdio by a small JSON-RPC client, as an editor drives it:
+//! the real binary, real files in a scratch project, positions in UTF-16.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+    /// Notifications received while waiting for something else.
+    pending: Vec<Value>,
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_relc"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start relc lsp");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut c = Client {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+            pending: Vec::new(),
+        };
+        let init = c.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+        );
+        assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn receive(&mut self) -> Value {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "server closed its output"
+            );
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(n) = line.strip_prefix("Content-Length: ") {
+                length = n.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.stdout.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let m = self.receive();
+            if m["id"] == id {
+                assert!(m.get("error").is_none(), "{method}: {m}");
+                return m["result"].clone();
+            }
+            self.pending.push(m);
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        if let Some(i) = self.pending.iter().position(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        }) {
+            let m = self.pending.remove(i);
+            return m["params"]["diagnostics"].as_array().unwrap().clone();
+        }
+        loop {
+            let m = self.receive();
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+                return m["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+            self.pending.push(m);
+        }
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "release", "version": 1, "text": text } }),
+        );
+    }
+
+    fn change(&mut self, uri: &str, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": text }] }),
+        );
+    }
+
+    fn at(&mut self, method: &str, uri: &str, line: u32, character: u32, extra: Value) -> Value {
+        let mut params = json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character } });
+        if let (Some(p), Some(e)) = (params.as_object_mut(), extra.as_object()) {
+            p.extend(e.clone());
+        }
+        self.request(method, params)
+    }
+
+    fn stop(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+}
+
+/// A scratch project (with a `.relc-root`) holding `files`.
+fn project(tag: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("relc-lsp-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".relc-root"), "").unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir.canonicalize().unwrap()
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn several_syntax_errors_and_a_semantic_one_arrive_in_one_publish_and_a_fix_removes_exactly_its_own()
+ {
+    let text = "stage Build {\n  job Compile { script \"make\" }\n\n\
+                stage Test after Biuld {\n  job T { script \"test\" }\n}\n\n\
+                stage Prod after Test, Build {\n  job P { script \"x\" }\n}\n";
+    let dir = project("diagnostics", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    let first = c.diagnostics(&u);
+    assert_eq!(codes(&first), ["E001", "E010", "E001"], "{first:#?}");
+    // The `{` left open, not the next declaration, is blamed.
+    assert_eq!(
+        first[0]["range"]["start"],
+        json!({ "line": 0, "character": 12 })
+    );
+    assert!(
+        first[0]["codeDescription"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("#e001--syntax-error")
+    );
+    assert_eq!(first[1]["source"], "relc");
+    // Fix the misspelt dependency only: exactly its diagnostic goes.
+    c.change(&u, 2, &text.replace("Biuld", "Build"));
+    let second = c.diagnostics(&u);
+    assert_eq!(codes(&second), ["E001", "E001"], "{second:#?}");
+    assert_eq!(second[0], first[0]);
+    assert_eq!(second[1], first[2]);
+    c.stop();
+}
+
+#[test]
+fn positions_count_utf16_code_units() {
+    // 🚀 is two UTF-16 units, é one: the unknown stage starts at character 32.
+    let text = "stage A \"🚀 é\" { job J { script \"x\" } }\nstage B \"🚀🚀\" after Nope { job J { script \"x\" } }\n";
+    let dir = project("utf16", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    let d = c.diagnostics(&u);
+    assert_eq!(codes(&d), ["E010"]);
+    let col: u32 = "stage B \"🚀🚀\" after ".encode_utf16().count() as u32;
+    assert_eq!(
+        d[0]["range"]["start"],
+        json!({ "line": 1, "character": col })
+    );
+    assert_eq!(
+        d[0]["range"]["end"],
+        json!({ "line": 1, "character": col + 4 })
+    );
+    // A position after the emoji finds the stage it names.
+    let def = c.at("textDocument/definition", &u, 1, col + 1, json!({}));
+    assert!(def.is_null(), "Nope is not defined: {def}");
+    c.stop();
+}
+
+#[test]
+fn definition_references_rename_and_outline_work_across_an_imported_file() {
+    let lib = "environment dev { app = \"web\" }\ntemplate deploy(env: environment) {\n  deployment Web to env { script \"deploy\" }\n}\n";
+    let main = "import \"lib.release\"\nstage Build { job B { script \"b\" } }\nstage Dev after Build { use deploy(dev) }\nstage Dev2 after Build { use deploy(dev) }\n";
+    let dir = project(
+        "navigation",
+        &[("lib.release", lib), ("main.release", main)],
+    );
+    let (lu, mu) = (
+        uri(&dir.join("lib.release")),
+        uri(&dir.join("main.release")),
+    );
+    let mut c = Client::start();
+    c.open(&mu, main);
+    assert_eq!(codes(&c.diagnostics(&mu)), Vec::<String>::new());
+
+    // `deploy` in `use deploy(dev)` (line 2) is defined in lib.release, line 1.
+    let at = main.lines().nth(2).unwrap().find("deploy").unwrap() as u32;
+    let def = c.at("textDocument/definition", &mu, 2, at + 2, json!({}));
+    assert_eq!(def["uri"], lu);
+    assert_eq!(def["range"]["start"], json!({ "line": 1, "character": 9 }));
+
+    // `dev`: its declaration in lib.release and its two uses in main.release.
+    let dev = main.lines().nth(2).unwrap().find("(dev)").unwrap() as u32 + 1;
+    let refs = c.at(
+        "textDocument/references",
+        &mu,
+        2,
+        dev,
+        json!({ "context": { "includeDeclaration": true } }),
+    );
+    let refs = refs.as_array().unwrap();
+    assert_eq!(refs.len(), 3, "{refs:#?}");
+    assert_eq!(refs.iter().filter(|r| r["uri"] == lu).count(), 1);
+
+    // Rename `Build` from its use in `after Build`: the declaration and both uses.
+    let after = main.lines().nth(3).unwrap().find("Build").unwrap() as u32;
+    let edit = c.at(
+        "textDocument/rename",
+        &mu,
+        3,
+        after,
+        json!({ "newName": "Compile" }),
+    );
+    let edits = edit["changes"][mu.as_str()].as_array().unwrap();
+    assert_eq!(edits.len(), 3, "{edit:#}");
+    assert!(edits.iter().all(|e| e["newText"] == "Compile"));
+    c.stop();
+}
+
+#[test]
+fn an_invalid_new_name_is_refused_and_the_outline_nests_jobs_in_stages() {
+    let text = "var config = \"Release\"\nstage Build {\n  job Compile { script \"make $(config)\" }\n  job Test after Compile { script \"test\" }\n}\n";
+    let dir = project("outline", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+    let symbols = c.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": u } }),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Build", "config"]);
+    let build = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Build")
+        .unwrap();
+    let jobs: Vec<&str> = build["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(jobs, ["Compile", "Test"]);
+
+    // Hover on `$(config)` says what it is and how often it is used.
+    let hover = c.at("textDocument/hover", &u, 2, 31, json!({}));
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.contains("var config") && value.contains("1 use"),
+        "{value}"
+    );
+
+    // A new name that is not a name is an error, not a broken file.
+    c.send(json!({ "jsonrpc": "2.0", "id": 99, "method": "textDocument/rename",
+        "params": { "textDocument": { "uri": u }, "position": { "line": 1, "character": 7 }, "newName": "two words" } }));
+    let reply = loop {
+        let m = c.receive();
+        if m["id"] == 99 {
+            break m;
+        }
+    };
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not a name"),
+        "{reply}"
+    );
+    c.stop();
+}
