@@ -20,6 +20,7 @@ if [ ! -s "$vsix" ]; then
   echo "error: $vsix was not produced" >&2
   exit 1
 fi
+listing=$(python3 -m zipfile -l "$vsix")
 # The package must hold the client, the grammar and the language configuration.
 for entry in extension/package.json extension/out/extension.js \
   extension/syntaxes/release.tmLanguage.json extension/language-configuration.json \

@@ -309,6 +309,30 @@ test("operators and entries", async () => {
   hasScope(token(tokens, "appName"), "variable.other.property.input");
   hasScope(token(tokens, "=", 1), "keyword.operator.assignment");
   hasScope(token(tokens, "display"), "support.type.property-name.setting");
+  // A reference value is not taken for the key of the entry after it.
+  const next = await tokenize('script "x" { env { REGION = region  APP = "x" }  pool server  display "a" + name  retries 2 }');
+  hasScope(token(next.tokens, "region"), "variable.other.release");
+  hasScope(token(next.tokens, "APP"), "variable.other.property.input");
+  hasScope(token(next.tokens, "server"), "variable.other.release");
+  hasScope(token(next.tokens, "name"), "variable.other.release");
+  hasScope(token(next.tokens, "retries"), "support.type.property-name.setting");
+  // Azure's in(...) function is a call; `in [ … ]` is the operator.
+  const call = await tokenize("stage S { when in(dependencies.A.result, 'Failed') || x in [1] }");
+  hasScope(token(call.tokens, "in"), "support.function");
+  hasScope(token(call.tokens, "in", 1), "keyword.operator.word.in");
+});
+
+test("every release block of the language reference tokenizes cleanly", async () => {
+  const doc = read("docs/language.md");
+  const blocks = [...doc.matchAll(/```release\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length >= 20, `only ${blocks.length} release blocks in docs/language.md`);
+  for (const [n, block] of blocks.entries()) {
+    const { tokens, state } = await tokenize(block);
+    for (const t of tokens) {
+      assert.ok(!t.scopes.some((s) => s.startsWith("invalid.")), `block ${n + 1}, line ${t.line + 1}: ${JSON.stringify(t.text)} is ${t.scopes.join(" ")}`);
+    }
+    assert.deepEqual(await openScopes(state), ["source.release"], `block ${n + 1} ends with a rule still open`);
+  }
 });
 
 function releaseFiles() {
