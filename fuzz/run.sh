@@ -7,7 +7,7 @@
 # stdlib/) into fuzz/seeds/, builds the instrumented target, runs `cargo afl fuzz` and prints
 # execs_done, corpus size and saved crashes and hangs from out/default/fuzzer_stats.
 # Exits non-zero when AFL saved a crash or a hang. Set AFL_RESUME=1 to continue a previous
-# run in out/ instead of starting over.
+# run in out/ instead of starting over (a fresh run moves the previous out/ to out.prev/).
 set -euo pipefail
 
 seconds="${1:-60}"
@@ -30,13 +30,18 @@ cargo afl build --release
 export AFL_SKIP_CPUFREQ=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_NO_UI=1
+export AFL_NO_COLOR=1
 input=(-i seeds)
 if [[ "${AFL_RESUME:-0}" == 1 && -d out/default ]]; then
     input=(-i -)
+elif [[ -d out ]]; then
+    # A fresh run; the previous one stays in out.prev/ until the next.
+    rm -rf out.prev
+    mv out out.prev
 fi
 # -t: a hang is an input that takes longer than 2 s (release build; seeds take milliseconds).
 cargo afl fuzz "${input[@]}" -o out -x release.dict -t 2000 -V "$seconds" target/release/compile \
-    | grep -E '^\[(\+|!|-)\]' || true
+    || echo "afl-fuzz exited with status $?" >&2
 
 stats=out/default/fuzzer_stats
 if [[ ! -f "$stats" ]]; then

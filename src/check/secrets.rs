@@ -270,9 +270,13 @@ pub(crate) fn judge(key: &str, text: &str) -> Option<Finding> {
         return None;
     }
     let mut credential = text.trim();
-    let scheme = SCHEMES
-        .iter()
-        .find(|s| credential.len() > s.len() && credential[..s.len()].eq_ignore_ascii_case(s));
+    // `get`: the value may hold a multi-byte character where an ASCII scheme would end.
+    let scheme = SCHEMES.iter().find(|s| {
+        credential.len() > s.len()
+            && credential
+                .get(..s.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+    });
     if let Some(s) = scheme {
         credential = credential[s.len()..].trim();
     }
