@@ -483,6 +483,9 @@ mod tests {
             ("x-api-key", "k3y-v4lue"),
             ("clientSecret", "correct horse battery staple"),
             ("refresh_token", "r3fr3sh-me"),
+            // A multi-byte character across the end of where a scheme (`bot `) would be.
+            ("password", "hun€ter2"),
+            ("password", "Bearer€ hunter2"),
         ] {
             assert_eq!(judge(key, value), Some(Finding::Literal), "{key} = {value}");
         }
