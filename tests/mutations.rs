@@ -1051,7 +1051,7 @@ fn nasty_inputs() -> Vec<(String, String, bool)> {
         ("huge numbers", "stage A { job B { timeout 99999999999999999999999d retries 1e999 script \"x\" } }".to_string(), true),
         // Found by AFL (docs/fuzzing.md): the secret check sliced the value at the length of
         // a credential scheme (`bot `), inside `€`.
-        ("secret-looking input with a multi-byte character where a scheme would end", format!("stage A {{ job B {{ task Foo@1 {{ Passwd = \"00€\" }} }} }}"), false),
+        ("secret-looking input with a multi-byte character where a scheme would end", "stage A { job B { task Foo@1 { Passwd = \"00€\" } } }".to_string(), false),
     ];
     let mut out: Vec<(String, String, bool)> = fixed
         .into_iter()
