@@ -30,7 +30,6 @@ cargo afl build --release
 export AFL_SKIP_CPUFREQ=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_NO_UI=1
-export AFL_NO_COLOR=1
 input=(-i seeds)
 if [[ "${AFL_RESUME:-0}" == 1 && -d out/default ]]; then
     input=(-i -)
