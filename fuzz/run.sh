@@ -6,7 +6,7 @@
 # Gathers the seed corpus (every .release file of examples/, examples/invalid/, tests/ui/,
 # stdlib/) into fuzz/seeds/, builds the instrumented target, runs `cargo afl fuzz` and prints
 # execs_done, corpus size and saved crashes and hangs from out/default/fuzzer_stats.
-# Exits non-zero when AFL saved a crash or a hang. Set AFL_RESUME=1 to continue a previous
+# Exits non-zero when AFL saved a crash or a hang. Set RELC_FUZZ_RESUME=1 to continue a previous
 # run in out/ instead of starting over (a fresh run moves the previous out/ to out.prev/).
 set -euo pipefail
 
@@ -31,7 +31,7 @@ export AFL_SKIP_CPUFREQ=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_NO_UI=1
 input=(-i seeds)
-if [[ "${AFL_RESUME:-0}" == 1 && -d out/default ]]; then
+if [[ "${RELC_FUZZ_RESUME:-0}" == 1 && -d out/default ]]; then
     input=(-i -)
 elif [[ -d out ]]; then
     # A fresh run; the previous one stays in out.prev/ until the next.
