@@ -37,6 +37,9 @@ done
 median() { # hyperfine JSON → median seconds of command $2
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"
 }
+cpu() { # hyperfine JSON → mean user+system seconds of command $2 (less sensitive to load)
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print(r["user"]+r["system"])' "$1" "$2"
+}
 peak() { # peak RSS in MiB of one run
   /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.0f", $1/1024}'
 }
@@ -67,7 +70,10 @@ if [ -x "$J" ] && [ -f "$JSONNET_SRC" ]; then
     "$R build $out/lit1000.release -o $out/r2.yml" \
     "$J -S --max-stack 100000 --ext-str N=1000 $JSONNET_SRC -o $out/j.yml" >/dev/null
   t=$(median "$out/h.json" 0); l=$(median "$out/h.json" 1); j=$(median "$out/h.json" 2)
-  printf "| median | %.3f s | %.3f s | %.3f s | %.2f× | %.2f× |\n" "$t" "$l" "$j" \
+  printf "| median wall time | %.3f s | %.3f s | %.3f s | %.2f× | %.2f× |\n" "$t" "$l" "$j" \
+    "$(python3 -c "print($j/$t)")" "$(python3 -c "print($j/$l)")"
+  t=$(cpu "$out/h.json" 0); l=$(cpu "$out/h.json" 1); j=$(cpu "$out/h.json" 2)
+  printf "| CPU time (user+sys) | %.3f s | %.3f s | %.3f s | %.2f× | %.2f× |\n" "$t" "$l" "$j" \
     "$(python3 -c "print($j/$t)")" "$(python3 -c "print($j/$l)")"
   printf "| peak RSS | %s MiB | %s MiB | %s MiB | | |\n" \
     "$(peak $R build "$out/tpl1000.release" -o "$out/r.yml")" \
