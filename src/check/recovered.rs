@@ -27,8 +27,11 @@ fn unknown_codes(keyword: &str) -> &'static [Code] {
 /// that no name tells whether it is a consequence: left out whenever one is broken.
 fn codes_without_a_name(keyword: &str) -> &'static [Code] {
     match keyword {
-        // Jobs, artifacts published and variables declared inside.
-        "stage" | "template" => &[
+        // Artifacts published inside. Jobs are named only by their siblings, so a
+        // broken stage hides no job that another stage names; a template's jobs are
+        // siblings of those of every stage that uses it.
+        "stage" => &[Code::ArtifactOrder, Code::ArtifactNeverPublished],
+        "template" => &[
             Code::UnknownJob,
             Code::ArtifactOrder,
             Code::ArtifactNeverPublished,

@@ -92,6 +92,9 @@ pub(super) fn syntax_error(
     {
         return unclosed(file, text, piece.start + open, end);
     }
+    if let Some(d) = unclosed_on_line(file, text, piece.clone(), pos) {
+        return d;
+    }
     let rest = &text[pos..];
     let word: String = rest
         .chars()
@@ -131,12 +134,119 @@ pub(super) fn syntax_error(
             format!("expected {}", join_words(&expected))
         },
     );
-    if let Some(h) = hint(text, pos, &word) {
+    if yaml_colon(text, pos) {
+        d = d.suggestion(
+            Span::new(file, pos, pos + 1),
+            "",
+            "remove the `:`: this is not YAML, a setting is written `key value`",
+        );
+    } else if let Some(h) = hint(text, pos, &word) {
         d = d.help(h);
     } else if let Some(k) = misspelt_keyword(text, pos, &word, &expected) {
         d = d.suggestion(span, &k, format!("did you mean `{k}`?"));
     }
     d
+}
+
+/// A string, list or parenthesis opened on the line of the error at `pos` and never
+/// closed: pest reports such errors where the closing character was expected, in terms
+/// of what else could have followed, so they are recognised from the text.
+fn unclosed_on_line(
+    file: FileId,
+    text: &str,
+    piece: std::ops::Range<usize>,
+    pos: usize,
+) -> Option<Diagnostic> {
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+    let rest = &text[pos..line_end];
+    let quote = rest.chars().next().filter(|&c| c == '"' || c == '\'');
+    if let Some(q) = quote
+        && !rest.starts_with("\"\"\"")
+        && !closes(&rest[1..], q)
+    {
+        let shown = rest.trim_end();
+        return Some(
+            Diagnostic::error(
+                Code::Syntax,
+                Span::new(file, pos, pos + shown.len()),
+                format!("this string is never closed: a `{q}` is missing"),
+            )
+            .label(format!("no closing `{q}` on this line"))
+            .help(format!(
+                "add a `{q}` where the string ends; a string ends on its line \
+                 (for several lines, use \"\"\"…\"\"\")"
+            )),
+        );
+    }
+    let open = unmatched_opens(&text[piece.clone()])
+        .into_iter()
+        .map(|(at, b)| (piece.start + at, b))
+        .filter(|&(at, _)| at >= line_start && at <= pos)
+        .max()?;
+    let (at, b) = open;
+    let (what, close) = if b == b'[' {
+        ("this list", ']')
+    } else {
+        ("this `(`", ')')
+    };
+    Some(
+        Diagnostic::error(
+            Code::Syntax,
+            Span::new(file, at, at + 1),
+            format!("{what} is never closed: a `{close}` is missing"),
+        )
+        .label("opened here, never closed")
+        .help(format!("add a `{close}` where it ends")),
+    )
+}
+
+/// Whether `line`, the text after an opening quote `q`, holds the quote that closes it.
+fn closes(line: &str, q: char) -> bool {
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if q == '"' => {
+                chars.next();
+            }
+            '\'' if q == '\'' && chars.peek() == Some(&'\'') => {
+                chars.next();
+            }
+            c if c == q => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Offsets and bytes of the `[` and `(` in `text` that no bracket of their kind closes:
+/// a closing bracket of another kind, or the end of the text, ends them.
+fn unmatched_opens(text: &str) -> Vec<(usize, u8)> {
+    let mut open: Vec<(usize, u8)> = Vec::new();
+    let mut unmatched = Vec::new();
+    for (at, b) in brackets(text) {
+        let opener = match b {
+            b'(' | b'[' | b'{' => {
+                open.push((at, b));
+                continue;
+            }
+            b')' => b'(',
+            b']' => b'[',
+            _ => b'{',
+        };
+        // A `}` or `]` also ends the lists and parentheses left open inside it.
+        if open.iter().any(|&(_, o)| o == opener) {
+            while let Some((o_at, o)) = open.pop() {
+                if o == opener {
+                    break;
+                }
+                unmatched.push((o_at, o));
+            }
+        }
+    }
+    unmatched.extend(open);
+    unmatched.retain(|&(_, b)| b != b'{');
+    unmatched
 }
 
 /// A block opened at `open` and still open where its piece ends (`end`): the next
@@ -175,9 +285,30 @@ fn unclosed(file: FileId, text: &str, open: usize, end: usize) -> Diagnostic {
 
 /// The keyword and name of the innermost declaration or item header before a `{`
 /// (`stage Dev … {` → ("stage", "Dev")), read from the words on its line.
+///
+/// Only the header itself counts: what follows the last brace on the line, without
+/// strings and parenthesised parameters (`template t(env: environment) {` is a template).
 fn declaration_words(before: &str) -> Option<(String, Option<String>)> {
     let line = before.rsplit('\n').next().unwrap_or(before);
-    let words: Vec<&str> = line
+    let line = line.rsplit(['{', '}']).next().unwrap_or(line);
+    let mut header = String::new();
+    let mut skip: Option<char> = None;
+    let mut parens = 0usize;
+    for c in line.chars() {
+        match (skip, c) {
+            (Some(q), _) if c == q => skip = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => skip = Some(c),
+            (None, '(') => parens += 1,
+            (None, ')') => parens = parens.saturating_sub(1),
+            (None, _) if parens == 0 => header.push(c),
+            (None, _) => {}
+        }
+        if skip.is_some() || parens > 0 {
+            header.push(' ');
+        }
+    }
+    let words: Vec<&str> = header
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
         .filter(|w| !w.is_empty())
         .collect();
@@ -222,6 +353,12 @@ const TOP_LEVEL: &[&str] = &[
     "stage",
 ];
 
+/// Whether the error at `pos` is the `:` of `key: value`, written as in azure-pipelines.yml.
+fn yaml_colon(text: &str, pos: usize) -> bool {
+    text[pos..].starts_with(':')
+        && text[..pos].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Help for the mistakes people make most, recognised from the text around the error.
 fn hint(text: &str, pos: usize, word: &str) -> Option<String> {
     let rest = &text[pos..];
@@ -248,6 +385,14 @@ fn hint(text: &str, pos: usize, word: &str) -> Option<String> {
         if words.contains(&"not") {
             return Some("conditions write not as `!`".into());
         }
+    }
+    // A list item of azure-pipelines.yml (`- script: make`).
+    if rest.starts_with("- ") && line_before.trim().is_empty() {
+        return Some(
+            "this looks like YAML: write steps and settings without `- ` and `:`, \
+             as in `script \"make\"`"
+                .into(),
+        );
     }
     let after_word = rest[word.len()..].trim_start();
     if line_before.split_whitespace().any(|w| w == "after")
@@ -418,7 +563,9 @@ pub(super) struct Cuts {
     pub declarations: Vec<usize>,
     /// Lines inside brackets that start in the first column with a keyword that only
     /// begins a declaration (`stage`, `template`, …): where the next declaration most
-    /// likely starts when a `}` is missing before it. Used only to recover from an error.
+    /// likely starts when a `}` is missing before it; and lines outside brackets that
+    /// start in the first column with a misspelt top-level keyword and a name
+    /// (`stgae Build`). Used only to recover from an error.
     pub resync: Vec<usize>,
 }
 
@@ -471,6 +618,8 @@ pub(super) fn cuts(file: FileId, text: &str) -> Result<Cuts, Box<Diagnostic>> {
                 let line = text[at..].trim_start_matches([' ', '\t']);
                 if keyword_at(line, TOP_LEVEL).is_some() {
                     cuts.declarations.push(at);
+                } else if misspelt_declaration(&text[at..]) {
+                    cuts.resync.push(at);
                 }
             }
             Mark::LineStart(at) => {
@@ -481,6 +630,23 @@ pub(super) fn cuts(file: FileId, text: &str) -> Result<Cuts, Box<Diagnostic>> {
         }
     }
     Ok(cuts)
+}
+
+/// Whether `line` starts in the first column with a misspelt top-level keyword and a
+/// name (`stgae Build {`): where the next declaration most likely starts.
+fn misspelt_declaration(line: &str) -> bool {
+    let word = line
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    let after = &line[word.len()..];
+    let named = after.starts_with([' ', '\t'])
+        && after
+            .trim_start_matches([' ', '\t'])
+            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    named
+        && keyword_at(line, TOP_LEVEL).is_none()
+        && crate::diagnostic::did_you_mean(word, TOP_LEVEL.iter().copied()).is_some()
 }
 
 /// The declaration a piece of text begins, as far as its words tell: its keyword and,
