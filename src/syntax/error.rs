@@ -95,6 +95,9 @@ pub(super) fn syntax_error(
     if let Some(d) = unclosed_on_line(file, text, piece.clone(), pos) {
         return d;
     }
+    if let Some(d) = word_operator(file, text, pos) {
+        return d;
+    }
     let rest = &text[pos..];
     let word: String = rest
         .chars()
@@ -198,6 +201,70 @@ fn unclosed_on_line(
         )
         .label("opened here, never closed")
         .help(format!("add a `{close}` where it ends")),
+    )
+}
+
+/// `and`, `or` or `not` (or a single `&` or `|`) written in a condition where the
+/// language has `&&`, `||` and `!`; the parser fails a little after such a word, which is
+/// read as the start of a setting, so the word is found on the line of the error.
+fn word_operator(file: FileId, text: &str, pos: usize) -> Option<Diagnostic> {
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+    let rest = &text[pos..];
+    let (at, written, operator) = if rest.starts_with('&') && !rest.starts_with("&&") {
+        (pos, "&", "&&")
+    } else if rest.starts_with('|') && !rest.starts_with("||") {
+        (pos, "|", "||")
+    } else {
+        // Words outside strings, up to the end of the word at the error.
+        let mut words = Vec::new();
+        let mut quote: Option<u8> = None;
+        let mut start = None;
+        let bytes = text.as_bytes();
+        for i in line_start..=line_end {
+            let b = bytes.get(i).copied().unwrap_or(b'\n');
+            if let Some(q) = quote {
+                if b == q {
+                    quote = None;
+                }
+                continue;
+            }
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                start.get_or_insert(i);
+                continue;
+            }
+            if let Some(s) = start.take() {
+                words.push((s, &text[s..i]));
+                if i > pos {
+                    break;
+                }
+            }
+            if b == b'"' || b == b'\'' {
+                quote = Some(b);
+            }
+        }
+        if !words.iter().any(|&(_, w)| w == "when") {
+            return None;
+        }
+        words.iter().enumerate().find_map(|(n, &(at, w))| match w {
+            "and" => Some((at, "and", "&&")),
+            "or" => Some((at, "or", "||")),
+            // `not in` is an operator of its own.
+            "not" if words.get(n + 1).is_none_or(|&(_, next)| next != "in") => {
+                Some((at, "not", "!"))
+            }
+            _ => None,
+        })?
+    };
+    let span = Span::new(file, at, at + written.len());
+    Some(
+        Diagnostic::error(
+            Code::Syntax,
+            span,
+            format!("conditions write `{operator}`, not `{written}`"),
+        )
+        .label(format!("write `{operator}` here"))
+        .suggestion(span, operator, format!("write `{operator}`")),
     )
 }
 
@@ -372,19 +439,22 @@ fn hint(text: &str, pos: usize, word: &str) -> Option<String> {
         .split_whitespace()
         .chain(std::iter::once(word))
         .collect();
-    if in_condition || word == "and" || word == "or" {
-        if words.contains(&"and") {
-            return Some(
-                "conditions write and as `&&`: `branch == \"main\" && reason == \"Schedule\"`"
-                    .into(),
-            );
-        }
-        if words.contains(&"or") {
-            return Some("conditions write or as `||`".into());
-        }
-        if words.contains(&"not") {
-            return Some("conditions write not as `!`".into());
-        }
+    // A header without its name: the next word was read as the name.
+    if let [
+        kw @ ("stage" | "job" | "deployment" | "template" | "environment"),
+        "after",
+    ] = words[..words.len() - 1]
+    {
+        return Some(format!(
+            "`after` was read as the {kw}'s name: write the name first, as in `{kw} Test after Build`"
+        ));
+    }
+    if let [kw @ ("stage" | "job" | "deployment")] = words[..words.len() - 1]
+        && rest.starts_with('"')
+    {
+        return Some(format!(
+            "a {kw} needs a name before its display name, as in `{kw} Test \"Run the tests\"`"
+        ));
     }
     // A list item of azure-pipelines.yml (`- script: make`).
     if rest.starts_with("- ") && line_before.trim().is_empty() {
@@ -683,4 +753,79 @@ pub(super) fn declared(
         .unwrap_or(name_text.len());
     let start = offset + (piece.len() - name_text.len());
     Some((keyword, (len > 0).then_some((start, start + len))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_is_named_by_its_keyword_not_by_words_in_parameters_or_strings() {
+        let named = |s: &str| declaration_words(s).map(|(k, n)| format!("{k} {n:?}"));
+        assert_eq!(
+            named("template deploy(env: environment) ").as_deref(),
+            Some("template Some(\"deploy\")")
+        );
+        assert_eq!(
+            named("stage Dev \"Deploy to the job environment\" after Build ").as_deref(),
+            Some("stage Some(\"Dev\")")
+        );
+        assert_eq!(
+            named("  job Build { script \"x\" ").as_deref(),
+            Some("script None")
+        );
+    }
+
+    #[test]
+    fn lists_and_parentheses_left_open_are_found_even_when_another_bracket_ends_them() {
+        assert_eq!(unmatched_opens("after [Build { a }"), vec![(6, b'[')]);
+        assert_eq!(
+            unmatched_opens("x { b [\"a\" } (c"),
+            vec![(6, b'['), (13, b'(')]
+        );
+        assert_eq!(unmatched_opens("x [a, (b)] { c }"), vec![]);
+        // Brackets in strings are text.
+        assert_eq!(unmatched_opens("x \"[\" { }"), vec![]);
+    }
+
+    #[test]
+    fn a_string_closes_on_its_line_past_escapes() {
+        assert!(closes("make \\\" test\"", '"'));
+        assert!(!closes("make \\\"", '"'));
+        assert!(!closes("it''s", '\''));
+        assert!(closes("it''s'", '\''));
+    }
+
+    #[test]
+    fn only_a_first_column_misspelt_keyword_with_a_name_resyncs() {
+        assert!(misspelt_declaration("stgae Build {"));
+        assert!(misspelt_declaration("templat deploy(env: environment) {"));
+        assert!(!misspelt_declaration("stage Build {"));
+        assert!(!misspelt_declaration("stages:"));
+        assert!(!misspelt_declaration("+ release_branch"));
+    }
+
+    fn operator(line: &str, at: &str) -> Option<String> {
+        let pos = line.find(at).unwrap();
+        word_operator(FileId(0), line, pos).map(|d| format!("{} {:?}", d.message, d.span))
+    }
+
+    #[test]
+    fn word_operators_are_found_in_conditions_only_outside_strings() {
+        let d = operator("when a == \"x and y\" and b != 1", "!=").unwrap();
+        assert!(d.starts_with("conditions write `&&`, not `and`"), "{d}");
+        assert!(d.contains("20"), "{d}");
+        assert!(
+            operator("when not a =", "=")
+                .unwrap()
+                .contains("`!`, not `not`")
+        );
+        assert!(operator("when a not in [\"b\"] =", "=").is_none());
+        assert!(operator("display \"build and test\" =", "=").is_none());
+        assert!(
+            operator("when a & b", "&")
+                .unwrap()
+                .contains("`&&`, not `&`")
+        );
+    }
 }
