@@ -98,6 +98,9 @@ pub(super) fn syntax_error(
     if let Some(d) = word_operator(file, text, pos) {
         return d;
     }
+    if let Some(d) = missing_equals(file, text, pos) {
+        return d;
+    }
     let rest = &text[pos..];
     let word: String = rest
         .chars()
@@ -265,6 +268,46 @@ fn word_operator(file: FileId, text: &str, pos: usize) -> Option<Diagnostic> {
         )
         .label(format!("write `{operator}` here"))
         .suggestion(span, operator, format!("write `{operator}`")),
+    )
+}
+
+/// `var name value` or `gate name kind`, without the `=`. pest reports this at the
+/// keyword, expecting nothing it can name, so the place of the `=` is found here.
+fn missing_equals(file: FileId, text: &str, pos: usize) -> Option<Diagnostic> {
+    let rest = &text[pos..];
+    // `gate kind { … }` without a name is a gate used in a block; a declaration starts
+    // its line.
+    let first_column = pos == 0 || text[..pos].ends_with('\n');
+    let keyword = ["var", "gate"].into_iter().find(|k| {
+        (first_column || *k == "var")
+            && rest
+                .strip_prefix(k)
+                .is_some_and(|r| r.starts_with([' ', '\t']))
+    })?;
+    let after = &rest[keyword.len()..];
+    let name_text = after.trim_start_matches([' ', '\t']);
+    let name_len = name_text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .unwrap_or(name_text.len());
+    let after_name = &name_text[name_len..];
+    let value = after_name.trim_start_matches([' ', '\t']);
+    if name_len == 0 || after_name.len() == value.len() || value.starts_with(['=', '\r', '\n']) {
+        return None;
+    }
+    let at = text.len() - value.len();
+    let token = value
+        .find(char::is_whitespace)
+        .map_or(value, |e| &value[..e]);
+    let span = Span::new(file, at, at + token.len());
+    let name = &name_text[..name_len];
+    Some(
+        Diagnostic::error(
+            Code::Syntax,
+            span,
+            format!("expected `=` after `{keyword} {name}`, found `{token}`"),
+        )
+        .label("expected `=` before this")
+        .suggestion(span, format!("= {token}"), "add the `=`"),
     )
 }
 
@@ -803,6 +846,18 @@ mod tests {
         assert!(!misspelt_declaration("stage Build {"));
         assert!(!misspelt_declaration("stages:"));
         assert!(!misspelt_declaration("+ release_branch"));
+    }
+
+    #[test]
+    fn a_missing_equals_is_found_after_the_name() {
+        let d = |t: &str| missing_equals(FileId(0), t, 0).map(|d| (d.message, d.span));
+        let (message, span) = d("var region \"west\"\n").unwrap();
+        assert_eq!(message, "expected `=` after `var region`, found `\"west\"`");
+        assert_eq!((span.start, span.end), (11, 17));
+        assert!(d("gate soak delay { for 30m }").is_some());
+        assert!(d("var region = \"west\"").is_none());
+        assert!(d("var region\n").is_none());
+        assert!(missing_equals(FileId(0), "  gate approval { }", 2).is_none());
     }
 
     fn operator(line: &str, at: &str) -> Option<String> {
