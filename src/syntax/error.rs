@@ -101,6 +101,22 @@ pub(super) fn syntax_error(
     if let Some(d) = missing_equals(file, text, pos) {
         return d;
     }
+    // Brackets balance before it: the `}` closes nothing.
+    if text[pos..].starts_with('}') {
+        let depth = brackets(&text[piece.start..pos]).fold(0i64, |d, (_, b)| {
+            d + i64::from(matches!(b, b'(' | b'[' | b'{'))
+                - i64::from(matches!(b, b')' | b']' | b'}'))
+        });
+        if depth == 0 {
+            return Diagnostic::error(
+                Code::Syntax,
+                Span::new(file, pos, pos + 1),
+                "this `}` closes no block",
+            )
+            .label("nothing to close")
+            .help("remove it, or add the `{` it was meant to close");
+        }
+    }
     let rest = &text[pos..];
     let word: String = rest
         .chars()
@@ -499,6 +515,13 @@ fn hint(text: &str, pos: usize, word: &str) -> Option<String> {
             "a {kw} needs a name before its display name, as in `{kw} Test \"Run the tests\"`"
         ));
     }
+    if line_before.is_empty() && yaml_key(rest) {
+        return Some(
+            "this looks like azure-pipelines.yml; here stages are declared \
+             `stage Name { job Name { script \"…\" } }`"
+                .into(),
+        );
+    }
     // A list item of azure-pipelines.yml (`- script: make`).
     if rest.starts_with("- ") && line_before.trim().is_empty() {
         return Some(
@@ -731,7 +754,7 @@ pub(super) fn cuts(file: FileId, text: &str) -> Result<Cuts, Box<Diagnostic>> {
                 let line = text[at..].trim_start_matches([' ', '\t']);
                 if keyword_at(line, TOP_LEVEL).is_some() {
                     cuts.declarations.push(at);
-                } else if misspelt_declaration(&text[at..]) {
+                } else if misspelt_declaration(&text[at..]) || yaml_key(&text[at..]) {
                     cuts.resync.push(at);
                 }
             }
@@ -743,6 +766,14 @@ pub(super) fn cuts(file: FileId, text: &str) -> Result<Cuts, Box<Diagnostic>> {
         }
     }
     Ok(cuts)
+}
+
+/// Whether `line` starts in the first column with `key:`, as azure-pipelines.yml does.
+fn yaml_key(line: &str) -> bool {
+    let key = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(line.len());
+    key > 0 && line[key..].starts_with(':')
 }
 
 /// Whether `line` starts in the first column with a misspelt top-level keyword and a
@@ -787,7 +818,11 @@ pub(super) fn declared(
         .unwrap_or("");
     let keyword = match keyword_at(rest, TOP_LEVEL) {
         Some(k) => k,
-        None => crate::diagnostic::did_you_mean(first, TOP_LEVEL.iter().copied())?,
+        // Only with a name after it: `stages:` is YAML, not a stage.
+        None if misspelt_declaration(rest) => {
+            crate::diagnostic::did_you_mean(first, TOP_LEVEL.iter().copied())?
+        }
+        None => return None,
     };
     let after = &rest[first.len()..];
     let name_text = after.trim_start();
@@ -858,6 +893,31 @@ mod tests {
         assert!(d("var region = \"west\"").is_none());
         assert!(d("var region\n").is_none());
         assert!(missing_equals(FileId(0), "  gate approval { }", 2).is_none());
+    }
+
+    #[test]
+    fn a_yaml_key_in_the_first_column_is_a_resync_point_not_a_declaration() {
+        assert!(yaml_key("stages:\n  - stage: A"));
+        assert!(!yaml_key("stage A {"));
+        assert!(!yaml_key(": x"));
+        assert_eq!(declared("stages:\n  - stage: A", 0), None);
+        assert_eq!(declared("stgae Build {", 0), Some(("stage", Some((6, 11)))));
+    }
+
+    #[test]
+    fn a_closing_brace_at_the_top_of_a_piece_closes_no_block() {
+        let text = "stage A { job B { script \"x\" } }\n}\n";
+        let pos = text.rfind('}').unwrap();
+        let err = pest::error::Error::new_from_pos(
+            ErrorVariant::ParsingError {
+                positives: vec![Rule::EOI],
+                negatives: vec![],
+            },
+            pest::Position::new(text, pos).unwrap(),
+        );
+        let d = syntax_error(FileId(0), text, 0..text.len(), err);
+        assert_eq!(d.message, "this `}` closes no block");
+        assert_eq!((d.span.start as usize, d.span.end as usize), (pos, pos + 1));
     }
 
     fn operator(line: &str, at: &str) -> Option<String> {
