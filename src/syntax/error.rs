@@ -156,7 +156,21 @@ pub(super) fn syntax_error(
             format!("expected {}", join_words(&expected))
         },
     );
-    if yaml_colon(text, pos) {
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let unquoted = text[pos..]
+        .find(char::is_whitespace)
+        .map_or(&text[pos..], |e| &text[pos..pos + e]);
+    if text[line_start..pos].trim() == "import"
+        && !unquoted.is_empty()
+        && !unquoted.starts_with(['"', '\''])
+    {
+        let path = Span::new(file, pos, pos + unquoted.len());
+        d = d.suggestion(
+            path,
+            format!("\"{unquoted}\""),
+            format!("quote the path: `import \"{unquoted}\"`"),
+        );
+    } else if yaml_colon(text, pos) {
         d = d.suggestion(
             Span::new(file, pos, pos + 1),
             "",
