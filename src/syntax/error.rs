@@ -95,6 +95,14 @@ pub(super) fn syntax_error(
     if let Some(d) = unclosed_on_line(file, text, piece.clone(), pos) {
         return d;
     }
+    // A declaration inside a block: the `}` before it is missing.
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    if text[line_start..pos].trim().is_empty()
+        && keyword_at(&text[pos..], DECLARATION_ONLY).is_some()
+        && let Some(open) = unclosed_brace(&text[piece.start..pos])
+    {
+        return unclosed(file, text, piece.start + open, pos);
+    }
     if let Some(d) = word_operator(file, text, pos) {
         return d;
     }
@@ -156,7 +164,6 @@ pub(super) fn syntax_error(
             format!("expected {}", join_words(&expected))
         },
     );
-    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
     let unquoted = text[pos..]
         .find(char::is_whitespace)
         .map_or(&text[pos..], |e| &text[pos..pos + e]);
@@ -215,10 +222,17 @@ fn unclosed_on_line(
             )),
         );
     }
+    // The error is on the line of the bracket left open, or, when the parser only
+    // noticed at the first token of the next line, on the line after it.
+    let mut from = line_start;
+    if text[line_start..pos].trim().is_empty() {
+        let before = text[piece.start..line_start].trim_end();
+        from = piece.start + before.rfind('\n').map_or(0, |i| i + 1);
+    }
     let open = unmatched_opens(&text[piece.clone()])
         .into_iter()
         .map(|(at, b)| (piece.start + at, b))
-        .filter(|&(at, _)| at >= line_start && at <= pos)
+        .filter(|&(at, _)| at >= from && at < line_end)
         .max()?;
     let (at, b) = open;
     let (what, close) = if b == b'[' {
@@ -932,6 +946,38 @@ mod tests {
         let d = syntax_error(FileId(0), text, 0..text.len(), err);
         assert_eq!(d.message, "this `}` closes no block");
         assert_eq!((d.span.start as usize, d.span.end as usize), (pos, pos + 1));
+    }
+
+    fn error_at(text: &str, pos: usize) -> Diagnostic {
+        let err = pest::error::Error::new_from_pos(
+            ErrorVariant::ParsingError {
+                positives: vec![Rule::file],
+                negatives: vec![],
+            },
+            pest::Position::new(text, pos).unwrap(),
+        );
+        syntax_error(FileId(0), text, 0..text.len(), err)
+    }
+
+    #[test]
+    fn a_bracket_left_open_is_found_on_the_line_before_or_after_the_error() {
+        let text = "stage A {\n  job B {\n    when succeeded(Lint\n  }\n}\n";
+        let d = error_at(text, text.find("  }").unwrap() + 2);
+        assert_eq!(d.message, "this `(` is never closed: a `)` is missing");
+        assert_eq!(d.span.start as usize, text.find('(').unwrap());
+        let text = "template t(env: environment {\n}\n";
+        assert_eq!(error_at(text, 0).span.start, 10);
+    }
+
+    #[test]
+    fn an_indented_declaration_inside_a_block_is_blamed_on_the_brace_left_open() {
+        let text = "stage A {\n  job B { script \"x\" }\n\n  stage C {\n  }\n";
+        let d = error_at(text, text.find("stage C").unwrap());
+        assert_eq!(
+            d.message,
+            "the block of stage `A` is never closed: a `}` is missing"
+        );
+        assert_eq!(d.span.start, 8);
     }
 
     fn operator(line: &str, at: &str) -> Option<String> {
