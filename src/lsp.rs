@@ -79,6 +79,16 @@ impl LanguageServer for Backend {
                 })),
                 document_symbol_provider: Some(lsp::OneOf::Left(true)),
                 hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+                code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+                    lsp::CodeActionOptions {
+                        code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                        ..Default::default()
+                    },
+                )),
+                completion_provider: Some(lsp::CompletionOptions {
+                    trigger_characters: Some(vec!["(".to_string(), " ".to_string()]),
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
             server_info: Some(lsp::ServerInfo {
@@ -226,6 +236,150 @@ impl LanguageServer for Backend {
                 range: None,
             })
         }))
+    }
+
+    /// The structured fixes of the diagnostics in the range, as quick fixes.
+    async fn code_action(
+        &self,
+        params: lsp::CodeActionParams,
+    ) -> Result<Option<lsp::CodeActionResponse>> {
+        let analyses = self.analyses_lock();
+        let Some(c) = analyses.get(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let wanted = params.range;
+        let overlaps = |r: &lsp::Range| !(r.end < wanted.start || wanted.end < r.start);
+        let mut actions = Vec::new();
+        for d in c.diagnostics.iter().filter(|d| d.span.file == c.file) {
+            let diagnostic = to_lsp(d, &params.text_document.uri, &c.sources);
+            if !overlaps(&diagnostic.range) {
+                continue;
+            }
+            for fix in &d.fixes {
+                let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
+                for e in &fix.edits {
+                    let Some(loc) = location(c, e.span) else {
+                        continue;
+                    };
+                    changes
+                        .entry(loc.uri)
+                        .or_default()
+                        .push(lsp::TextEdit::new(loc.range, e.replacement.clone()));
+                }
+                actions.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+                    title: fix.message.clone(),
+                    kind: Some(lsp::CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![diagnostic.clone()]),
+                    edit: Some(lsp::WorkspaceEdit::new(changes)),
+                    is_preferred: Some(d.fixes.len() == 1),
+                    ..Default::default()
+                }));
+            }
+        }
+        Ok(Some(actions))
+    }
+
+    /// Keywords, and the names declared in the pipeline and the files it imports.
+    async fn completion(
+        &self,
+        params: lsp::CompletionParams,
+    ) -> Result<Option<lsp::CompletionResponse>> {
+        use crate::symbols::Kind;
+        let analyses = self.analyses_lock();
+        let Some(c) = analyses.get(&params.text_document_position.text_document.uri) else {
+            return Ok(None);
+        };
+        let text = &c.sources.get(c.file).text;
+        let pos = params.text_document_position.position;
+        let offset = c
+            .sources
+            .get(c.file)
+            .offset_utf16(pos.line as usize, pos.character as usize) as usize;
+        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let before = text[line_start..offset]
+            .trim_end_matches(|ch: char| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+        let last_word = before.split_whitespace().last().unwrap_or("");
+        // What the word before the cursor expects.
+        let wanted: &[Kind] = match last_word {
+            "after" | "succeeded(" | "failed(" => &[Kind::Stage, Kind::Job],
+            "to" => &[Kind::Environment],
+            "use" => &[Kind::Template],
+            "gate" => &[Kind::Gate],
+            "download" | "publish" => &[Kind::Artifact],
+            _ => &[],
+        };
+        let mut items: Vec<lsp::CompletionItem> = Vec::new();
+        if let Some(s) = &c.symbols {
+            let mut seen = std::collections::HashSet::new();
+            for d in &s.definitions {
+                let fits = if wanted.is_empty() {
+                    matches!(d.kind, Kind::Variable | Kind::Parameter)
+                } else {
+                    wanted.contains(&d.kind)
+                };
+                if fits && seen.insert((d.kind, d.name.clone())) {
+                    items.push(lsp::CompletionItem {
+                        label: d.name.clone(),
+                        kind: Some(match d.kind {
+                            Kind::Variable | Kind::Parameter => lsp::CompletionItemKind::VARIABLE,
+                            Kind::Template => lsp::CompletionItemKind::FUNCTION,
+                            Kind::Environment => lsp::CompletionItemKind::MODULE,
+                            _ => lsp::CompletionItemKind::REFERENCE,
+                        }),
+                        detail: Some(d.detail.clone()),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        if wanted.is_empty() {
+            let depth = text[..offset]
+                .matches('{')
+                .count()
+                .saturating_sub(text[..offset].matches('}').count());
+            let keywords: &[&str] = if depth == 0 {
+                &[
+                    "import",
+                    "pipeline",
+                    "var",
+                    "secret",
+                    "group",
+                    "artifact",
+                    "environment",
+                    "gate",
+                    "template",
+                    "stage",
+                ]
+            } else {
+                &[
+                    "job",
+                    "deployment",
+                    "when",
+                    "use",
+                    "gate",
+                    "var",
+                    "secret",
+                    "group",
+                    "script",
+                    "bash",
+                    "pwsh",
+                    "powershell",
+                    "task",
+                    "publish",
+                    "download",
+                    "checkout",
+                    "display",
+                    "pool",
+                    "timeout",
+                ]
+            };
+            items.extend(keywords.iter().map(|k| lsp::CompletionItem {
+                label: k.to_string(),
+                kind: Some(lsp::CompletionItemKind::KEYWORD),
+                ..Default::default()
+            }));
+        }
+        Ok(Some(lsp::CompletionResponse::Array(items)))
     }
 
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {

@@ -323,3 +323,58 @@ fn an_invalid_new_name_is_refused_and_the_outline_nests_jobs_in_stages() {
     );
     c.stop();
 }
+
+#[test]
+fn a_quick_fix_applies_the_did_you_mean_and_completion_offers_names_by_context() {
+    let text = "template smoke(url: string) { job S { script \"curl \" + url } }\n\
+                stage Build { job B { script \"b\" } }\n\
+                stage Test after Biuld { use smoke(\"x\") }\n";
+    let dir = project("actions", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    let d = c.diagnostics(&u);
+    assert_eq!(codes(&d), ["E010"]);
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": u }, "range": d[0]["range"], "context": { "diagnostics": d } }),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions[0]["kind"], "quickfix");
+    let edits = actions[0]["edit"]["changes"][u.as_str()]
+        .as_array()
+        .unwrap();
+    assert_eq!(edits[0]["newText"], "Build");
+    assert_eq!(edits[0]["range"], d[0]["range"]);
+
+    // Applying it leaves no diagnostic.
+    c.change(&u, 2, &text.replace("Biuld", "Build"));
+    assert_eq!(codes(&c.diagnostics(&u)), Vec::<String>::new());
+
+    // After `after ` come stages (and jobs); after `use `, templates.
+    let line = 2;
+    let after = "stage Test after ".len() as u32;
+    let items = c.at("textDocument/completion", &u, line, after, json!({}));
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"Build") && labels.contains(&"Test"),
+        "{labels:?}"
+    );
+    assert!(!labels.contains(&"smoke"), "{labels:?}");
+    let use_at = "stage Test after Build { use ".len() as u32;
+    let items = c.at("textDocument/completion", &u, line, use_at, json!({}));
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["smoke"]);
+    c.stop();
+}
