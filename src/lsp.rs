@@ -85,6 +85,10 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                signature_help_provider: Some(lsp::SignatureHelpOptions {
+                    trigger_characters: Some(vec!["(".to_string(), ",".to_string()]),
+                    ..Default::default()
+                }),
                 completion_provider: Some(lsp::CompletionOptions {
                     trigger_characters: Some(vec!["(".to_string(), " ".to_string()]),
                     ..Default::default()
@@ -279,6 +283,61 @@ impl LanguageServer for Backend {
         Ok(Some(actions))
     }
 
+    /// Inside `use name(…)`: the template's parameters, the one being written marked.
+    async fn signature_help(
+        &self,
+        params: lsp::SignatureHelpParams,
+    ) -> Result<Option<lsp::SignatureHelp>> {
+        use crate::symbols::Kind;
+        let analyses = self.analyses_lock();
+        let at = params.text_document_position_params;
+        let Some(c) = analyses.get(&at.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(s) = &c.symbols else { return Ok(None) };
+        let text = &c.sources.get(c.file).text;
+        let offset = c
+            .sources
+            .get(c.file)
+            .offset_utf16(at.position.line as usize, at.position.character as usize)
+            as usize;
+        let Some((name, argument)) = open_use(&text[..offset]) else {
+            return Ok(None);
+        };
+        let Some(t) = s
+            .definitions
+            .iter()
+            .position(|d| d.kind == Kind::Template && d.name.eq_ignore_ascii_case(name))
+        else {
+            return Ok(None);
+        };
+        let parameters: Vec<lsp::ParameterInformation> = s
+            .definitions
+            .iter()
+            .filter(|d| d.kind == Kind::Parameter && d.parent == Some(t))
+            .map(|d| lsp::ParameterInformation {
+                label: lsp::ParameterLabel::Simple(
+                    d.detail
+                        .strip_prefix("parameter ")
+                        .and_then(|x| x.split(" of template").next())
+                        .unwrap_or(&d.name)
+                        .to_string(),
+                ),
+                documentation: None,
+            })
+            .collect();
+        Ok(Some(lsp::SignatureHelp {
+            signatures: vec![lsp::SignatureInformation {
+                label: s.definitions[t].detail.clone(),
+                documentation: None,
+                active_parameter: Some(argument as u32),
+                parameters: Some(parameters),
+            }],
+            active_signature: Some(0),
+            active_parameter: Some(argument as u32),
+        }))
+    }
+
     /// Keywords, and the names declared in the pipeline and the files it imports.
     async fn completion(
         &self,
@@ -467,6 +526,36 @@ fn analyze(uri: &lsp::Uri, doc: &Document, open: &HashMap<PathBuf, String>) -> c
     };
     let resolver = Unsaved { files, open };
     crate::analyze(&name, &doc.text, &resolver)
+}
+
+/// The template of the `use name(` still open at the end of `before`, and which
+/// argument (from 0) the end is in: commas outside nested brackets and strings.
+fn open_use(before: &str) -> Option<(&str, usize)> {
+    let start = before.rfind("use ")?;
+    let rest = &before[start + 4..];
+    let paren = rest.find('(')?;
+    let name = rest[..paren].trim();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return None;
+    }
+    let (mut depth, mut argument, mut quote) = (0usize, 0usize, None);
+    for ch in rest[paren + 1..].chars() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(ch),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') if depth == 0 => return None,
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => argument += 1,
+            _ => {}
+        }
+    }
+    Some((name, argument))
 }
 
 /// Where `span` is, as an editor's location: the compiled document or a file it imports.

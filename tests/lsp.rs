@@ -378,3 +378,38 @@ fn a_quick_fix_applies_the_did_you_mean_and_completion_offers_names_by_context()
     assert_eq!(labels, ["smoke"]);
     c.stop();
 }
+
+#[test]
+fn signature_help_shows_the_template_parameters_and_the_one_being_written() {
+    let text = "environment dev { }\ntemplate deploy(env: environment, slot: string = \"swap\") {\n  deployment Web to env { script \"deploy\" }\n}\nstage Dev { use deploy(dev, \"x\") }\n";
+    let dir = project("signature", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+    let line = 4;
+    let in_second = "stage Dev { use deploy(dev, \"".len() as u32;
+    let help = c.at("textDocument/signatureHelp", &u, line, in_second, json!({}));
+    assert_eq!(
+        help["signatures"][0]["label"],
+        "template deploy(env: environment, slot: string)"
+    );
+    let params: Vec<&str> = help["signatures"][0]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["env: environment", "slot: string"]);
+    assert_eq!(help["activeParameter"], 1);
+    let in_first = "stage Dev { use deploy(d".len() as u32;
+    let help = c.at("textDocument/signatureHelp", &u, line, in_first, json!({}));
+    assert_eq!(help["activeParameter"], 0);
+    // Outside the parentheses there is none.
+    let outside = "stage Dev { use deploy(dev, \"x\") ".len() as u32;
+    assert!(
+        c.at("textDocument/signatureHelp", &u, line, outside, json!({}))
+            .is_null()
+    );
+    c.stop();
+}
