@@ -85,6 +85,18 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                semantic_tokens_provider: Some(
+                    lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        lsp::SemanticTokensOptions {
+                            legend: lsp::SemanticTokensLegend {
+                                token_types: TOKEN_TYPES.to_vec(),
+                                token_modifiers: vec![lsp::SemanticTokenModifier::DECLARATION],
+                            },
+                            full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                            ..Default::default()
+                        },
+                    ),
+                ),
                 signature_help_provider: Some(lsp::SignatureHelpOptions {
                     trigger_characters: Some(vec!["(".to_string(), ",".to_string()]),
                     ..Default::default()
@@ -281,6 +293,61 @@ impl LanguageServer for Backend {
             }
         }
         Ok(Some(actions))
+    }
+
+    /// Every name the symbol index knows, by what it names (a stage, a job, an
+    /// environment, …); declarations marked. Keywords, strings and comments are the
+    /// TextMate grammar's.
+    async fn semantic_tokens_full(
+        &self,
+        params: lsp::SemanticTokensParams,
+    ) -> Result<Option<lsp::SemanticTokensResult>> {
+        let analyses = self.analyses_lock();
+        let Some(c) = analyses.get(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        let Some(s) = &c.symbols else { return Ok(None) };
+        let mut spans: Vec<(Span, crate::symbols::Kind, bool)> = s
+            .definitions
+            .iter()
+            .map(|d| (d.span, d.kind, true))
+            .chain(
+                s.references
+                    .iter()
+                    .map(|r| (r.span, s.definitions[r.definition].kind, false)),
+            )
+            .filter(|(sp, _, _)| sp.file == c.file && sp.end > sp.start)
+            .collect();
+        spans.sort_by_key(|(sp, _, _)| (sp.start, sp.end));
+        spans.dedup_by_key(|(sp, _, _)| sp.start);
+        let mut data = Vec::with_capacity(spans.len());
+        let (mut line, mut col) = (0u32, 0u32);
+        for (span, kind, declaration) in spans {
+            let r = range(&c.sources, span);
+            if r.start.line != r.end.line {
+                continue; // a token is one line
+            }
+            let delta_line = r.start.line - line;
+            let delta_start = if delta_line == 0 {
+                r.start.character - col
+            } else {
+                r.start.character
+            };
+            data.push(lsp::SemanticToken {
+                delta_line,
+                delta_start,
+                length: r.end.character - r.start.character,
+                token_type: token_type(kind),
+                token_modifiers_bitset: u32::from(declaration),
+            });
+            (line, col) = (r.start.line, r.start.character);
+        }
+        Ok(Some(lsp::SemanticTokensResult::Tokens(
+            lsp::SemanticTokens {
+                result_id: None,
+                data,
+            },
+        )))
     }
 
     /// Inside `use name(…)`: the template's parameters, the one being written marked.
@@ -526,6 +593,32 @@ fn analyze(uri: &lsp::Uri, doc: &Document, open: &HashMap<PathBuf, String>) -> c
     };
     let resolver = Unsaved { files, open };
     crate::analyze(&name, &doc.text, &resolver)
+}
+
+/// The semantic token types relc reports, in the order of [`token_type`].
+const TOKEN_TYPES: [lsp::SemanticTokenType; 8] = [
+    lsp::SemanticTokenType::NAMESPACE,   // stage
+    lsp::SemanticTokenType::FUNCTION,    // job
+    lsp::SemanticTokenType::CLASS,       // environment
+    lsp::SemanticTokenType::INTERFACE,   // gate
+    lsp::SemanticTokenType::ENUM_MEMBER, // artifact
+    lsp::SemanticTokenType::VARIABLE,    // variable
+    lsp::SemanticTokenType::MACRO,       // template
+    lsp::SemanticTokenType::PARAMETER,   // template parameter
+];
+
+fn token_type(kind: crate::symbols::Kind) -> u32 {
+    use crate::symbols::Kind;
+    match kind {
+        Kind::Stage => 0,
+        Kind::Job => 1,
+        Kind::Environment => 2,
+        Kind::Gate => 3,
+        Kind::Artifact => 4,
+        Kind::Variable => 5,
+        Kind::Template => 6,
+        Kind::Parameter => 7,
+    }
 }
 
 /// The template of the `use name(` still open at the end of `before`, and which

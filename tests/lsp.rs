@@ -413,3 +413,66 @@ fn signature_help_shows_the_template_parameters_and_the_one_being_written() {
     );
     c.stop();
 }
+
+#[test]
+fn semantic_tokens_name_what_each_name_is() {
+    // Stage A and its use in `after A`; job J; the variable in `$(v)`.
+    let text = "var v = \"1\"\nstage A { job J { script \"x $(v)\" } }\nstage B after A { job K { script \"y\" } }\n";
+    let dir = project("tokens", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+    let legend = {
+        // The legend came with initialize; the order is the server's.
+        [
+            "namespace",
+            "function",
+            "class",
+            "interface",
+            "enumMember",
+            "variable",
+            "macro",
+            "parameter",
+        ]
+    };
+    let tokens = c.request(
+        "textDocument/semanticTokens/full",
+        json!({ "textDocument": { "uri": u } }),
+    );
+    let data: Vec<u64> = tokens["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    // Decode to (line, start, length, type, declaration).
+    let (mut line, mut start) = (0, 0);
+    let mut decoded = Vec::new();
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            line += t[0];
+            start = t[1];
+        } else {
+            start += t[1];
+        }
+        let word =
+            &text.lines().nth(line as usize).unwrap()[start as usize..(start + t[2]) as usize];
+        decoded.push((word.to_string(), legend[t[3] as usize], t[4] == 1));
+    }
+    let expect = [
+        ("v", "variable", true),
+        ("A", "namespace", true),
+        ("J", "function", true),
+        ("v", "variable", false),
+        ("B", "namespace", true),
+        ("A", "namespace", false),
+        ("K", "function", true),
+    ];
+    let expect: Vec<(String, &str, bool)> = expect
+        .iter()
+        .map(|(w, k, d)| (w.to_string(), *k, *d))
+        .collect();
+    assert_eq!(decoded, expect);
+    c.stop();
+}
