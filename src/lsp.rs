@@ -236,13 +236,18 @@ impl LanguageServer for Backend {
         Ok(self.with_symbol(&at, |c, s, d| {
             let def = &s.definitions[d];
             let uses = s.occurrences(d).len() - 1;
-            let value = format!(
-                "```release\n{}\n```\n{} · {} use{}",
-                def.detail,
+            let mut value = format!("```release\n{}\n", def.detail);
+            for note in &def.notes {
+                value.push_str("  ");
+                value.push_str(note);
+                value.push('\n');
+            }
+            value.push_str(&format!(
+                "```\n{} · {} use{}",
                 def.kind.word(),
                 uses,
                 if uses == 1 { "" } else { "s" }
-            );
+            ));
             let _ = c;
             Some(lsp::Hover {
                 contents: lsp::HoverContents::Markup(lsp::MarkupContent {

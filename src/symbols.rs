@@ -53,6 +53,9 @@ pub struct Definition {
     pub parent: Option<usize>,
     /// One line saying what it is (`stage Dev after Build`, `template deploy(env: environment)`).
     pub detail: String,
+    /// What else a reader wants to see, as written: a stage's conditions and gates,
+    /// an environment's gates and properties, a gate's terms, a variable's value.
+    pub notes: Vec<String>,
 }
 
 /// A use of a definition: the span of the name as written there.
@@ -100,6 +103,7 @@ pub fn index(file: &ast::File, sources: &SourceMap) -> Symbols {
         global: HashMap::new(),
     };
     ix.declare_globals(file);
+    ix.annotate(file);
     for t in &file.templates {
         ix.template(t);
     }
@@ -165,6 +169,7 @@ impl Indexer<'_> {
             extent,
             parent,
             detail,
+            notes: Vec::new(),
         });
         self.out.definitions.len() - 1
     }
@@ -182,6 +187,67 @@ impl Indexer<'_> {
 
     fn global(&self, kind: Kind, name: &str) -> Option<usize> {
         self.global.get(&(kind, key(name))).copied()
+    }
+
+    /// The source text of `span`, on one line and cut to a readable length.
+    fn written(&self, span: Span) -> String {
+        let text = self
+            .sources
+            .get(span.file)
+            .text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("");
+        let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        match one_line.char_indices().nth(160) {
+            Some((cut, _)) => format!("{}…", &one_line[..cut]),
+            None => one_line,
+        }
+    }
+
+    fn note(&mut self, kind: Kind, name: &str, note: String) {
+        if let Some(d) = self.global(kind, name) {
+            self.out.definitions[d].notes.push(note);
+        }
+    }
+
+    /// Hover notes of the global definitions.
+    fn annotate(&mut self, file: &ast::File) {
+        for s in &file.stages {
+            for item in &s.body.items {
+                match item {
+                    Item::When(e) => {
+                        let w = format!("when {}", self.written(e.span));
+                        self.note(Kind::Stage, &s.name.text, w);
+                    }
+                    Item::Gate(g) => {
+                        let w = format!("gate {}", self.written(g.span));
+                        self.note(Kind::Stage, &s.name.text, w);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for e in &file.environments {
+            for g in &e.gates {
+                let w = format!("gate {}", self.written(g.span));
+                self.note(Kind::Environment, &e.name.text, w);
+            }
+            for p in &e.properties {
+                let w = format!("{} = {}", p.key.text, self.written(p.value.span));
+                self.note(Kind::Environment, &e.name.text, w);
+            }
+        }
+        for g in &file.gates {
+            let w = format!("= {}", self.written(g.gate.span));
+            self.note(Kind::Gate, &g.name.text, w);
+        }
+        let pipeline_vars = file.pipeline.iter().flat_map(|p| p.variables.iter());
+        for v in pipeline_vars.chain(file.variables.iter()) {
+            if let VarDecl::Var { name, value } = v {
+                let w = format!("= {}", self.written(value.span));
+                self.note(Kind::Variable, &name.text, w);
+            }
+        }
     }
 
     fn declare_globals(&mut self, file: &ast::File) {

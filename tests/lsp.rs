@@ -476,3 +476,39 @@ fn semantic_tokens_name_what_each_name_is() {
     assert_eq!(decoded, expect);
     c.stop();
 }
+
+#[test]
+fn hover_shows_a_stages_dependencies_and_conditions_an_environments_gates_and_a_variables_value() {
+    let text = "var region = \"westeurope\"\nenvironment prod protected { gate approval { approvers [\"Mara\"] }  app = \"web\" }\n\
+                stage Build { job B { script \"b $(region)\" } }\n\
+                stage Prod after Build {\n  when branch == \"main\"\n  deployment D to prod { script \"d\" }\n}\n";
+    let dir = project("hover", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+    let hover = |c: &mut Client, line: u32, character: u32| {
+        let h = c.at("textDocument/hover", &u, line, character, json!({}));
+        h["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let stage = hover(&mut c, 3, 7);
+    assert!(
+        stage.contains("stage Prod after Build") && stage.contains("when branch == \"main\""),
+        "{stage}"
+    );
+    let env = hover(&mut c, 5, 19);
+    assert!(env.contains("environment prod protected"), "{env}");
+    assert!(
+        env.contains("gate approval { approvers [\"Mara\"] }") && env.contains("app = \"web\""),
+        "{env}"
+    );
+    let var = hover(&mut c, 2, 35);
+    assert!(
+        var.contains("var region") && var.contains("= \"westeurope\""),
+        "{var}"
+    );
+    c.stop();
+}
