@@ -18,6 +18,7 @@ pub mod diagnostic;
 mod imports;
 pub mod ir;
 pub mod lsp;
+pub mod predefined;
 pub mod project;
 pub mod render;
 pub mod source;

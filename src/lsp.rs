@@ -233,6 +233,9 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
         let at = params.text_document_position_params;
+        if let Some(h) = self.predefined_hover(&at) {
+            return Ok(Some(h));
+        }
         Ok(self.with_symbol(&at, |c, s, d| {
             let def = &s.definitions[d];
             let uses = s.occurrences(d).len() - 1;
@@ -531,6 +534,31 @@ impl Backend {
 
     fn analyses_lock(&self) -> std::sync::MutexGuard<'_, HashMap<lsp::Uri, crate::Compilation>> {
         self.analyses.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What a predefined variable at a position means.
+    fn predefined_hover(&self, at: &lsp::TextDocumentPositionParams) -> Option<lsp::Hover> {
+        let analyses = self.analyses_lock();
+        let c = analyses.get(&at.text_document.uri)?;
+        let s = c.symbols.as_ref()?;
+        let offset = c
+            .sources
+            .get(c.file)
+            .offset_utf16(at.position.line as usize, at.position.character as usize);
+        let (span, name) = s.predefined_at(c.file, offset)?;
+        let value = match crate::predefined::meaning(name) {
+            Some((canonical, meaning)) => {
+                format!("`{canonical}`: predefined by Azure Pipelines\n\n{meaning}")
+            }
+            None => format!("`{name}`: predefined by Azure Pipelines"),
+        };
+        Some(lsp::Hover {
+            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value,
+            }),
+            range: Some(range(&c.sources, *span)),
+        })
     }
 
     /// `f` of the definition named at a position (by its declaration or a reference).

@@ -69,6 +69,9 @@ pub struct Reference {
 pub struct Symbols {
     pub definitions: Vec<Definition>,
     pub references: Vec<Reference>,
+    /// Uses of Azure's predefined variables (`Build.SourceBranch`, `branch`, …): the
+    /// span as written and the variable's full name.
+    pub predefined: Vec<(Span, String)>,
 }
 
 impl Symbols {
@@ -80,6 +83,17 @@ impl Symbols {
             .find(|r| inside(&r.span))
             .map(|r| r.definition)
             .or_else(|| self.definitions.iter().position(|d| inside(&d.span)))
+    }
+
+    /// The predefined variable used at `offset` in `file`, if one is.
+    pub fn predefined_at(
+        &self,
+        file: crate::source::FileId,
+        offset: u32,
+    ) -> Option<&(Span, String)> {
+        self.predefined
+            .iter()
+            .find(|(s, _)| s.file == file && s.start <= offset && offset <= s.end)
     }
 
     /// The spans naming definition `d`: its declaration first, then every reference.
@@ -525,6 +539,14 @@ impl Indexer<'_> {
             }
             let at = span.start + start as u32;
             let d = self.variable(name, scope);
+            if d.is_none() && crate::check::is_predefined(name) {
+                let s = Span {
+                    start: at,
+                    end: at + len as u32,
+                    ..span
+                };
+                self.out.predefined.push((s, name.to_string()));
+            }
             self.refer(
                 Span {
                     start: at,
@@ -544,6 +566,12 @@ impl Indexer<'_> {
                     .get(&key(name))
                     .copied()
                     .or_else(|| self.variable(name, scope));
+                if d.is_none()
+                    && let Some((_, full)) =
+                        crate::check::SHORTHANDS.iter().find(|(s, _)| s == name)
+                {
+                    self.out.predefined.push((e.span, full.to_string()));
+                }
                 self.refer(e.span, d);
             }
             ExprKind::Index { base, index } => {
@@ -557,6 +585,9 @@ impl Indexer<'_> {
                         end: index.span.end.saturating_sub(1).max(index.span.start + 1),
                         ..index.span
                     };
+                    if d.is_none() && crate::check::is_predefined(name) {
+                        self.out.predefined.push((inner, name.clone()));
+                    }
                     self.refer(inner, d);
                     return;
                 }
@@ -564,6 +595,13 @@ impl Indexer<'_> {
                 self.expr(index, scope);
             }
             ExprKind::Field { base, name } => {
+                if let Some(path) = dotted(e)
+                    && crate::check::is_predefined(&path)
+                    && self.variable(&path, scope).is_none()
+                {
+                    self.out.predefined.push((e.span, path));
+                    return;
+                }
                 if let ExprKind::Ident(root) = &base.kind {
                     if root == "variables" {
                         let d = self.variable(&name.text, scope);
@@ -653,6 +691,15 @@ impl Indexer<'_> {
                 }
             }
         }
+    }
+}
+
+/// `Build.Repository.Name` for a chain of names joined by `.`.
+fn dotted(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Ident(name) => Some(name.clone()),
+        ExprKind::Field { base, name } => Some(format!("{}.{}", dotted(base)?, name.text)),
+        _ => None,
     }
 }
 

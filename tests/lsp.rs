@@ -512,3 +512,35 @@ fn hover_shows_a_stages_dependencies_and_conditions_an_environments_gates_and_a_
     );
     c.stop();
 }
+
+#[test]
+fn hover_on_a_predefined_variable_says_what_it_means() {
+    let text = "stage A {\n  when branch == \"main\" && Build.Reason != \"Schedule\"\n  job J { script \"echo $(Build.SourceBranch)\" }\n}\n";
+    let dir = project("predefined", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+    let value = |c: &mut Client, line: u32, character: u32| {
+        c.at("textDocument/hover", &u, line, character, json!({}))["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let branch = value(&mut c, 1, 8);
+    assert!(
+        branch.contains("Build.SourceBranchName") && branch.contains("last segment"),
+        "{branch}"
+    );
+    let reason = value(&mut c, 1, 33);
+    assert!(
+        reason.contains("Build.Reason") && reason.contains("IndividualCI"),
+        "{reason}"
+    );
+    let macro_use = value(&mut c, 2, 30);
+    assert!(
+        macro_use.contains("Build.SourceBranch") && macro_use.contains("refs/heads/main"),
+        "{macro_use}"
+    );
+    c.stop();
+}
