@@ -3,19 +3,19 @@ vim.api.nvim_create_autocmd({ "BufRead", "BufNewFile" }, {
   command = "setfiletype release",
 })
 
--- The project root: the nearest folder above the file with a `.relc-root`
--- (else a `.git`), as `relc check` finds it; else the file's own folder.
+-- The project root, as `relc check` finds it: the nearest folder from the
+-- file's own upwards with a `.relc-root` or `.git` entry, else the file's folder.
 local function relc_root(file)
-  local dir = vim.fn.fnamemodify(file, ":p:h")
-  local marker = vim.fn.findfile(".relc-root", dir .. ";")
-  if marker == "" then
-    marker = vim.fn.finddir(".git", dir .. ";")
+  local dir = vim.fn.resolve(vim.fn.fnamemodify(file, ":p:h"))
+  local d = dir
+  while vim.fn.getftype(d .. "/.relc-root") == "" and vim.fn.getftype(d .. "/.git") == "" do
+    local parent = vim.fn.fnamemodify(d, ":h")
+    if parent == d then
+      return dir
+    end
+    d = parent
   end
-  if marker == "" then
-    return dir
-  end
-  local path = vim.fn.fnamemodify(marker, ":p"):gsub("/$", "")
-  return vim.fn.fnamemodify(path, ":h")
+  return d
 end
 
 local relc_clients = {} -- root folder -> client id (Neovim 0.7)

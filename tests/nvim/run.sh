@@ -28,6 +28,8 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/project/pipelines"
 touch "$scratch/project/.relc-root"
+# A `.git` file (as in a git worktree) further up: the nearer marker wins.
+touch "$scratch/.git"
 # The file sits one folder below the root, so the root must be found upward.
 cat > "$scratch/project/pipelines/broken.release" <<'RELEASE'
 stage Build {
