@@ -14,7 +14,11 @@ def write(project: pathlib.Path, name: str, text: str) -> str:
 
 
 async def published(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
-    """The next diagnostics published for `uri` (other files' are skipped)."""
+    """The next diagnostics published for `uri` (other files' are skipped).
+
+    Call it right after the notification that makes the server publish: a
+    publish that arrives before the wait starts is not seen. Each test keeps one
+    document open, so one change triggers one publish."""
     while True:
         params = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         if params.uri == uri:
@@ -173,6 +177,28 @@ async def test_rename_of_a_stage_edits_its_declaration_and_every_use(client, pro
         (3, column),
     ]
     assert all(e.new_text == "Compile" for e in edits)
+
+
+async def test_rename_of_an_imported_environment_edits_both_files_in_a_folder_uris_escape(
+    client, project
+):
+    folder = project / "my pipelines é#1"
+    folder.mkdir()
+    lib = write(folder, "lib.release", LIB)
+    main = write(folder, "main.release", MAIN)
+    assert "%20" in main and "%23" in main
+    open_doc(client, main, MAIN)
+    assert await published(client, main) == []
+    column = MAIN.splitlines()[2].index("(dev)") + 1
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc(main), position=pos(2, column), new_name="qa")
+    )
+    # The URIs are the ones the client used, so an editor applies the edits to its buffers.
+    assert sorted(edit.changes) == sorted([lib, main])
+    assert [(e.range.start, e.range.end, e.new_text) for e in edit.changes[lib]] == [
+        (pos(0, 12), pos(0, 15), "qa")
+    ]
+    assert sorted(e.range.start.line for e in edit.changes[main]) == [2, 3]
 
 
 async def test_the_outline_nests_jobs_in_their_stage(client, project):
