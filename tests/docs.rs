@@ -152,3 +152,26 @@ fn readme_example_compiles_cleanly() {
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The README's Neovim setup is tests/nvim/init.lua, which tests/nvim/run.sh runs
+/// in Neovim against `relc lsp` (the README indents it by two, inside a list item).
+#[test]
+fn readme_neovim_setup_is_the_one_tests_nvim_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let lua: Vec<Block> = blocks(&readme)
+        .into_iter()
+        .filter(|b| b.info == "lua")
+        .collect();
+    assert_eq!(lua.len(), 1, "the README has one ```lua block");
+    let snippet: String = lua[0]
+        .text
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l)))
+        .collect();
+    let init = std::fs::read_to_string(root.join("tests/nvim/init.lua")).expect("init.lua");
+    assert_eq!(
+        snippet, init,
+        "README.md's Neovim setup and tests/nvim/init.lua differ"
+    );
+}
