@@ -389,6 +389,13 @@ fn build(
         );
         return ExitCode::from(1);
     };
+    if pipeline.stages.is_empty() {
+        eprintln!(
+            "error: `{name}` declares no stages, so there is no pipeline to build: it is a module \
+             for other files to import; build the file that imports it"
+        );
+        return ExitCode::from(1);
+    }
     let mut main = Vec::with_capacity(1 << 16);
     let rendered = match emit {
         Emit::Ir => serde_json::to_writer_pretty(&mut main, pipeline)

@@ -91,7 +91,16 @@ fn compile_inner(name: &str, text: &str, resolver: &dyn Resolver, index: bool) -
     let mut files = vec![resolver.main_key(name)];
     let mut broken = Vec::new();
     let mut symbols = None;
+    let mut module = false;
     if let Some(mut ast) = ast {
+        // A file with neither a pipeline block nor stages is a module: what it declares
+        // is for the files that import it, so nothing in it is unused.
+        module = ast.pipeline.is_none()
+            && ast.stages.is_empty()
+            && !ast
+                .broken
+                .iter()
+                .any(|b| b.keyword == "stage" || b.keyword == "pipeline");
         imports::load(
             &mut ast,
             &mut sources,
@@ -109,7 +118,10 @@ fn compile_inner(name: &str, text: &str, resolver: &dyn Resolver, index: bool) -
     }
     let diagnostics =
         check::recovered::without_consequences(&broken, &sources, diagnostics.into_sorted());
-    let diagnostics = suppress::apply(&sources, diagnostics);
+    let mut diagnostics = suppress::apply(&sources, diagnostics);
+    if module {
+        diagnostics.retain(|d| !(d.code == diagnostic::Code::Unused && d.span.file == file));
+    }
     let has_errors = diagnostics
         .iter()
         .any(|d| d.severity == diagnostic::Severity::Error);

@@ -72,8 +72,12 @@ pub(crate) fn full_condition(conds: Vec<Expr>, span: Span) -> Expr {
 impl<'a> Checker<'a> {
     pub(crate) fn stages(&mut self) -> IndexMap<String, ir::Stage> {
         let ast = self.ast;
-        // Stages that did not parse are reported already; the pipeline has them.
-        if ast.stages.is_empty() && !ast.broken.iter().any(|b| b.keyword == "stage") {
+        // Stages that did not parse are reported already; the pipeline has them. A
+        // file without a pipeline block or stages is a module for others to import.
+        if ast.stages.is_empty()
+            && ast.pipeline.is_some()
+            && !ast.broken.iter().any(|b| b.keyword == "stage")
+        {
             let span = ast
                 .pipeline
                 .as_ref()
