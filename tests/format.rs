@@ -50,7 +50,7 @@ fn examples_stdlib_and_ui_tests() {
     let mut formatted = 0;
     let mut refused = 0;
     let mut compiled = 0;
-    for dir in ["examples", "stdlib", "tests/ui"] {
+    for dir in ["examples", "examples/invalid", "stdlib", "tests/ui"] {
         for path in release_files(dir) {
             let name = path.display().to_string();
             let text = std::fs::read_to_string(&path).unwrap();
@@ -82,7 +82,7 @@ fn docs_language_blocks() {
 #[test]
 fn examples_are_formatted() {
     // Set by the reformat of examples/ and stdlib/; a new file is formatted too.
-    for dir in ["examples", "stdlib"] {
+    for dir in ["examples", "examples/invalid", "stdlib"] {
         for path in release_files(dir) {
             let text = std::fs::read_to_string(&path).unwrap();
             assert_eq!(
@@ -94,4 +94,79 @@ fn examples_are_formatted() {
             );
         }
     }
+}
+
+/// A fresh directory with a `.relc-root`, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("relc-fmt-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(".relc-root"), "").unwrap();
+        Scratch(dir)
+    }
+
+    fn file(&self, name: &str, text: &str) {
+        std::fs::write(self.0.join(name), text).unwrap();
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.0.join(name)).unwrap()
+    }
+
+    /// relc's exit code and its stdout and stderr together.
+    fn relc(&self, args: &[&str]) -> (i32, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_relc"))
+            .args(args)
+            .current_dir(&self.0)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap(), text)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const MESSY: &str = "stage Build{\n\n\n   job J   {script \"make\"   }\n}";
+const TIDY: &str = "stage Build {\n\n  job J { script \"make\" }\n}\n";
+
+#[test]
+fn cli_check_writes_nothing_and_fmt_rewrites() {
+    let s = Scratch::new("check");
+    s.file("a.release", MESSY);
+    s.file("b.release", TIDY);
+    let (code, out) = s.relc(&["fmt", "--check", "."]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("would reformat ./a.release"), "{out}");
+    assert!(!out.contains("b.release"), "{out}");
+    assert!(out.contains("-   job J   {script \"make\"   }"), "{out}");
+    assert!(out.contains("+  job J { script \"make\" }"), "{out}");
+    assert_eq!(s.read("a.release"), MESSY);
+    let (code, out) = s.relc(&["fmt", "."]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(s.read("a.release"), TIDY);
+    assert_eq!(s.relc(&["fmt", "--check", "a.release", "b.release"]).0, 0);
+}
+
+#[test]
+fn cli_refuses_a_file_that_does_not_parse() {
+    let s = Scratch::new("broken");
+    let broken = "stage  \"no name\" {\n   job J { script \"x\" }\n}\n";
+    s.file("broken.release", broken);
+    s.file("fine.release", MESSY);
+    let (code, out) = s.relc(&["fmt", "broken.release", "fine.release"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("E001") && out.contains("not formatted"), "{out}");
+    assert_eq!(s.read("broken.release"), broken);
+    // The others are still formatted.
+    assert_eq!(s.read("fine.release"), TIDY);
 }
