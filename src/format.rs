@@ -94,14 +94,14 @@ fn lex(text: &str) -> Result<Vec<Token<'_>>, FormatError> {
         let kind = if rest.starts_with("//") {
             i += rest.find('\n').unwrap_or(rest.len());
             Kind::LineComment
-        } else if rest.starts_with("/*") {
-            i += rest[2..]
+        } else if let Some(body) = rest.strip_prefix("/*") {
+            i += body
                 .find("*/")
                 .ok_or_else(|| unterminated("comment", start))?
                 + 4;
             Kind::BlockComment
-        } else if rest.starts_with("\"\"\"") {
-            i += rest[3..]
+        } else if let Some(body) = rest.strip_prefix("\"\"\"") {
+            i += body
                 .find("\"\"\"")
                 .ok_or_else(|| unterminated("raw block", start))?
                 + 6;
@@ -241,7 +241,11 @@ fn print(tokens: &[Token<'_>]) -> String {
                 .take_while(|(j, c)| *j == 0 || c.newlines_before == 0)
                 .count();
             let still = &open[..open.len().saturating_sub(closing)];
-            let depth = still.iter().enumerate().filter(|&(j, l)| j == 0 || still[j - 1] != *l).count();
+            let depth = still
+                .iter()
+                .enumerate()
+                .filter(|&(j, l)| j == 0 || still[j - 1] != *l)
+                .count();
             for _ in 0..depth {
                 out.push_str("  ");
             }
@@ -360,7 +364,10 @@ mod tests {
             f(src),
             "stage S { // c\n  job J {\n    script \"\"\"\n      a  \n    b\n  \"\"\" /* x */\n  }\n}\n"
         );
-        assert_eq!(f("var x = 'it''s'  +\"a\\\"  b\""), "var x = 'it''s' + \"a\\\"  b\"\n");
+        assert_eq!(
+            f("var x = 'it''s'  +\"a\\\"  b\""),
+            "var x = 'it''s' + \"a\\\"  b\"\n"
+        );
     }
 
     #[test]

@@ -30,14 +30,21 @@ fn check(name: &str, text: &str) -> bool {
     if has_syntax_error(&before) {
         return false;
     }
-    assert_eq!(format(&formatted).unwrap(), formatted, "{name}: not idempotent");
+    assert_eq!(
+        format(&formatted).unwrap(),
+        formatted,
+        "{name}: not idempotent"
+    );
     let after = relc::compile(name, &formatted);
     assert_eq!(
         meaning(&after, name),
         meaning(&before, name),
         "{name}: formatting changed the meaning\n--- formatted:\n{formatted}"
     );
-    assert!(formatted.ends_with('\n') && !formatted.ends_with("\n\n"), "{name}");
+    assert!(
+        formatted.ends_with('\n') && !formatted.ends_with("\n\n"),
+        "{name}"
+    );
     assert!(
         !formatted.contains(" \n") || formatted.contains("\"\"\""),
         "{name}: trailing whitespace"
@@ -165,7 +172,10 @@ fn cli_refuses_a_file_that_does_not_parse() {
     s.file("fine.release", MESSY);
     let (code, out) = s.relc(&["fmt", "broken.release", "fine.release"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("E001") && out.contains("not formatted"), "{out}");
+    assert!(
+        out.contains("E001") && out.contains("not formatted"),
+        "{out}"
+    );
     assert_eq!(s.read("broken.release"), broken);
     // The others are still formatted.
     assert_eq!(s.read("fine.release"), TIDY);
