@@ -180,3 +180,43 @@ fn cli_refuses_a_file_that_does_not_parse() {
     // The others are still formatted.
     assert_eq!(s.read("fine.release"), TIDY);
 }
+
+/// The layout does not depend on the layout written: every example, stdlib
+/// file and UI test, with every line's indentation removed and its spaces
+/// doubled outside strings, trailing spaces added and blank lines tripled, formats to the same text (files with `"""` blocks,
+/// block comments or strings with runs of spaces are skipped: there, such an
+/// edit could change the text itself).
+#[test]
+fn layout_does_not_depend_on_the_layout_written() {
+    let mut n = 0;
+    for dir in ["examples", "examples/invalid", "stdlib", "tests/ui"] {
+        for path in release_files(dir) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains("\"\"\"") || text.contains("/*") || text.contains("  \"") {
+                continue;
+            }
+            let Ok(canonical) = format(&text) else {
+                continue;
+            };
+            if has_syntax_error(&relc::compile(&path.display().to_string(), &text)) {
+                continue;
+            }
+            let messy: String = text
+                .lines()
+                .map(|l| {
+                    let l = l.trim_start();
+                    // Double the spaces outside quotes and comments.
+                    let (code, rest) = match l.find(['"', '\'', '/']) {
+                        Some(i) => l.split_at(i),
+                        None => (l, ""),
+                    };
+                    format!("\t{}{rest}   \n", code.replace(' ', "  "))
+                })
+                .collect::<String>()
+                .replace("\n\t   \n", "\n\n\n\n");
+            assert_eq!(format(&messy).unwrap(), canonical, "{}", path.display());
+            n += 1;
+        }
+    }
+    assert!(n > 50, "{n} files");
+}
