@@ -10,8 +10,8 @@
 //!   that starts by closing brackets is indented as the line that opened them;
 //! - between tokens on a line: one space, none inside `(…)` and `[…]`, none
 //!   before `,` or `:`, none after `!`, one around binary operators; where a
-//!   word meets `[`, or a `)`/`]` meets a word, the user's choice (space or
-//!   none) is kept;
+//!   word meets `[`, a `)`/`]` meets a word, or a string meets a word or a
+//!   string, the user's choice (space or none) is kept;
 //! - strings and `"""` raw blocks are copied byte for byte (a raw block's lines
 //!   keep their indentation: its dedent is relative to them); comments are
 //!   copied with trailing whitespace removed, and re-indented when they start a
@@ -183,6 +183,8 @@ fn space_between(prev: &Token<'_>, next: &Token<'_>) -> bool {
         (Close(b'}'), _) => true,
         (Close(_), Word) => as_written,
         (_, Word) if next.text.starts_with('.') => as_written,
+        // `"a"b"` is a quote inside a string; the diagnostic says so only while they touch.
+        (Str, Word | Str) | (Word, Str) => as_written,
         (Other, _) | (_, Other) => as_written,
         _ => true,
     }
@@ -268,11 +270,11 @@ fn print(tokens: &[Token<'_>]) -> String {
 }
 
 /// What a compilation means, for comparing a file with its formatted text: the
-/// YAML when it compiles, and the diagnostics (code and message, not position).
+/// YAML when it compiles, and every word of the diagnostics (not their positions).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Meaning {
     pub yaml: Option<String>,
-    pub diagnostics: Vec<(String, String)>,
+    pub diagnostics: Vec<String>,
 }
 
 /// The [`Meaning`] of `c`, compiled from the file `name`.
@@ -285,7 +287,20 @@ pub fn meaning(c: &Compilation, name: &str) -> Meaning {
         diagnostics: c
             .diagnostics
             .iter()
-            .map(|d| (d.code.as_str().to_string(), d.message.clone()))
+            .map(|d| {
+                let related = d.related.iter().map(|r| r.message.as_str());
+                let fixes = d.fixes.iter().flat_map(|f| {
+                    std::iter::once(f.message.as_str())
+                        .chain(f.edits.iter().map(|e| e.replacement.as_str()))
+                });
+                let words: Vec<&str> = [d.code.as_str(), &d.message, &d.label]
+                    .into_iter()
+                    .chain(d.help.as_deref())
+                    .chain(related)
+                    .chain(fixes)
+                    .collect();
+                words.join("\u{1f}")
+            })
             .collect(),
     }
 }
