@@ -383,6 +383,11 @@ mod tests {
             f("var x = 'it''s'  +\"a\\\"  b\""),
             "var x = 'it''s' + \"a\\\"  b\"\n"
         );
+        // A quote inside a string: the three tokens stay glued, as the diagnostic needs.
+        assert_eq!(
+            f("script \"echo \"hello\"\""),
+            "script \"echo \"hello\"\"\n"
+        );
     }
 
     #[test]
