@@ -1,4 +1,4 @@
-//! The command line: `relc check` and `relc build`.
+//! The command line: `relc check`, `relc build` and `relc fmt`.
 //!
 //! Exit codes (stable): 0 success (warnings allowed), 1 the input has errors,
 //! 2 usage or I/O error.
@@ -82,6 +82,15 @@ enum Command {
         #[arg(long)]
         checks: Option<PathBuf>,
     },
+    /// Rewrite files in the canonical layout (comments kept, meaning unchanged).
+    Fmt {
+        /// The `.release` files to format; a directory means every `.release` file in it.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write nothing; list the files that would change, with their first differences (exit 1 if any).
+        #[arg(long)]
+        check: bool,
+    },
     /// Run the language server on stdin and stdout (for editors).
     Lsp,
     /// Explain a diagnostic code (`relc explain E010`), or list them all.
@@ -129,6 +138,7 @@ pub fn main() -> ExitCode {
             checks.as_deref(),
             color,
         ),
+        Command::Fmt { files, check } => fmt(&files, root.as_deref(), check, color),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Lsp => crate::lsp::serve(),
     }
@@ -447,4 +457,79 @@ fn build(
     // freeing it node by node (a measurable share of the run on large files).
     std::mem::forget(c);
     ExitCode::SUCCESS
+}
+
+/// `relc fmt`. A file with a syntax error is reported and left alone; a file is
+/// rewritten only when its formatted text compiles to the same YAML and the same
+/// diagnostics. The rewritten files are written together, all or none.
+fn fmt(paths: &[PathBuf], root: Option<&Path>, check: bool, color: bool) -> ExitCode {
+    use crate::format;
+    let files = &expand_paths(paths)[..];
+    let mut changed: Vec<(PathBuf, String, String)> = Vec::new();
+    let mut refused = 0;
+    let mut io_error = false;
+    for path in files {
+        let Ok((text, resolver)) = read(path, root) else {
+            io_error = true;
+            continue;
+        };
+        let name = path.display().to_string();
+        let before = compile_with(&name, &text, &resolver);
+        if format::has_syntax_error(&before) {
+            print_human(&before, color);
+            eprintln!("error: {name} has syntax errors; not formatted");
+            refused += 1;
+            continue;
+        }
+        let formatted = match format::format(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {name}: {e}; not formatted");
+                refused += 1;
+                continue;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        let after = compile_with(&name, &formatted, &resolver);
+        if format::meaning(&after, &name) != format::meaning(&before, &name) {
+            eprintln!(
+                "error: internal error: formatting {name} would change what it compiles to; \
+                 not formatted (please report this with the file)"
+            );
+            refused += 1;
+            continue;
+        }
+        changed.push((path.clone(), text, formatted));
+    }
+    if check {
+        let mut out = std::io::stdout().lock();
+        for (path, old, formatted) in &changed {
+            let _ = writeln!(out, "would reformat {}", path.display());
+            let _ = write!(out, "{}", format::short_diff(old, formatted, 6));
+        }
+    } else {
+        let outputs: Vec<Output<'_>> = changed
+            .iter()
+            .map(|(path, _, text)| Output {
+                path,
+                bytes: text.as_bytes(),
+            })
+            .collect();
+        if let Err(e) = write_all(&outputs, &[]) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        for (path, _, _) in &changed {
+            eprintln!("formatted {}", path.display());
+        }
+    }
+    if io_error {
+        ExitCode::from(2)
+    } else if refused > 0 || (check && !changed.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

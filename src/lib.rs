@@ -15,6 +15,7 @@ pub mod backend;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod format;
 mod imports;
 pub mod ir;
 pub mod lsp;
