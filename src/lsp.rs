@@ -85,6 +85,7 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                document_formatting_provider: Some(lsp::OneOf::Left(true)),
                 semantic_tokens_provider: Some(
                     lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
                         lsp::SemanticTokensOptions {
@@ -356,6 +357,40 @@ impl LanguageServer for Backend {
                 data,
             },
         )))
+    }
+
+    /// `relc fmt` on the buffer: one edit replacing the whole text, or none when the
+    /// buffer has a syntax error, is already formatted, or would change meaning.
+    async fn formatting(
+        &self,
+        params: lsp::DocumentFormattingParams,
+    ) -> Result<Option<Vec<lsp::TextEdit>>> {
+        let analyses = self.analyses_lock();
+        let Some(c) = analyses.get(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        if crate::format::has_syntax_error(c) {
+            return Ok(None);
+        }
+        let source = c.sources.get(c.file);
+        let Ok(formatted) = crate::format::format(&source.text) else {
+            return Ok(None);
+        };
+        if formatted == source.text {
+            return Ok(Some(Vec::new()));
+        }
+        let name = source.name.clone();
+        let again = crate::compile(&name, &formatted);
+        if crate::format::meaning(&again, &name) != crate::format::meaning(c, &name) {
+            return Ok(None);
+        }
+        let end = range(
+            &c.sources,
+            Span::new(c.file, source.text.len(), source.text.len()),
+        )
+        .end;
+        let whole = lsp::Range::new(lsp::Position::new(0, 0), end);
+        Ok(Some(vec![lsp::TextEdit::new(whole, formatted)]))
     }
 
     /// Inside `use name(…)`: the template's parameters, the one being written marked.

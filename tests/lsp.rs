@@ -544,3 +544,43 @@ fn hover_on_a_predefined_variable_says_what_it_means() {
     );
     c.stop();
 }
+
+#[test]
+fn formatting_returns_the_canonical_layout_and_nothing_for_a_broken_file() {
+    let messy = "stage   Build {\njob B {   script \"make\"    }\n\n\n}\n";
+    let dir = project("formatting", &[("p.release", messy)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, messy);
+    c.diagnostics(&u);
+    let params =
+        json!({ "textDocument": { "uri": u }, "options": { "tabSize": 2, "insertSpaces": true } });
+    let edits = c.request("textDocument/formatting", params.clone());
+    let edits = edits.as_array().unwrap();
+    assert_eq!(edits.len(), 1);
+    let formatted = edits[0]["newText"].as_str().unwrap();
+    // Runs of blank lines become one; indentation and spaces are canonical.
+    assert_eq!(
+        formatted,
+        "stage Build {\n  job B { script \"make\" }\n\n}\n"
+    );
+    assert_eq!(
+        edits[0]["range"]["start"],
+        json!({ "line": 0, "character": 0 })
+    );
+    assert_eq!(
+        edits[0]["range"]["end"],
+        json!({ "line": 5, "character": 0 })
+    );
+    // Formatted already: no edits. Broken: none either (null).
+    c.change(&u, 2, formatted);
+    c.diagnostics(&u);
+    assert_eq!(
+        c.request("textDocument/formatting", params.clone()),
+        json!([])
+    );
+    c.change(&u, 3, "stage Build {\n");
+    c.diagnostics(&u);
+    assert!(c.request("textDocument/formatting", params).is_null());
+    c.stop();
+}
