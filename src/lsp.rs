@@ -468,6 +468,18 @@ impl LanguageServer for Backend {
         let before = text[line_start..offset]
             .trim_end_matches(|ch: char| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
         let last_word = before.split_whitespace().last().unwrap_or("");
+        // After `reason ==` or `….result !=`: the values it can have.
+        if let Some(values) = enum_values(&text[line_start..offset]) {
+            let items = values
+                .iter()
+                .map(|v| lsp::CompletionItem {
+                    label: v.to_string(),
+                    kind: Some(lsp::CompletionItemKind::ENUM_MEMBER),
+                    ..Default::default()
+                })
+                .collect();
+            return Ok(Some(lsp::CompletionResponse::Array(items)));
+        }
         // What the word before the cursor expects.
         let wanted: &[Kind] = match last_word {
             "after" | "succeeded(" | "failed(" => &[Kind::Stage, Kind::Job],
@@ -686,6 +698,28 @@ fn token_type(kind: crate::symbols::Kind) -> u32 {
         Kind::Variable => 5,
         Kind::Template => 6,
         Kind::Parameter => 7,
+    }
+}
+
+/// The values a comparison being written at the end of `line` can take: build reasons
+/// after `reason ==` (or `Build.Reason`), results after `….result ==`.
+fn enum_values(line: &str) -> Option<&'static [&'static str]> {
+    let rest = line.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '"' || c == '\'');
+    let rest = rest.trim_end();
+    let rest = rest
+        .strip_suffix("==")
+        .or_else(|| rest.strip_suffix("!="))?
+        .trim_end();
+    let subject = rest
+        .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+        .next()?;
+    let lower = subject.to_ascii_lowercase();
+    if lower == "reason" || lower == "build.reason" {
+        Some(crate::check::functions::REASONS)
+    } else if lower.ends_with(".result") || lower == "agent.jobstatus" {
+        Some(crate::check::functions::RESULTS)
+    } else {
+        None
     }
 }
 

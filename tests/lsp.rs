@@ -584,3 +584,34 @@ fn formatting_returns_the_canonical_layout_and_nothing_for_a_broken_file() {
     assert!(c.request("textDocument/formatting", params).is_null());
     c.stop();
 }
+
+#[test]
+fn completion_after_a_comparison_offers_the_values_it_can_have() {
+    let text = "stage A {\n  when reason == \"\n  job J { script \"x\" }\n}\nstage B after A {\n  when dependencies.A.result != \n  job J { script \"x\" }\n}\n";
+    let dir = project("enums", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+    let labels = |c: &mut Client, line: u32, character: u32| -> Vec<String> {
+        let items = c.at("textDocument/completion", &u, line, character, json!({}));
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let reasons = labels(&mut c, 1, "  when reason == \"".len() as u32);
+    assert!(
+        reasons.contains(&"Manual".to_string()) && reasons.contains(&"Schedule".to_string()),
+        "{reasons:?}"
+    );
+    let results = labels(&mut c, 5, "  when dependencies.A.result != ".len() as u32);
+    assert!(
+        results.contains(&"Succeeded".to_string()) && results.contains(&"Failed".to_string()),
+        "{results:?}"
+    );
+    assert!(!results.contains(&"Manual".to_string()));
+    c.stop();
+}
