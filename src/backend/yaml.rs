@@ -474,6 +474,11 @@ fn is_reserved_word(text: &str) -> bool {
 /// that resolve floats with it.
 fn is_number_like(text: &str) -> bool {
     let b = text.as_bytes();
+    // What Rust's float syntax can start with (a digit, a sign, a point, `inf`, `nan`);
+    // anything else is decided by the checks below, which need a leading digit.
+    if !(b[0].is_ascii_digit() || matches!(b[0], b'+' | b'-' | b'.' | b'i' | b'I' | b'n' | b'N')) {
+        return false;
+    }
     if text.parse::<f64>().is_ok() {
         return true;
     }

@@ -331,6 +331,18 @@ fn find(hay: &str, needle: &str, from: usize) -> Option<usize> {
     None
 }
 
+/// The bytes a credential's word is made of: letters, digits, `-`, `_`, `+`, `/`.
+static IN_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'+' || c == b'/';
+        b += 1;
+    }
+    t
+};
+
 /// The kind of credential `text` contains, if it has a known shape.
 pub(crate) fn shape(text: &str) -> Option<&'static str> {
     if has(text, "-----BEGIN") && has(text, "PRIVATE KEY") {
@@ -341,7 +353,7 @@ pub(crate) fn shape(text: &str) -> Option<&'static str> {
     let is_alnum = |c: &u8| c.is_ascii_alphanumeric();
     let is_b64url = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_';
     let is_b64 = |c: &u8| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/';
-    let in_word = |c: &u8| c.is_ascii_alphanumeric() || b"-_+/".contains(c);
+    let in_word = |c: &u8| IN_WORD[*c as usize];
     fn run_in(b: &[u8], from: usize, class: impl Fn(&u8) -> bool) -> usize {
         b.get(from..)
             .map_or(0, |r| r.iter().take_while(|c| class(c)).count())

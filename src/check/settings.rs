@@ -106,7 +106,7 @@ impl Checker<'_> {
     pub(super) fn text(&mut self, v: &Value, scope: &Scope) -> Option<String> {
         match &v.kind {
             ValueKind::Str(s) => {
-                if s.contains("$(") {
+                if super::secrets::has(s, "$(") {
                     self.check_macros(s, v.span, scope);
                 }
                 self.check_azure_syntax(s, v.span);
@@ -115,11 +115,19 @@ impl Checker<'_> {
             ValueKind::Number(n) => Some(self.number_text(*n, v.span)),
             ValueKind::Bool(b) => Some(b.to_string()),
             ValueKind::Concat(parts) => {
-                let mut out = String::new();
+                // Room for the literal parts and a short value for each other one.
+                let capacity = parts
+                    .iter()
+                    .map(|p| match &p.kind {
+                        ValueKind::Str(s) => s.len(),
+                        _ => 16,
+                    })
+                    .sum();
+                let mut out = String::with_capacity(capacity);
                 for p in parts {
                     match &p.kind {
                         ValueKind::Str(s) => {
-                            if s.contains("$(") {
+                            if super::secrets::has(s, "$(") {
                                 self.check_macros(s, p.span, scope);
                             }
                             out.push_str(s);
