@@ -181,10 +181,7 @@ impl LanguageServer for Backend {
         params: lsp::TextDocumentPositionParams,
     ) -> Result<Option<lsp::PrepareRenameResponse>> {
         Ok(self.with_symbol(&params, |c, s, d| {
-            let at = c.sources.get(c.file).offset_utf16(
-                params.position.line as usize,
-                params.position.character as usize,
-            );
+            let at = offset(c, params.position);
             let span = s
                 .occurrences(d)
                 .into_iter()
@@ -406,11 +403,7 @@ impl LanguageServer for Backend {
         };
         let Some(s) = &c.symbols else { return Ok(None) };
         let text = &c.sources.get(c.file).text;
-        let offset = c
-            .sources
-            .get(c.file)
-            .offset_utf16(at.position.line as usize, at.position.character as usize)
-            as usize;
+        let offset = offset(c, at.position) as usize;
         let Some((name, argument)) = open_use(&text[..offset]) else {
             return Ok(None);
         };
@@ -460,10 +453,7 @@ impl LanguageServer for Backend {
         };
         let text = &c.sources.get(c.file).text;
         let pos = params.text_document_position.position;
-        let offset = c
-            .sources
-            .get(c.file)
-            .offset_utf16(pos.line as usize, pos.character as usize) as usize;
+        let offset = offset(c, pos) as usize;
         let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
         let before = text[line_start..offset]
             .trim_end_matches(|ch: char| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
@@ -588,10 +578,7 @@ impl Backend {
         let analyses = self.analyses_lock();
         let c = analyses.get(&at.text_document.uri)?;
         let s = c.symbols.as_ref()?;
-        let offset = c
-            .sources
-            .get(c.file)
-            .offset_utf16(at.position.line as usize, at.position.character as usize);
+        let offset = offset(c, at.position);
         let (span, name) = s.predefined_at(c.file, offset)?;
         let value = match crate::predefined::meaning(name) {
             Some((canonical, meaning)) => {
@@ -617,10 +604,7 @@ impl Backend {
         let analyses = self.analyses_lock();
         let c = analyses.get(&at.text_document.uri)?;
         let s = c.symbols.as_ref()?;
-        let offset = c
-            .sources
-            .get(c.file)
-            .offset_utf16(at.position.line as usize, at.position.character as usize);
+        let offset = offset(c, at.position);
         let d = s.at(c.file, offset)?;
         f(c, s, d)
     }
@@ -840,6 +824,13 @@ impl Resolver for Unsaved<'_> {
         }
         Ok(found)
     }
+}
+
+/// The byte offset of an editor's position in the compiled document.
+fn offset(c: &crate::Compilation, at: lsp::Position) -> u32 {
+    c.sources
+        .get(c.file)
+        .offset_utf16(at.line as usize, at.character as usize)
 }
 
 /// A span as an LSP range: zero-based lines, UTF-16 columns.
