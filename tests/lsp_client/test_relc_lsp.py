@@ -1,5 +1,6 @@
 """What an editor sees from `relc lsp`: diagnostics as the text changes,
-navigation across an imported file, rename, the outline, hover, UTF-16."""
+navigation across an imported file, rename, the outline, hover, UTF-16,
+quick fixes, completion, signature help, formatting and semantic tokens."""
 
 import pathlib
 
@@ -263,3 +264,55 @@ async def test_positions_are_utf16_code_units_after_emoji(client, project):
         (0, 6, 7),
         (1, column, column + 1),
     ]
+
+
+QUICK = """\
+template smoke(url: string) { job S { script "curl " + url } }
+stage Build { job B { script "b" } }
+stage Test after Biuld { use smoke("x") }
+"""
+
+
+async def test_a_quick_fix_replaces_the_misspelt_name(client, project):
+    uri = write(project, "quick.release", QUICK)
+    open_doc(client, uri, QUICK)
+    diagnostics = await published(client, uri)
+    assert [d.code for d in diagnostics] == ["E010"]
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc(uri),
+            range=diagnostics[0].range,
+            context=types.CodeActionContext(diagnostics=diagnostics),
+        )
+    )
+    assert len(actions) == 1 and actions[0].kind == types.CodeActionKind.QuickFix
+    (edit,) = actions[0].edit.changes[uri]
+    assert edit.new_text == "Build" and edit.range == diagnostics[0].range
+
+
+async def test_completion_signature_help_and_formatting(client, project):
+    uri = write(project, "more.release", QUICK.replace("Biuld", "Build"))
+    open_doc(client, uri, QUICK.replace("Biuld", "Build"))
+    assert await published(client, uri) == []
+    items = await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc(uri), position=pos(2, len("stage Test after Build { use ")))
+    )
+    labels = [i.label for i in (items.items if hasattr(items, "items") else items)]
+    assert labels == ["smoke"]
+    help = await client.text_document_signature_help_async(
+        types.SignatureHelpParams(text_document=doc(uri), position=pos(2, len('stage Test after Build { use smoke("')))
+    )
+    assert help.signatures[0].label == "template smoke(url: string)"
+    assert help.active_parameter == 0
+    edits = await client.text_document_formatting_async(
+        types.DocumentFormattingParams(
+            text_document=doc(uri), options=types.FormattingOptions(tab_size=2, insert_spaces=True)
+        )
+    )
+    assert not edits  # already in the canonical layout
+    tokens = await client.text_document_semantic_tokens_full_async(
+        types.SemanticTokensParams(text_document=doc(uri))
+    )
+    # Five numbers a token; the first names the template `smoke`, a declaration.
+    data = list(tokens.data)
+    assert len(data) % 5 == 0 and data[0:3] == [0, 9, 5] and data[4] == 1
