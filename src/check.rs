@@ -37,6 +37,7 @@ use std::rc::Rc;
 
 pub use expr::{NAMESPACES, SHORTHANDS, is_predefined};
 pub use settings::format_number;
+pub(crate) use steps::macros;
 
 /// Check a parsed file. The IR is meaningful only if the diagnostics hold no error.
 pub fn check(file: &ast::File, sources: &SourceMap) -> (ir::Pipeline, Diagnostics) {

@@ -504,23 +504,8 @@ impl LanguageServer for Backend {
             }
         }
         if wanted.is_empty() {
-            let depth = text[..offset]
-                .matches('{')
-                .count()
-                .saturating_sub(text[..offset].matches('}').count());
-            let keywords: &[&str] = if depth == 0 {
-                &[
-                    "import",
-                    "pipeline",
-                    "var",
-                    "secret",
-                    "group",
-                    "artifact",
-                    "environment",
-                    "gate",
-                    "template",
-                    "stage",
-                ]
+            let keywords: &[&str] = if crate::syntax::nesting_at(text, offset) == 0 {
+                crate::syntax::DECLARATION_KEYWORDS
             } else {
                 &[
                     "job",
@@ -739,13 +724,17 @@ fn open_use(before: &str) -> Option<(&str, usize)> {
 
 /// Where `span` is, as an editor's location: the compiled document or a file it imports.
 fn location(c: &crate::Compilation, span: Span) -> Option<lsp::Location> {
-    let name = &c.sources.get(span.file).name;
-    let uri = if name.starts_with("file:") {
-        name.parse().ok()?
-    } else {
-        lsp::Uri::from_file_path(canonical(Path::new(name)))?
-    };
+    let uri = file_uri(&c.sources.get(span.file).name)?;
     Some(lsp::Location::new(uri, range(&c.sources, span)))
+}
+
+/// The URI of a source file by its name: a path, or the URI of a buffer never saved.
+fn file_uri(name: &str) -> Option<lsp::Uri> {
+    if name.starts_with("file:") {
+        name.parse().ok()
+    } else {
+        lsp::Uri::from_file_path(canonical(Path::new(name)))
+    }
 }
 
 /// The outline of the compiled document: its definitions, each under its parent.
@@ -848,7 +837,7 @@ fn to_lsp(d: &Diagnostic, uri: &lsp::Uri, sources: &SourceMap) -> lsp::Diagnosti
         let target = if span.file == d.span.file {
             uri.clone()
         } else {
-            lsp::Uri::from_file_path(canonical(Path::new(&sources.get(span.file).name)))?
+            file_uri(&sources.get(span.file).name)?
         };
         Some(lsp::Location::new(target, range(sources, span)))
     };

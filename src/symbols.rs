@@ -522,21 +522,8 @@ impl Indexer<'_> {
         let Some(written) = source.get(span.start as usize..span.end as usize) else {
             return;
         };
-        let mut from = 0;
-        while let Some(i) = written[from..].find("$(") {
-            let start = from + i + 2;
-            let Some(len) = written[start..].find(')') else {
-                break;
-            };
-            let name = &written[start..start + len];
-            from = start + len;
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-            {
-                continue;
-            }
+        for (start, name) in crate::check::macros(written) {
+            let len = name.len();
             let at = span.start + start as u32;
             let d = self.variable(name, scope);
             if d.is_none() && crate::check::is_predefined(name) {

@@ -21,6 +21,14 @@ use crate::diagnostic::Diagnostics;
 use crate::source::{FileId, SourceFile, Span};
 use pest::error::InputLocation;
 
+/// The keywords that begin a declaration (`stage`, `template`, …).
+pub const DECLARATION_KEYWORDS: &[&str] = error::TOP_LEVEL;
+
+/// How many brackets are open at byte `offset` of `text`, strings and comments skipped.
+pub fn nesting_at(text: &str, offset: usize) -> usize {
+    error::nesting_at(text, offset)
+}
+
 /// Parse one file: the AST of every declaration that parsed, and the diagnostics.
 /// There is no AST only when brackets nest too deep to parse at all.
 pub fn parse(file: FileId, source: &SourceFile) -> (Option<ast::File>, Diagnostics) {

@@ -324,19 +324,7 @@ impl Checker<'_> {
             return;
         }
         let mut independent = true;
-        let mut rest = text;
-        while let Some(i) = rest.find("$(") {
-            rest = &rest[i + 2..];
-            let Some(end) = rest.find(')') else { return };
-            let name = &rest[..end];
-            rest = &rest[end..];
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
-            {
-                continue;
-            }
+        for (_, name) in macros(text) {
             if is_predefined(name) || self.root_var(name).is_some() {
                 continue;
             }
@@ -416,4 +404,26 @@ impl Checker<'_> {
             self.clean_macro_texts.insert(key);
         }
     }
+}
+
+/// Every `$(name)` macro in `text` whose name could be a variable's (letters, digits,
+/// `_`, `.`, `-`): the offset of the name and the name. Scanning stops at a `$(`
+/// that is never closed.
+pub(crate) fn macros(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let start = from + text.get(from..)?.find("$(")? + 2;
+            let len = text[start..].find(')')?;
+            from = start + len;
+            let name = &text[start..start + len];
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            {
+                return Some((start, name));
+            }
+        }
+    })
 }

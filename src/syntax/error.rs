@@ -494,7 +494,7 @@ fn declaration_words(before: &str) -> Option<(String, Option<String>)> {
 }
 
 /// The declarations a file is made of.
-const TOP_LEVEL: &[&str] = &[
+pub(crate) const TOP_LEVEL: &[&str] = &[
     "import",
     "pipeline",
     "var",
@@ -652,6 +652,15 @@ fn unclosed_brace(text: &str) -> Option<usize> {
 enum Mark {
     Bracket(usize, u8),
     LineStart(usize),
+}
+
+/// How many brackets are open at `offset`, as the parser counts them (strings and
+/// comments skipped).
+pub(crate) fn nesting_at(text: &str, offset: usize) -> usize {
+    brackets(&text[..offset]).fold(0usize, |depth, (_, b)| match b {
+        b'(' | b'[' | b'{' => depth + 1,
+        _ => depth.saturating_sub(1),
+    })
 }
 
 /// Offsets and bytes of the brackets that the parser sees as brackets.
