@@ -211,24 +211,7 @@ pub enum StepKind {
     Checkout { repo: Name },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shell {
-    Script,
-    Bash,
-    Pwsh,
-    PowerShell,
-}
-
-impl Shell {
-    pub fn key(self) -> &'static str {
-        match self {
-            Shell::Script => "script",
-            Shell::Bash => "bash",
-            Shell::Pwsh => "pwsh",
-            Shell::PowerShell => "powershell",
-        }
-    }
-}
+pub use crate::ir::Shell;
 
 /// `keyword value`: a setting the language knows.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,11 +10,13 @@
 //! - order is the source order (IndexMap), so output is deterministic;
 //! - every node keeps the [`Span`] of the source that produced it.
 
+pub mod eval;
+
 use crate::source::Span;
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Pipeline {
     pub title: Option<String>,
     pub run_name: Option<String>,
@@ -29,7 +31,7 @@ pub struct Pipeline {
     pub stages: IndexMap<String, Stage>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Trigger {
     /// Azure's default when no trigger is written: CI on every branch.
@@ -39,7 +41,7 @@ pub enum Trigger {
     Filter(TriggerFilter),
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct TriggerFilter {
     pub branches: Filter,
     pub paths: Option<Filter>,
@@ -49,13 +51,13 @@ pub struct TriggerFilter {
     pub drafts: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct Filter {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Schedule {
     pub name: String,
     pub cron: String,
@@ -66,7 +68,7 @@ pub struct Schedule {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Variable {
     Value {
@@ -85,7 +87,7 @@ pub enum Variable {
     },
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Pool {
     VmImage {
@@ -100,14 +102,14 @@ pub enum Pool {
     Server,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum LockBehavior {
     Sequential,
     RunLatest,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Environment {
     pub name: String,
     pub description: Option<String>,
@@ -120,7 +122,7 @@ pub struct Environment {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Artifact {
     pub name: String,
     /// `(stage, job)` that publishes it.
@@ -129,7 +131,7 @@ pub struct Artifact {
 }
 
 /// A check on an environment, emitted into the checks manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
     /// The declared gate it came from, if it was named.
     pub gate: Option<String>,
@@ -137,7 +139,7 @@ pub struct Check {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum CheckKind {
     Approval(Approval),
@@ -160,7 +162,7 @@ pub enum CheckKind {
     Http(Http),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Approval {
     pub approvers: Vec<String>,
     /// 0 means every approver must approve (Azure's convention).
@@ -171,7 +173,7 @@ pub struct Approval {
     pub in_sequence: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Http {
     pub connection: String,
     pub method: String,
@@ -184,7 +186,7 @@ pub struct Http {
     pub retry_interval_minutes: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stage {
     pub name: String,
     pub display: Option<String>,
@@ -200,7 +202,7 @@ pub struct Stage {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     pub name: String,
     pub display: Option<String>,
@@ -217,7 +219,7 @@ pub struct Job {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum JobKind {
     Agent,
@@ -231,7 +233,7 @@ pub enum JobKind {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     pub kind: StepKind,
     pub display: Option<String>,
@@ -241,7 +243,7 @@ pub struct Step {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct StepOptions {
     pub name: Option<String>,
     pub condition: Option<Expr>,
@@ -263,12 +265,11 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum StepKind {
     Script {
-        /// `script`, `bash`, `pwsh` or `powershell`: the YAML key, which picks the shell.
-        shell: &'static str,
+        shell: Shell,
         text: String,
     },
     Task {
@@ -289,9 +290,44 @@ pub enum StepKind {
     },
 }
 
+/// The program that runs a script step; its YAML key is its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shell {
+    /// `script`: bash on Linux and macOS, cmd on Windows.
+    Script,
+    Bash,
+    Pwsh,
+    /// Windows PowerShell.
+    #[serde(rename = "powershell")]
+    PowerShell,
+}
+
+impl Shell {
+    pub fn key(self) -> &'static str {
+        match self {
+            Shell::Script => "script",
+            Shell::Bash => "bash",
+            Shell::Pwsh => "pwsh",
+            Shell::PowerShell => "powershell",
+        }
+    }
+}
+
+/// A function's canonical name (`succeeded`, `startsWith`, …).
+pub type FunctionName = &'static str;
+
+/// A function's canonical name, read back from a run record.
+fn function_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let name = String::deserialize(d)?;
+    crate::check::functions::lookup(&name)
+        .map(|f| f.name)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown function `{name}`")))
+}
+
 /// A scalar passed through to Azure as written (task inputs are strings on the wire,
 /// but `verbose: false` reads better than `verbose: 'false'`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum Scalar {
     Str(String),
@@ -301,14 +337,14 @@ pub enum Scalar {
 }
 
 /// A typed condition expression, in Azure's function form.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Expr {
     pub kind: ExprKind,
     pub ty: Type,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum ExprKind {
     Str(String),
@@ -323,10 +359,13 @@ pub enum ExprKind {
     Property(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
     /// A function, by its canonical Azure name (`succeeded`, `startsWith`, …).
-    Call(&'static str, Vec<Expr>),
+    Call(
+        #[serde(deserialize_with = "function_name")] FunctionName,
+        Vec<Expr>,
+    ),
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Type {
     Bool,

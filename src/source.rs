@@ -4,14 +4,14 @@
 //! and a half-open byte range in that file's text. Spans are `u32` offsets so
 //! that they stay small; a file larger than 4 GiB is rejected when it is read.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Index of a file in a [`SourceMap`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 pub struct FileId(pub u32);
 
 /// A half-open byte range `start..end` in one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub struct Span {
     pub file: FileId,
     pub start: u32,

@@ -391,7 +391,7 @@ fn step(st: &ir::Step, m: &mut Map) {
     let o = st.options();
     match &st.kind {
         StepKind::Script { shell, text } => {
-            m.str(shell, text);
+            m.str(shell.key(), text);
         }
         StepKind::Task { task, .. } => {
             m.str("task", task);

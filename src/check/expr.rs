@@ -10,6 +10,7 @@ use super::functions::{self, Kind, REASONS, RESULTS};
 use super::{Checker, ParamValue, Scope};
 use crate::ast::{self, ExprKind as A};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::eval::{self, Value};
 use crate::ir::{Expr, ExprKind, Type};
 use crate::source::Span;
 
@@ -64,12 +65,12 @@ impl Checker<'_> {
         // it is decided here, and Azure sees `true` or `false`.
         if mentions_param(e, scope) {
             if let Some(value) = constant(&out) {
-                return lit(ExprKind::Bool(truthy(&value)), Type::Bool, out.span);
+                return lit(ExprKind::Bool(value.truthy()), Type::Bool, out.span);
             }
             return out;
         }
         if let Some(value) = constant(&out) {
-            let (message, help) = if truthy(&value) {
+            let (message, help) = if value.truthy() {
                 (
                     "this condition is always true",
                     "it does not depend on the run; remove it",
@@ -632,116 +633,9 @@ fn context(name: &str, span: Span) -> Expr {
     lit(ExprKind::Context(name.to_string()), Type::Object, span)
 }
 
-/// A value known at compile time.
-#[derive(Debug, Clone, PartialEq)]
-enum Const {
-    Bool(bool),
-    Str(String),
-    Num(f64),
-}
-
-fn truthy(c: &Const) -> bool {
-    match c {
-        Const::Bool(b) => *b,
-        Const::Str(s) => !s.is_empty(),
-        Const::Num(n) => *n != 0.0,
-    }
-}
-
-/// Azure's conversion of a constant to a number (`''` is 0, `True` is 1); `None` when
-/// it has none.
-fn as_number(c: &Const) -> Option<f64> {
-    match c {
-        Const::Num(n) => Some(*n),
-        Const::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-        Const::Str(s) if s.trim().is_empty() => Some(0.0),
-        // Decimal.TryParse with a sign, a decimal point and thousands separators; no exponent.
-        Const::Str(s) => {
-            let s = s.trim();
-            let allowed = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | ',');
-            if !s.chars().all(allowed) {
-                return None;
-            }
-            s.replace(',', "").parse::<f64>().ok()
-        }
-    }
-}
-
-/// Azure's conversion of a constant to text (`True`, `False`, numbers without a
-/// thousands separator).
-fn as_text(c: &Const) -> String {
-    match c {
-        Const::Str(s) => s.clone(),
-        Const::Num(n) => crate::check::format_number(*n),
-        Const::Bool(b) => (if *b { "True" } else { "False" }).to_string(),
-    }
-}
-
-/// .NET's `OrdinalIgnoreCase`: both sides upper-cased, then compared code unit by code unit.
-fn ordinal_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
-    a.to_ascii_uppercase().cmp(&b.to_ascii_uppercase())
-}
-
-/// Azure's `eq` on constants: the right operand is converted to the left one's kind;
-/// a failed conversion is "not equal".
-fn const_eq(l: &Const, r: &Const) -> Option<bool> {
-    Some(match l {
-        Const::Str(a) => ordinal_ignore_case(a, &as_text(r)).is_eq(),
-        Const::Num(a) => as_number(r).is_some_and(|b| *a == b),
-        Const::Bool(a) => *a == truthy(r),
-    })
-}
-
-/// The value of an expression made only of literals and logic, if it is one.
-fn constant(e: &Expr) -> Option<Const> {
-    match &e.kind {
-        ExprKind::Str(s) => Some(Const::Str(s.clone())),
-        ExprKind::Number(n) => Some(Const::Num(*n)),
-        ExprKind::Bool(b) => Some(Const::Bool(*b)),
-        ExprKind::Call(name, args) => {
-            let values: Vec<Option<Const>> = args.iter().map(constant).collect();
-            let bools = || values.iter().map(|v| v.as_ref().map(truthy));
-            match *name {
-                "and" if bools().any(|b| b == Some(false)) => Some(Const::Bool(false)),
-                "and" if bools().all(|b| b == Some(true)) => Some(Const::Bool(true)),
-                "or" if bools().any(|b| b == Some(true)) => Some(Const::Bool(true)),
-                "or" if bools().all(|b| b == Some(false)) => Some(Const::Bool(false)),
-                "not" => bools().next().flatten().map(|b| Const::Bool(!b)),
-                "gt" | "ge" | "lt" | "le" => {
-                    // Ordered by the left operand's kind; a failed conversion is a run-time error.
-                    let (left, right) = (values.first()?.as_ref()?, values.get(1)?.as_ref()?);
-                    let order = match left {
-                        Const::Num(a) => a.partial_cmp(&as_number(right)?)?,
-                        Const::Str(a) => ordinal_ignore_case(a, &as_text(right)),
-                        Const::Bool(_) => return None,
-                    };
-                    let holds = match *name {
-                        "gt" => order.is_gt(),
-                        "ge" => order.is_ge(),
-                        "lt" => order.is_lt(),
-                        _ => order.is_le(),
-                    };
-                    Some(Const::Bool(holds))
-                }
-                "in" | "notIn" => {
-                    let (first, rest) = values.split_first()?;
-                    let left = first.as_ref()?;
-                    let mut found = false;
-                    for r in rest {
-                        found |= const_eq(left, r.as_ref()?)?;
-                    }
-                    Some(Const::Bool(if *name == "in" { found } else { !found }))
-                }
-                "eq" | "ne" => match (&values[..], *name) {
-                    ([Some(l), Some(r)], "eq") => const_eq(l, r).map(Const::Bool),
-                    ([Some(l), Some(r)], _) => const_eq(l, r).map(|b| Const::Bool(!b)),
-                    _ => None,
-                },
-                _ => None,
-            }
-        }
-        _ => None,
-    }
+/// The value of a condition's constant part, if all of it is constant.
+fn constant(e: &Expr) -> Option<Value> {
+    eval::eval(e, &eval::CompileTime)
 }
 
 /// Whether a condition names a template parameter.

@@ -68,7 +68,7 @@ impl Checker<'_> {
                 }
                 let text_str = text_str?;
                 StepKind::Script {
-                    shell: shell.key(),
+                    shell: *shell,
                     text: text_str,
                 }
             }
