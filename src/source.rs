@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Index of a file in a [`SourceMap`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 pub struct FileId(pub u32);
 
 /// A half-open byte range `start..end` in one file.

@@ -197,8 +197,10 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Option<Value> {
         "and" => return logic(args, env, true),
         "or" => return logic(args, env, false),
         "succeeded" | "failed" | "succeededOrFailed" | "always" | "canceled" => {
-            let names: Option<Vec<String>> =
-                args.iter().map(|a| eval(a, env).map(|v| v.text())).collect();
+            let names: Option<Vec<String>> = args
+                .iter()
+                .map(|a| eval(a, env).map(|v| v.text()))
+                .collect();
             return env.status(name, &names?).map(Value::Bool);
         }
         "coalesce" => {
@@ -243,7 +245,11 @@ fn call(name: &str, args: &[Expr], env: &dyn Env) -> Option<Value> {
             let (first, rest) = values.split_first()?;
             bool_value(rest.iter().any(|r| equal(r, first)))
         }
-        "startsWith" => bool_value(text(0)?.to_uppercase().starts_with(&text(1)?.to_uppercase())),
+        "startsWith" => bool_value(
+            text(0)?
+                .to_uppercase()
+                .starts_with(&text(1)?.to_uppercase()),
+        ),
         "endsWith" => bool_value(text(0)?.to_uppercase().ends_with(&text(1)?.to_uppercase())),
         "lower" => Some(Value::Str(text(0)?.to_lowercase())),
         "upper" => Some(Value::Str(text(0)?.to_uppercase())),
@@ -292,7 +298,10 @@ fn why_false(e: &Expr, env: &dyn Env, out: &mut Vec<String>) {
             }
         }
         ExprKind::Call("not", args) if args.len() == 1 => {
-            out.push(format!("{} is true", crate::backend::expr::to_azure(&args[0])));
+            out.push(format!(
+                "{} is true",
+                crate::backend::expr::to_azure(&args[0])
+            ));
         }
         ExprKind::Call(f @ ("eq" | "ne"), args) if args.len() == 2 => {
             let (l, r) = (eval(&args[0], env), eval(&args[1], env));
@@ -312,10 +321,18 @@ fn why_false(e: &Expr, env: &dyn Env, out: &mut Vec<String>) {
             if let Some(v) = eval(&args[0], env) {
                 let among = if *f == "in" { "not one of" } else { "one of" };
                 let list: Vec<String> = args[1..].iter().map(describe).collect();
-                out.push(format!("{} is {}, {among} {}", describe(&args[0]), v.shown(), list.join(", ")));
+                out.push(format!(
+                    "{} is {}, {among} {}",
+                    describe(&args[0]),
+                    v.shown(),
+                    list.join(", ")
+                ));
             }
         }
-        ExprKind::Call(status @ ("succeeded" | "failed" | "succeededOrFailed" | "canceled"), args) => {
+        ExprKind::Call(
+            status @ ("succeeded" | "failed" | "succeededOrFailed" | "canceled"),
+            args,
+        ) => {
             let of = if args.is_empty() {
                 "its dependencies".to_string()
             } else {
@@ -405,7 +422,10 @@ mod tests {
             eval(&call("and", vec![unknown.clone(), f.clone()]), &CompileTime),
             Some(Value::Bool(false))
         );
-        assert_eq!(eval(&call("or", vec![unknown.clone(), f]), &CompileTime), None);
+        assert_eq!(
+            eval(&call("or", vec![unknown.clone(), f]), &CompileTime),
+            None
+        );
         assert_eq!(eval(&call("not", vec![unknown]), &CompileTime), None);
     }
 
@@ -414,15 +434,27 @@ mod tests {
         let env = Vars(vec![("n", "10"), ("b", "refs/heads/Main")]);
         let n = || var("n");
         let num = |x: f64| lit(ExprKind::Number(x));
-        assert_eq!(eval(&call("gt", vec![n(), num(9.0)]), &env), Some(Value::Bool(false)));
-        assert_eq!(eval(&call("gt", vec![num(11.0), n()]), &env), Some(Value::Bool(true)));
-        assert_eq!(eval(&call("eq", vec![num(10.0), n()]), &env), Some(Value::Bool(true)));
+        assert_eq!(
+            eval(&call("gt", vec![n(), num(9.0)]), &env),
+            Some(Value::Bool(false))
+        );
+        assert_eq!(
+            eval(&call("gt", vec![num(11.0), n()]), &env),
+            Some(Value::Bool(true))
+        );
+        assert_eq!(
+            eval(&call("eq", vec![num(10.0), n()]), &env),
+            Some(Value::Bool(true))
+        );
         assert_eq!(
             eval(&call("eq", vec![var("b"), s("refs/heads/main")]), &env),
             Some(Value::Bool(true)),
             "text compares ignoring case"
         );
-        assert_eq!(eval(&call("eq", vec![var("unset"), s("")]), &env), Some(Value::Bool(true)));
+        assert_eq!(
+            eval(&call("eq", vec![var("unset"), s("")]), &env),
+            Some(Value::Bool(true))
+        );
         let v = |t: &str| lit(ExprKind::Version(t.into()));
         assert_eq!(
             eval(&call("lt", vec![v("2.9.0"), v("2.200.0")]), &env),
@@ -442,6 +474,9 @@ mod tests {
             ],
         );
         assert_eq!(eval(&c, &env), Some(Value::Bool(false)));
-        assert_eq!(explain_false(&c, &env), "Build.SourceBranchName is `main`, not `release`");
+        assert_eq!(
+            explain_false(&c, &env),
+            "Build.SourceBranchName is `main`, not `release`"
+        );
     }
 }
