@@ -227,10 +227,48 @@ pub enum JobKind {
     Deployment {
         environment: String,
     },
-    /// A job relc adds for a gate that Azure runs in the pipeline (ManualValidation, Delay).
+    /// A job relc adds for a gate that runs in the pipeline; it has no steps.
     Gate {
+        /// The declared gate it came from (empty when inline).
         gate: String,
+        wait: GateWait,
     },
+}
+
+/// What a gate job waits for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum GateWait {
+    /// A person validates (Azure's ManualValidation task): an approval inside the run.
+    Validation {
+        notify: Vec<String>,
+        approvers: Vec<String>,
+        instructions: Option<String>,
+        /// Written only for `approval { yaml true }`.
+        requester_can_approve: Option<bool>,
+        /// What a timeout means: `reject` fails the job, `resume` lets it succeed.
+        on_timeout: OnTimeout,
+        timeout_minutes: u64,
+    },
+    Delay {
+        minutes: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnTimeout {
+    Reject,
+    Resume,
+}
+
+impl OnTimeout {
+    pub fn key(self) -> &'static str {
+        match self {
+            OnTimeout::Reject => "reject",
+            OnTimeout::Resume => "resume",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -340,6 +340,9 @@ fn job(j: &ir::Job, envs: &Environments, m: &mut Map) {
     variables(m, &j.variables);
     let steps = |m: &mut Map| {
         m.seq("steps", |s| {
+            if let JobKind::Gate { wait, .. } = &j.kind {
+                s.map(|m| gate_task(wait, m));
+            }
             for st in &j.steps {
                 s.map(|m| step(st, m));
             }
@@ -353,6 +356,40 @@ fn job(j: &ir::Job, envs: &Environments, m: &mut Map) {
         });
     } else {
         steps(m);
+    }
+}
+
+/// The server task Azure runs for a gate job.
+fn gate_task(wait: &ir::GateWait, m: &mut Map) {
+    match wait {
+        ir::GateWait::Validation {
+            notify,
+            approvers,
+            instructions,
+            requester_can_approve,
+            on_timeout,
+            ..
+        } => {
+            m.str("task", "ManualValidation@1");
+            m.map("inputs", |m| {
+                m.str("notifyUsers", &notify.join(","));
+                if !approvers.is_empty() || requester_can_approve.is_some() {
+                    m.str("approvers", &approvers.join(","));
+                }
+                m.opt_bool(
+                    "allowApproversToApproveTheirOwnRuns",
+                    *requester_can_approve,
+                );
+                m.opt_str("instructions", instructions.as_deref());
+                m.str("onTimeout", on_timeout.key());
+            });
+        }
+        ir::GateWait::Delay { minutes } => {
+            m.str("task", "Delay@1");
+            m.map("inputs", |m| {
+                m.str("delayForMinutes", &minutes.to_string());
+            });
+        }
     }
 }
 

@@ -990,58 +990,50 @@ impl<'a> Checker<'a> {
 type Bindings = (HashMap<String, ParamValue>, Rc<HashMap<String, Span>>);
 
 fn gate_job(name: String, t: Term) -> ir::Job {
-    use crate::ir::{Scalar, StepKind};
-    let mut inputs = IndexMap::new();
-    let (task, display, timeout) = match t.kind {
-        TermKind::YamlApproval(a) => {
-            inputs.insert("notifyUsers".into(), Scalar::Str(a.approvers.join(",")));
-            inputs.insert("approvers".into(), Scalar::Str(a.approvers.join(",")));
-            inputs.insert(
-                "allowApproversToApproveTheirOwnRuns".into(),
-                Scalar::Bool(a.requester_can_approve),
-            );
-            if let Some(i) = a.instructions {
-                inputs.insert("instructions".into(), Scalar::Str(i));
-            }
-            inputs.insert("onTimeout".into(), Scalar::Str("reject".into()));
-            (
-                "ManualValidation@1",
-                "Wait for approval".to_string(),
-                a.timeout_minutes,
-            )
-        }
+    use crate::ir::{GateWait, OnTimeout};
+    let (wait, display, timeout) = match t.kind {
+        TermKind::YamlApproval(a) => (
+            GateWait::Validation {
+                notify: a.approvers.clone(),
+                approvers: a.approvers,
+                instructions: a.instructions,
+                requester_can_approve: Some(a.requester_can_approve),
+                on_timeout: OnTimeout::Reject,
+                timeout_minutes: a.timeout_minutes,
+            },
+            "Wait for approval".to_string(),
+            a.timeout_minutes,
+        ),
         TermKind::ManualValidation {
             notify,
             approvers,
             instructions,
             timeout_minutes,
             on_timeout,
-        } => {
-            inputs.insert("notifyUsers".into(), Scalar::Str(notify.join(",")));
-            if !approvers.is_empty() {
-                inputs.insert("approvers".into(), Scalar::Str(approvers.join(",")));
-            }
-            if let Some(i) = instructions {
-                inputs.insert("instructions".into(), Scalar::Str(i));
-            }
-            inputs.insert("onTimeout".into(), Scalar::Str(on_timeout));
-            (
-                "ManualValidation@1",
-                "Wait for manual validation".to_string(),
+        } => (
+            GateWait::Validation {
+                notify,
+                approvers,
+                instructions,
+                requester_can_approve: None,
+                on_timeout: if on_timeout == "resume" {
+                    OnTimeout::Resume
+                } else {
+                    OnTimeout::Reject
+                },
                 timeout_minutes,
-            )
-        }
-        TermKind::Delay { minutes } => {
-            inputs.insert("delayForMinutes".into(), Scalar::Str(minutes.to_string()));
-            (
-                "Delay@1",
-                format!(
-                    "Wait {minutes} minute{}",
-                    if minutes == 1 { "" } else { "s" }
-                ),
-                minutes + 5,
-            )
-        }
+            },
+            "Wait for manual validation".to_string(),
+            timeout_minutes,
+        ),
+        TermKind::Delay { minutes } => (
+            GateWait::Delay { minutes },
+            format!(
+                "Wait {minutes} minute{}",
+                if minutes == 1 { "" } else { "s" }
+            ),
+            minutes + 5,
+        ),
         _ => unreachable!("only in-pipeline gates become gate jobs"),
     };
     ir::Job {
@@ -1049,6 +1041,7 @@ fn gate_job(name: String, t: Term) -> ir::Job {
         display: Some(display),
         kind: ir::JobKind::Gate {
             gate: t.gate.clone().unwrap_or_default(),
+            wait,
         },
         depends_on: Vec::new(),
         condition: None,
@@ -1057,15 +1050,7 @@ fn gate_job(name: String, t: Term) -> ir::Job {
         cancel_timeout_minutes: None,
         continue_on_error: false,
         variables: Vec::new(),
-        steps: vec![ir::Step {
-            kind: StepKind::Task {
-                task: task.into(),
-                inputs,
-            },
-            display: None,
-            options: None,
-            span: t.span,
-        }],
+        steps: Vec::new(),
         span: t.span,
     }
 }
