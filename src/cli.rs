@@ -13,6 +13,8 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod interp;
+
 #[derive(Parser)]
 #[command(
     name = "relc",
@@ -93,6 +95,15 @@ enum Command {
     },
     /// Run the language server on stdin and stdout (for editors).
     Lsp,
+    /// Say what a trigger would run, skip or wait for, and why; executes nothing.
+    Plan {
+        /// The `.release` file.
+        file: PathBuf,
+        #[command(flatten)]
+        trigger: interp::TriggerArgs,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Explain a diagnostic code (`relc explain E010`), or list them all.
     Explain {
         /// A code such as E010 or W001; none lists every code.
@@ -141,6 +152,17 @@ pub fn main() -> ExitCode {
         Command::Fmt { files, check } => fmt(&files, root.as_deref(), check, color),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Lsp => crate::lsp::serve(),
+        Command::Plan {
+            file,
+            trigger,
+            format,
+        } => interp::plan(
+            &file,
+            root.as_deref(),
+            &trigger,
+            format == Format::Json,
+            color,
+        ),
     }
 }
 
@@ -374,6 +396,32 @@ fn write_stdout(text: &[u8]) -> Result<(), ExitCode> {
         }
         _ => Ok(()),
     }
+}
+
+/// Read and check a pipeline file, printing its diagnostics; the checked
+/// pipeline, or the exit code to stop with (1: it has errors or is a module,
+/// 2: it cannot be read).
+pub(crate) fn compile_pipeline(
+    file: &Path,
+    root: Option<&Path>,
+    color: bool,
+) -> Result<crate::ir::Pipeline, ExitCode> {
+    let Ok((text, resolver)) = read(file, root) else {
+        return Err(ExitCode::from(2));
+    };
+    let name = file.display().to_string();
+    let c = compile_with(&name, &text, &resolver);
+    print_human(&c, color);
+    let (e, w) = summary(&c);
+    let Some(pipeline) = c.pipeline else {
+        eprintln!("{e} error{}, {w} warning{}", plural(e), plural(w));
+        return Err(ExitCode::from(1));
+    };
+    if pipeline.stages.is_empty() {
+        eprintln!("error: `{name}` declares no stages: it is a module for other files to import");
+        return Err(ExitCode::from(1));
+    }
+    Ok(pipeline)
 }
 
 fn build(

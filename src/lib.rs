@@ -17,6 +17,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod format;
 mod imports;
+pub mod interp;
 pub mod ir;
 pub mod lsp;
 pub mod predefined;

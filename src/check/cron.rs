@@ -67,7 +67,9 @@ pub struct Cron {
 
 /// A UTC minute in the proleptic Gregorian calendar. Fields are ordered so
 /// that the derived ordering is chronological.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct DateTime {
     pub year: i32,
     /// 1-12.
@@ -100,6 +102,36 @@ impl DateTime {
     /// Sunday is 0, Saturday is 6.
     pub fn weekday(self) -> u8 {
         weekday(days_from_civil(i64::from(self.year), self.month, self.day))
+    }
+
+    /// The minute holding a Unix time (seconds since 1970-01-01 UTC).
+    pub fn from_unix(seconds: i64) -> DateTime {
+        let days = seconds.div_euclid(86_400);
+        let rest = seconds.rem_euclid(86_400);
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        DateTime {
+            year: year.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
+            month,
+            day,
+            hour: (rest / 3600) as u8,
+            minute: (rest % 3600 / 60) as u8,
+        }
+    }
+
+    /// Seconds since 1970-01-01 UTC at the start of this minute.
+    pub fn to_unix(self) -> i64 {
+        days_from_civil(i64::from(self.year), self.month, self.day) * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
     }
 }
 
@@ -312,7 +344,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// The days of the week, Sunday first as cron numbers them.
-pub(crate) const WEEKDAYS: [&str; 7] = [
+pub const WEEKDAYS: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",
@@ -997,6 +1029,23 @@ mod tests {
         assert_eq!(
             e.help.as_deref(),
             Some("weekday names go in the fifth field")
+        );
+    }
+
+    #[test]
+    fn unix_time_round_trips_through_the_calendar() {
+        for t in [
+            0,
+            951_782_400,
+            1_796_270_400,
+            -86_400,
+            4_102_444_800 + 59 * 60,
+        ] {
+            assert_eq!(DateTime::from_unix(t).to_unix(), t - t.rem_euclid(60));
+        }
+        assert_eq!(
+            DateTime::from_unix(951_782_400),
+            DateTime::new(2000, 2, 29, 0, 0).unwrap()
         );
     }
 

@@ -311,7 +311,7 @@ fn why_false(e: &Expr, env: &dyn Env, out: &mut Vec<String>) {
                 match (is_literal(&args[0]), is_literal(&args[1])) {
                     (false, true) => format!("{left} is {}, not {}", l.shown(), r.shown()),
                     (true, false) => format!("{right} is {}, not {}", r.shown(), l.shown()),
-                    _ => format!("{left} is {} and {right} is {}", l.shown(), r.shown()),
+                    _ => format!("{left} is {}, not {right} ({})", l.shown(), r.shown()),
                 }
             } else {
                 format!("{left} and {right} are both {}", l.shown())
