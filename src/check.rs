@@ -37,7 +37,7 @@ use std::rc::Rc;
 
 pub use expr::{NAMESPACES, SHORTHANDS, is_predefined};
 pub use settings::format_number;
-pub(crate) use steps::macros;
+pub use steps::macros;
 
 /// Check a parsed file. The IR is meaningful only if the diagnostics hold no error.
 pub fn check(file: &ast::File, sources: &SourceMap) -> (ir::Pipeline, Diagnostics) {
@@ -828,9 +828,10 @@ impl<'a> Checker<'a> {
         let scope = self.root_scope();
         let s = self.settings(
             &env.settings,
-            &["description", "resource", "resource_type"],
+            &["description", "resource", "resource_type", "local_deploy"],
             "an environment",
         );
+        let local_deploy = self.opt_text(s.get("local_deploy"), &scope);
         let description = self.opt_text(s.get("description"), &scope);
         let resource_name = self.opt_text(s.get("resource"), &scope);
         let resource_type = self.word(s.get("resource_type"), &["virtualMachine", "Kubernetes"]);
@@ -872,6 +873,7 @@ impl<'a> Checker<'a> {
             protected: env.protected,
             properties,
             checks,
+            local_deploy,
             span: env.span,
         }
     }

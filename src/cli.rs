@@ -104,6 +104,99 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Run a pipeline on this machine: real steps, gates, artifacts, a record to resume.
+    #[command(
+        after_help = "Exit codes: 0 the run succeeded, 1 it failed or was rejected, 2 usage or I/O, \
+                      3 it waits for an approval or a check (`relc resume`), 130 it was canceled."
+    )]
+    Run {
+        /// The `.release` file.
+        file: PathBuf,
+        #[command(flatten)]
+        trigger: interp::TriggerArgs,
+        #[command(flatten)]
+        exec: interp::ExecArgs,
+        /// Approve a gate (its id such as `staging/approval`, its environment or its stage).
+        #[arg(long, value_name = "NAME")]
+        approve: Vec<String>,
+        /// Reject a gate.
+        #[arg(long, value_name = "NAME")]
+        reject: Vec<String>,
+        /// Who gives the --approve/--reject verdicts (default: you).
+        #[arg(long, value_name = "PERSON")]
+        approver: Option<String>,
+        /// Where runs, artifacts and the ledger are kept (default: .relc beside the file).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Approve a gate a run waits on (then `relc resume`).
+    Approve {
+        /// A run id or `last`.
+        run: String,
+        /// The gate: its id, environment or stage (optional when only one waits).
+        gate: Option<String>,
+        /// Who approves.
+        #[arg(long = "as", value_name = "PERSON")]
+        person: Option<String>,
+        #[arg(long)]
+        comment: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Reject a gate a run waits on (the stage fails when the run resumes).
+    Reject {
+        run: String,
+        gate: Option<String>,
+        #[arg(long = "as", value_name = "PERSON")]
+        person: Option<String>,
+        #[arg(long)]
+        comment: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Continue a run that waits or was interrupted (finished steps are not run again).
+    Resume {
+        run: String,
+        /// Move the run's simulated clock to this time (UTC) first.
+        #[arg(long)]
+        at: Option<String>,
+        #[command(flatten)]
+        exec: interp::ExecArgs,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// List the runs kept here.
+    Runs {
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Print the logs of a run, or of one STAGE[/JOB[/STEP]] of it.
+    Logs {
+        run: String,
+        selector: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Which artifact (by fingerprint) is deployed in each environment, by which run, when.
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Deploy exactly the artifacts of an earlier run to an environment.
+    Promote {
+        run: String,
+        #[arg(long, value_name = "ENVIRONMENT")]
+        to: String,
+        /// Promote even if the environments before it never received these artifacts.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        exec: interp::ExecArgs,
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
     /// Explain a diagnostic code (`relc explain E010`), or list them all.
     Explain {
         /// A code such as E010 or W001; none lists every code.
@@ -163,7 +256,81 @@ pub fn main() -> ExitCode {
             format == Format::Json,
             color,
         ),
+        Command::Run {
+            file,
+            trigger,
+            exec,
+            approve,
+            reject,
+            approver,
+            state_dir,
+        } => interp::run_file(
+            &file,
+            root.as_deref(),
+            &trigger,
+            &exec,
+            &approve,
+            &reject,
+            approver.as_deref(),
+            state_dir.as_deref(),
+            color,
+        ),
+        Command::Approve {
+            run,
+            gate,
+            person,
+            comment,
+            state_dir,
+        } => verdict(&run, gate, person, comment, true, state_dir),
+        Command::Reject {
+            run,
+            gate,
+            person,
+            comment,
+            state_dir,
+        } => verdict(&run, gate, person, comment, false, state_dir),
+        Command::Resume {
+            run,
+            at,
+            exec,
+            state_dir,
+        } => interp::resume(&run, at.as_deref(), &exec, state_dir.as_deref()),
+        Command::Runs { state_dir } => interp::runs(state_dir.as_deref()),
+        Command::Logs {
+            run,
+            selector,
+            state_dir,
+        } => interp::logs(&run, selector.as_deref(), state_dir.as_deref()),
+        Command::Status { format, state_dir } => {
+            interp::status(format == Format::Json, state_dir.as_deref())
+        }
+        Command::Promote {
+            run,
+            to,
+            force,
+            exec,
+            state_dir,
+        } => interp::promote(&run, &to, force, &exec, state_dir.as_deref()),
     }
+}
+
+fn verdict(
+    run: &str,
+    gate: Option<String>,
+    person: Option<String>,
+    comment: Option<String>,
+    approve: bool,
+    state_dir: Option<PathBuf>,
+) -> ExitCode {
+    let person = person.unwrap_or_else(crate::interp::local_user);
+    interp::verdict(
+        run,
+        gate.as_deref(),
+        &person,
+        comment.as_deref(),
+        approve,
+        state_dir.as_deref(),
+    )
 }
 
 fn explain(code: Option<&str>) -> ExitCode {

@@ -119,6 +119,10 @@ pub struct Environment {
     pub properties: IndexMap<String, String>,
     /// Checks Azure keeps on the environment, outside YAML.
     pub checks: Vec<Check>,
+    /// What `relc run` does to deploy here on this machine (a bash command run
+    /// after each deployment job's steps); never emitted to Azure.
+    #[serde(default)]
+    pub local_deploy: Option<String>,
     pub span: Span,
 }
 

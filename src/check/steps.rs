@@ -409,7 +409,7 @@ impl Checker<'_> {
 /// Every `$(name)` macro in `text` whose name could be a variable's (letters, digits,
 /// `_`, `.`, `-`): the offset of the name and the name. Scanning stops at a `$(`
 /// that is never closed.
-pub(crate) fn macros(text: &str) -> impl Iterator<Item = (usize, &str)> {
+pub fn macros(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut from = 0;
     std::iter::from_fn(move || {
         loop {

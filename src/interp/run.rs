@@ -1,0 +1,1501 @@
+//! `relc run` and `relc resume`: a ready-queue scheduler over the true
+//! dependency graph.
+//!
+//! A stage is decided the moment its own dependencies are finished (its
+//! condition, then its gates); a job starts the moment its stage has started
+//! and its own dependencies are finished, up to `--max-parallel` at once.
+//! Nothing waits for a whole level.
+//!
+//! Every state change is an [`Event`]: recorded (flushed to disk) first, then
+//! applied to the in-memory [`State`] by [`State::apply`], the same function
+//! that rebuilds the state from the record on `relc resume`. So what a run
+//! did is exactly what its record says.
+
+use super::context::{Finished, Scope, Vars};
+use super::gates::{self, StageCheck};
+use super::job::{JobRun, Report};
+use super::mask::Masker;
+use super::outcome::Outcome;
+use super::plan::{self, judge};
+use super::record::{self, Event, Record, SetVariable};
+use super::store;
+use crate::check::cron::DateTime;
+use crate::ir::{self, CheckKind, GateWait, JobKind};
+use indexmap::IndexMap;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A verdict given on the command line or at a prompt.
+#[derive(Debug, Clone)]
+pub struct GivenVerdict {
+    /// A gate id (`staging/approval`, `QA/qa_signoff`), an environment or a stage.
+    pub target: String,
+    pub approve: bool,
+    pub by: String,
+    pub comment: Option<String>,
+}
+
+pub struct Options {
+    pub state_dir: PathBuf,
+    /// The directory whose working tree `checkout self` copies.
+    pub sources: PathBuf,
+    pub max_parallel: usize,
+    pub verdicts: Vec<GivenVerdict>,
+    /// Ask on the terminal for approvals nobody has given yet.
+    pub prompt: bool,
+    /// Print events as JSON lines on stdout instead of progress.
+    pub json: bool,
+    /// `Task@N` → command, for tasks with no local meaning.
+    pub task_commands: Vec<(String, String)>,
+    /// Secret values, by name.
+    pub secrets: Vec<(String, String)>,
+    /// Artifacts pinned by `relc promote`: name → fingerprint.
+    pub pinned: IndexMap<String, String>,
+    /// HTTP check connection → local base URL.
+    pub connections: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum StageStatus {
+    Pending,
+    /// Started: its gates are being decided or its jobs run.
+    Started,
+    Done(Outcome),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum JobStatus {
+    Pending,
+    Running,
+    /// A gate job waiting for a person.
+    Waiting,
+    Done(Outcome),
+}
+
+struct JobState {
+    status: JobStatus,
+    steps: Vec<(Outcome, Vec<SetVariable>)>,
+    outputs: IndexMap<String, String>,
+    workspace: Option<PathBuf>,
+}
+
+struct StageState {
+    status: StageStatus,
+    passed: HashSet<String>,
+    failed: Option<(Outcome, String)>,
+    waiting: HashMap<String, i64>,
+    jobs: IndexMap<String, JobState>,
+    lock: Option<std::fs::File>,
+}
+
+/// A run's state: a fold of its events.
+pub struct State {
+    pub id: u64,
+    pub pipeline: Arc<ir::Pipeline>,
+    pub base: Vars,
+    stages: IndexMap<String, StageState>,
+    verdicts: Vec<(String, bool, String, Option<String>)>,
+    pub artifacts: IndexMap<String, String>,
+    canceled: bool,
+    /// (simulated, real) unix seconds at the last clock event.
+    clock: (i64, i64),
+    requested_for: String,
+    reference: String,
+    pub finished: Option<Outcome>,
+    durations: HashMap<(String, String), f64>,
+    failures: Vec<(String, String, Vec<String>)>,
+    not_local: Vec<String>,
+    waiting_on: Vec<String>,
+}
+
+impl State {
+    fn new(id: u64, pipeline: ir::Pipeline) -> State {
+        let stages = pipeline
+            .stages
+            .iter()
+            .map(|(n, s)| {
+                let jobs = s
+                    .jobs
+                    .keys()
+                    .map(|j| {
+                        (
+                            j.clone(),
+                            JobState {
+                                status: JobStatus::Pending,
+                                steps: Vec::new(),
+                                outputs: IndexMap::new(),
+                                workspace: None,
+                            },
+                        )
+                    })
+                    .collect();
+                (
+                    n.clone(),
+                    StageState {
+                        status: StageStatus::Pending,
+                        passed: HashSet::new(),
+                        failed: None,
+                        waiting: HashMap::new(),
+                        jobs,
+                        lock: None,
+                    },
+                )
+            })
+            .collect();
+        State {
+            id,
+            pipeline: Arc::new(pipeline),
+            base: Vars::default(),
+            stages,
+            verdicts: Vec::new(),
+            artifacts: IndexMap::new(),
+            canceled: false,
+            clock: (0, 0),
+            requested_for: String::new(),
+            reference: String::new(),
+            finished: None,
+            durations: HashMap::new(),
+            failures: Vec::new(),
+            not_local: Vec::new(),
+            waiting_on: Vec::new(),
+        }
+    }
+
+    /// The run's simulated time now.
+    pub fn now(&self) -> i64 {
+        self.clock.0 + (record::unix_now() - self.clock.1)
+    }
+
+    fn job_mut(&mut self, stage: &str, job: &str) -> Option<&mut JobState> {
+        self.stages.get_mut(stage)?.jobs.get_mut(job)
+    }
+
+    /// The one place state changes.
+    pub fn apply(&mut self, e: &Event) {
+        match e {
+            Event::RunStarted {
+                simulated_at,
+                at,
+                start,
+                overrides,
+                simulation,
+                secrets,
+                ..
+            } => {
+                self.clock = (*simulated_at, *at);
+                self.base = plan::base_vars(&self.pipeline, start, overrides);
+                for s in secrets {
+                    self.base.set(s, "", true);
+                }
+                self.base.set("Build.BuildId", self.id.to_string(), false);
+                let day = DateTime::from_unix(*simulated_at);
+                self.base.set(
+                    "Build.BuildNumber",
+                    format!("{:04}{:02}{:02}.{}", day.year, day.month, day.day, self.id),
+                    false,
+                );
+                self.requested_for = simulation.requested_for.clone();
+                self.reference = self
+                    .base
+                    .get("Build.SourceBranch")
+                    .unwrap_or("")
+                    .to_string();
+            }
+            Event::ClockSet { simulated_at, at } => self.clock = (*simulated_at, *at),
+            Event::StageStarted { stage } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    s.status = StageStatus::Started;
+                }
+            }
+            Event::StageSkipped { stage, .. } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    s.status = StageStatus::Done(Outcome::Skipped);
+                    for j in s.jobs.values_mut() {
+                        j.status = JobStatus::Done(Outcome::Skipped);
+                    }
+                }
+            }
+            Event::GateWaiting {
+                stage, gate, at, ..
+            } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    s.waiting.entry(gate.clone()).or_insert(*at);
+                    if let Some((_, job)) = gate.split_once('/')
+                        && let Some(j) = s.jobs.get_mut(job)
+                    {
+                        j.status = JobStatus::Waiting;
+                    }
+                }
+            }
+            Event::Verdict {
+                gate,
+                approve,
+                by,
+                comment,
+                ..
+            } => self
+                .verdicts
+                .push((gate.clone(), *approve, by.clone(), comment.clone())),
+            Event::GatePassed { stage, gate, .. } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    s.waiting.remove(gate);
+                    s.passed.insert(gate.clone());
+                }
+            }
+            Event::GateFailed {
+                stage,
+                gate,
+                outcome,
+                reason,
+            } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    s.waiting.remove(gate);
+                    s.failed = Some((*outcome, format!("{gate}: {reason}")));
+                }
+            }
+            Event::JobStarted {
+                stage,
+                job,
+                workspace,
+            } => {
+                if let Some(j) = self.job_mut(stage, job) {
+                    j.status = JobStatus::Running;
+                    j.workspace = Some(workspace.clone());
+                }
+            }
+            Event::JobSkipped { stage, job, .. } => {
+                if let Some(j) = self.job_mut(stage, job) {
+                    j.status = JobStatus::Done(Outcome::Skipped);
+                }
+            }
+            Event::StepStarted { .. } => {}
+            Event::StepFinished {
+                stage,
+                job,
+                step,
+                outcome,
+                variables,
+                tail,
+                reason,
+                issues,
+                ..
+            } => {
+                if let Some(j) = self.job_mut(stage, job) {
+                    if j.steps.len() == *step {
+                        j.steps.push((*outcome, variables.clone()));
+                    } else if j.steps.len() < *step {
+                        // Steps before it were skipped without an event (never happens
+                        // in a record relc wrote); keep indices aligned regardless.
+                        j.steps.resize(*step, (Outcome::Skipped, Vec::new()));
+                        j.steps.push((*outcome, variables.clone()));
+                    }
+                }
+                if matches!(outcome, Outcome::Failed | Outcome::Canceled) {
+                    let mut lines = tail.clone();
+                    if let Some(r) = reason {
+                        lines.push(r.clone());
+                    }
+                    self.failures.push((
+                        format!("{stage}/{job}"),
+                        format!("step {}", step + 1),
+                        lines,
+                    ));
+                }
+                for i in issues {
+                    if i.contains("was not run locally") && !self.not_local.contains(i) {
+                        self.not_local.push(i.clone());
+                    }
+                }
+            }
+            Event::ArtifactPublished {
+                artifact,
+                fingerprint,
+                ..
+            } => {
+                self.artifacts.insert(artifact.clone(), fingerprint.clone());
+            }
+            Event::Deployed { .. } => {}
+            Event::JobFinished {
+                stage,
+                job,
+                outcome,
+                seconds,
+            } => {
+                self.durations
+                    .insert((stage.clone(), job.clone()), *seconds);
+                if let Some(j) = self.job_mut(stage, job) {
+                    j.status = JobStatus::Done(*outcome);
+                }
+            }
+            Event::StageFinished { stage, outcome } => {
+                if let Some(s) = self.stages.get_mut(stage) {
+                    s.status = StageStatus::Done(*outcome);
+                    s.lock = None;
+                }
+            }
+            Event::RunWaiting { on } => self.waiting_on = on.clone(),
+            Event::CancelRequested => self.canceled = true,
+            Event::RunFinished { outcome } => self.finished = Some(*outcome),
+        }
+    }
+
+    fn stage_done(&self, name: &str) -> Option<Outcome> {
+        match self.stages.get(name)?.status {
+            StageStatus::Done(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// `Finished` records of the stages that are done, with their outputs
+    /// keyed `job.step.var` (runOnce deployments: `job.job.step.var`).
+    fn finished_stages(&self) -> HashMap<String, Finished> {
+        let mut out: HashMap<String, Finished> = HashMap::new();
+        for name in plan::stage_order(&self.pipeline) {
+            let Some(outcome) = self.stage_done(name) else {
+                continue;
+            };
+            let st = &self.stages[name];
+            let mut outputs = IndexMap::new();
+            for (j, js) in &st.jobs {
+                for (k, v) in &js.outputs {
+                    outputs.insert(format!("{}.{k}", self.job_key(name, j)), v.clone());
+                }
+            }
+            let deps: Vec<Finished> = self.pipeline.stages[name]
+                .depends_on
+                .iter()
+                .filter_map(|d| out.get(d).cloned())
+                .collect();
+            out.insert(
+                name.to_string(),
+                Finished::new(outcome, outputs, deps.iter()),
+            );
+        }
+        out
+    }
+
+    /// How outputs of a job are prefixed: a runOnce deployment's carry its name twice.
+    fn job_key(&self, stage: &str, job: &str) -> String {
+        match self.pipeline.stages[stage].jobs.get(job).map(|j| &j.kind) {
+            Some(JobKind::Deployment { .. }) => format!("{job}.{job}"),
+            _ => job.to_string(),
+        }
+    }
+
+    /// `Finished` records of a stage's finished jobs (outputs keyed `step.var`,
+    /// or `job.step.var` for a deployment).
+    fn finished_jobs(&self, stage: &str) -> HashMap<String, Finished> {
+        let st = &self.stages[stage];
+        let ir_stage = &self.pipeline.stages[stage];
+        let mut out: HashMap<String, Finished> = HashMap::new();
+        for j in plan::job_order(ir_stage) {
+            let JobStatus::Done(outcome) = st.jobs[j].status else {
+                continue;
+            };
+            let prefix = match ir_stage.jobs[j].kind {
+                JobKind::Deployment { .. } => format!("{j}."),
+                _ => String::new(),
+            };
+            let outputs = st.jobs[j]
+                .outputs
+                .iter()
+                .map(|(k, v)| (format!("{prefix}{k}"), v.clone()))
+                .collect();
+            let deps: Vec<Finished> = ir_stage.jobs[j]
+                .depends_on
+                .iter()
+                .filter_map(|d| out.get(d).cloned())
+                .collect();
+            out.insert(j.to_string(), Finished::new(outcome, outputs, deps.iter()));
+        }
+        out
+    }
+
+    /// Jobs of the stages a stage depends on, keyed `Stage/Job`, for `stageDependencies`.
+    fn upstream_jobs(&self, stage: &str) -> HashMap<String, Finished> {
+        let mut out = HashMap::new();
+        for d in &self.pipeline.stages[stage].depends_on {
+            for (j, f) in self.finished_jobs(d) {
+                out.insert(format!("{d}/{j}"), f);
+            }
+        }
+        out
+    }
+}
+
+/// The verdicts recorded for a gate: those naming its id, its environment or its stage.
+fn verdicts_for<'a>(
+    state: &'a State,
+    stage: &str,
+    gate: &str,
+    environment: Option<&str>,
+) -> Vec<&'a (String, bool, String, Option<String>)> {
+    state
+        .verdicts
+        .iter()
+        .filter(|(target, ..)| {
+            target.eq_ignore_ascii_case(gate)
+                || target.eq_ignore_ascii_case(stage)
+                || environment.is_some_and(|e| target.eq_ignore_ascii_case(e))
+        })
+        .collect()
+}
+
+/// What an approval's verdicts add up to.
+enum Approval {
+    Approved(String),
+    Rejected(String),
+    Pending(String),
+}
+
+fn tally(
+    state: &State,
+    stage: &str,
+    gate: &str,
+    environment: Option<&str>,
+    approvers: &[String],
+    min: u64,
+    requester_can_approve: bool,
+) -> Approval {
+    let needed = if min == 0 {
+        approvers.len().max(1)
+    } else {
+        min as usize
+    };
+    let mut by: Vec<&str> = Vec::new();
+    for (_, approve, person, comment) in verdicts_for(state, stage, gate, environment) {
+        if !approve {
+            let c = comment.as_ref().map_or(String::new(), |c| format!(": {c}"));
+            return Approval::Rejected(format!("rejected by {person}{c}"));
+        }
+        if !by.iter().any(|b| b.eq_ignore_ascii_case(person)) {
+            by.push(person);
+        }
+    }
+    let _ = requester_can_approve; // enforced when a verdict is given (see `check_verdict`)
+    if by.len() >= needed {
+        Approval::Approved(format!("approved by {}", by.join(", ")))
+    } else {
+        let who = if approvers.is_empty() {
+            "anyone".to_string()
+        } else {
+            approvers.join(", ")
+        };
+        Approval::Pending(format!(
+            "waiting for approval by {who} ({} of {needed} given)",
+            by.len()
+        ))
+    }
+}
+
+/// Whether `person` may give a verdict on an approval: one of its approvers
+/// (when it names any), and not the requester when the requester may not approve.
+pub fn check_verdict(
+    person: &str,
+    requester: &str,
+    approvers: &[String],
+    requester_can_approve: bool,
+) -> Result<(), String> {
+    if !approvers.is_empty() && !approvers.iter().any(|a| a.eq_ignore_ascii_case(person)) {
+        return Err(format!(
+            "{person} is not an approver here (approvers: {})",
+            approvers.join(", ")
+        ));
+    }
+    if !requester_can_approve && person.eq_ignore_ascii_case(requester) {
+        return Err(format!(
+            "{person} requested this run and may not approve it (requester_can_approve false)"
+        ));
+    }
+    Ok(())
+}
+
+/// The approvals of a run that wait for a person: `(gate id, stage, approvers,
+/// requester may approve)`.
+pub fn waiting_approvals(state: &State) -> Vec<(String, String, Vec<String>, bool)> {
+    let mut out = Vec::new();
+    for (stage, st) in &state.stages {
+        for gate in st.waiting.keys() {
+            if let Some((approvers, can)) = approval_of(state, stage, gate) {
+                out.push((gate.clone(), stage.clone(), approvers, can));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn approval_of(state: &State, stage: &str, gate: &str) -> Option<(Vec<String>, bool)> {
+    let ir_stage = state.pipeline.stages.get(stage)?;
+    if let Some(c) = gates::stage_checks(&state.pipeline, ir_stage)
+        .into_iter()
+        .find(|c| c.id == gate)
+    {
+        return match &c.check.kind {
+            CheckKind::Approval(a) => Some((a.approvers.clone(), a.requester_can_approve)),
+            _ => None,
+        };
+    }
+    let (_, job) = gate.split_once('/')?;
+    match &ir_stage.jobs.get(job)?.kind {
+        JobKind::Gate {
+            wait:
+                GateWait::Validation {
+                    approvers,
+                    notify,
+                    requester_can_approve,
+                    ..
+                },
+            ..
+        } => Some((
+            if approvers.is_empty() {
+                notify.clone()
+            } else {
+                approvers.clone()
+            },
+            requester_can_approve.unwrap_or(true),
+        )),
+        _ => None,
+    }
+}
+
+/// What one check decides now.
+enum Verdict {
+    Pass(String),
+    Fail(Outcome, String),
+    Wait(String),
+}
+
+struct Runner {
+    state: State,
+    record: Record,
+    options: Options,
+    masker: Masker,
+    tx: tokio::sync::mpsc::UnboundedSender<Report>,
+    rx: tokio::sync::mpsc::UnboundedReceiver<Report>,
+    cancel_tx: tokio::sync::watch::Sender<bool>,
+    running: usize,
+    task_commands: Arc<Vec<(String, String)>>,
+    /// Events emitted so far: `advance` repeats until a pass changes nothing.
+    emitted: usize,
+}
+
+/// How a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Finished(Outcome),
+    Waiting,
+}
+
+impl Runner {
+    fn emit(&mut self, e: Event) {
+        if let Err(err) = self.record.append(&e) {
+            eprintln!("error: cannot write the run record: {err}");
+        }
+        self.state.apply(&e);
+        self.show(&e);
+        self.emitted += 1;
+    }
+
+    fn show(&self, e: &Event) {
+        if self.options.json {
+            let line = serde_json::to_string(e).unwrap_or_default();
+            say!("{}", self.masker.mask(&line));
+            return;
+        }
+        let line = match e {
+            Event::StageStarted { stage } => format!("▶ {stage}"),
+            Event::StageSkipped { stage, reason } => format!("- {stage}: skipped: {reason}"),
+            Event::GateWaiting { gate, reason, .. } => format!("⏸ {gate}: {reason}"),
+            Event::GatePassed { gate, reason, .. } => format!("✓ {gate}: {reason}"),
+            Event::GateFailed {
+                gate,
+                outcome,
+                reason,
+                ..
+            } => format!("✗ {gate}: {outcome}: {reason}"),
+            Event::Verdict {
+                gate,
+                approve,
+                by,
+                comment,
+                ..
+            } => format!(
+                "{} {gate} by {by}{}",
+                if *approve { "approved" } else { "rejected" },
+                comment.as_ref().map_or(String::new(), |c| format!(": {c}"))
+            ),
+            Event::JobStarted { stage, job, .. } => format!("  ▶ {stage}/{job}"),
+            Event::JobSkipped { stage, job, reason } => {
+                format!("  - {stage}/{job}: skipped: {reason}")
+            }
+            Event::StepStarted {
+                stage,
+                job,
+                step,
+                display,
+            } => format!("[{stage}/{job}] step {}: {display}", step + 1),
+            Event::StepFinished {
+                stage,
+                job,
+                step,
+                outcome,
+                reason,
+                seconds,
+                ..
+            } => {
+                let why = reason.as_ref().map_or(String::new(), |r| format!(": {r}"));
+                format!(
+                    "[{stage}/{job}] step {} {outcome}{why} ({seconds:.1}s)",
+                    step + 1
+                )
+            }
+            Event::ArtifactPublished {
+                artifact,
+                fingerprint,
+                ..
+            } => format!("  artifact {artifact} = {}", store::short(fingerprint)),
+            Event::Deployed {
+                environment,
+                artifacts,
+                ..
+            } => {
+                let what: Vec<String> = artifacts
+                    .iter()
+                    .map(|(a, f)| format!("{a} {}", store::short(f)))
+                    .collect();
+                format!("  deployed {} to {environment}", what.join(", "))
+            }
+            Event::JobFinished {
+                stage,
+                job,
+                outcome,
+                seconds,
+            } => format!(
+                "  {} {stage}/{job}: {outcome} ({seconds:.1}s)",
+                mark(*outcome)
+            ),
+            Event::StageFinished { stage, outcome } => {
+                format!("{} {stage}: {outcome}", mark(*outcome))
+            }
+            Event::CancelRequested => {
+                "canceling: running steps are stopped; always() steps still run".into()
+            }
+            _ => return,
+        };
+        say!("{}", self.masker.mask(&line));
+    }
+
+    /// Decide every stage whose dependencies are done and start the jobs that
+    /// are ready, until nothing more can happen without a job finishing.
+    fn advance(&mut self) {
+        loop {
+            let before = self.emitted;
+            self.advance_once();
+            if self.emitted == before {
+                break;
+            }
+        }
+    }
+
+    fn advance_once(&mut self) {
+        let order: Vec<String> = plan::stage_order(&self.state.pipeline)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        for name in &order {
+            match self.state.stages[name].status {
+                StageStatus::Pending => self.decide_stage(name),
+                StageStatus::Started => self.drive_stage(name),
+                StageStatus::Done(_) => {}
+            }
+        }
+    }
+
+    fn decide_stage(&mut self, name: &str) {
+        let pipeline = self.state.pipeline.clone();
+        let stage = &pipeline.stages[name];
+        if stage
+            .depends_on
+            .iter()
+            .any(|d| self.state.stage_done(d).is_none())
+        {
+            return;
+        }
+        let finished = self.state.finished_stages();
+        let scope = Scope {
+            vars: &self.state.base,
+            direct: &stage.depends_on,
+            finished: &finished,
+            stage_jobs: None,
+            canceled: self.state.canceled,
+        };
+        match judge(&stage.condition, &scope) {
+            (Some(true), _) => self.emit(Event::StageStarted {
+                stage: name.to_string(),
+            }),
+            (_, reason) => self.emit(Event::StageSkipped {
+                stage: name.to_string(),
+                reason,
+            }),
+        }
+    }
+
+    /// A started stage: its gates, then its jobs, then its end.
+    fn drive_stage(&mut self, name: &str) {
+        let pipeline = self.state.pipeline.clone();
+        let stage = &pipeline.stages[name];
+        if self.state.stages[name].failed.is_none() {
+            for c in gates::stage_checks(&pipeline, stage) {
+                if self.state.stages[name].passed.contains(&c.id) {
+                    continue;
+                }
+                let v = self.check(name, &c);
+                self.verdict(name, &c.id, v);
+                if self.state.stages[name].failed.is_some() {
+                    break;
+                }
+            }
+        }
+        if let Some((outcome, _)) = self.state.stages[name].failed.clone() {
+            // A failed or timed-out check: nothing in the stage runs.
+            let pending: Vec<String> = self.state.stages[name]
+                .jobs
+                .iter()
+                .filter(|(_, j)| matches!(j.status, JobStatus::Pending | JobStatus::Waiting))
+                .map(|(n, _)| n.clone())
+                .collect();
+            for job in pending {
+                self.emit(Event::JobSkipped {
+                    stage: name.to_string(),
+                    job,
+                    reason: "the stage's checks did not pass".into(),
+                });
+            }
+            if self.running_in(name) == 0 {
+                self.emit(Event::StageFinished {
+                    stage: name.to_string(),
+                    outcome,
+                });
+            }
+            return;
+        }
+        if !self.state.stages[name].waiting.is_empty()
+            && self.state.stages[name].waiting.keys().any(|g| {
+                !g.contains(&format!("{name}/"))
+                    || !stage
+                        .jobs
+                        .contains_key(g.split_once('/').map_or("", |x| x.1))
+            })
+        {
+            return; // a stage check still waits: no job starts
+        }
+        for jname in plan::job_order(stage) {
+            let status = self.state.stages[name].jobs[jname].status.clone();
+            match status {
+                JobStatus::Pending | JobStatus::Waiting => {}
+                _ => continue,
+            }
+            let job = &stage.jobs[jname];
+            if job.depends_on.iter().any(|d| {
+                !matches!(
+                    self.state.stages[name].jobs[d.as_str()].status,
+                    JobStatus::Done(_)
+                )
+            }) {
+                continue;
+            }
+            if status == JobStatus::Pending {
+                let finished = self.state.finished_jobs(name);
+                let upstream = self.state.upstream_jobs(name);
+                let mut vars = self.state.base.clone();
+                plan::declare(&mut vars, &stage.variables);
+                plan::declare(&mut vars, &job.variables);
+                let scope = Scope {
+                    vars: &vars,
+                    direct: &job.depends_on,
+                    finished: &finished,
+                    stage_jobs: Some(&upstream),
+                    canceled: self.state.canceled,
+                };
+                let default = plan::default_job_condition();
+                match judge(job.condition.as_ref().unwrap_or(&default), &scope) {
+                    (Some(true), _) => {}
+                    (_, reason) => {
+                        self.emit(Event::JobSkipped {
+                            stage: name.to_string(),
+                            job: jname.to_string(),
+                            reason,
+                        });
+                        continue;
+                    }
+                }
+            }
+            if let JobKind::Gate { wait, .. } = &job.kind {
+                self.gate_job(name, jname, wait);
+                continue;
+            }
+            if self.running >= self.options.max_parallel {
+                continue;
+            }
+            self.start_job(name, jname);
+        }
+        let all_done = self.state.stages[name]
+            .jobs
+            .values()
+            .all(|j| matches!(j.status, JobStatus::Done(_)));
+        if all_done {
+            let outcome =
+                Outcome::merge(
+                    self.state.stages[name]
+                        .jobs
+                        .values()
+                        .map(|j| match j.status {
+                            JobStatus::Done(o) => o,
+                            _ => Outcome::Skipped,
+                        }),
+                );
+            let outcome =
+                if self.state.canceled && outcome != Outcome::Failed && !outcome.is_success() {
+                    Outcome::Canceled
+                } else {
+                    outcome
+                };
+            self.emit(Event::StageFinished {
+                stage: name.to_string(),
+                outcome,
+            });
+        }
+    }
+
+    fn running_in(&self, stage: &str) -> usize {
+        self.state.stages[stage]
+            .jobs
+            .values()
+            .filter(|j| j.status == JobStatus::Running)
+            .count()
+    }
+
+    fn gate_job(&mut self, stage: &str, job: &str, wait: &GateWait) {
+        let id = format!("{stage}/{job}");
+        let v = match wait {
+            GateWait::Delay { minutes } => {
+                let now = self.state.now();
+                self.emit(Event::ClockSet {
+                    simulated_at: now + *minutes as i64 * 60,
+                    at: record::unix_now(),
+                });
+                Verdict::Pass(format!(
+                    "waited {} on the run's clock",
+                    plan::minutes_text(*minutes)
+                ))
+            }
+            GateWait::Validation {
+                approvers,
+                notify,
+                timeout_minutes,
+                on_timeout,
+                ..
+            } => {
+                let people = if approvers.is_empty() {
+                    notify
+                } else {
+                    approvers
+                };
+                match tally(&self.state, stage, &id, None, people, 1, true) {
+                    Approval::Approved(w) => Verdict::Pass(w),
+                    Approval::Rejected(w) => Verdict::Fail(Outcome::Failed, w),
+                    Approval::Pending(w) => {
+                        let since = self.state.stages[stage].waiting.get(&id).copied();
+                        match since {
+                            Some(t)
+                                if *timeout_minutes > 0
+                                    && self.state.now() - t >= *timeout_minutes as i64 * 60 =>
+                            {
+                                if *on_timeout == ir::OnTimeout::Resume {
+                                    Verdict::Pass("timed out; on_timeout resume".into())
+                                } else {
+                                    Verdict::Fail(
+                                        Outcome::Failed,
+                                        "timed out; on_timeout reject".into(),
+                                    )
+                                }
+                            }
+                            _ => Verdict::Wait(w),
+                        }
+                    }
+                }
+            }
+        };
+        let outcome = match &v {
+            Verdict::Pass(_) => Some(Outcome::Succeeded),
+            Verdict::Fail(o, _) => Some(*o),
+            Verdict::Wait(_) => None,
+        };
+        match v {
+            Verdict::Wait(reason) => {
+                if !self.state.stages[stage].waiting.contains_key(&id) {
+                    let at = self.state.now();
+                    self.emit(Event::GateWaiting {
+                        stage: stage.into(),
+                        gate: id,
+                        reason,
+                        at,
+                    });
+                }
+            }
+            Verdict::Pass(reason) | Verdict::Fail(_, reason) => {
+                let outcome = outcome.expect("decided");
+                if outcome.is_success() {
+                    self.emit(Event::GatePassed {
+                        stage: stage.into(),
+                        gate: id.clone(),
+                        reason,
+                    });
+                } else {
+                    // A gate job's failure fails the job, not the stage's checks.
+                    self.state
+                        .stages
+                        .get_mut(stage)
+                        .expect("stage")
+                        .waiting
+                        .remove(&id);
+                    say!("✗ {id}: {reason}");
+                }
+                self.emit(Event::JobFinished {
+                    stage: stage.into(),
+                    job: job.into(),
+                    outcome,
+                    seconds: 0.0,
+                });
+            }
+        }
+    }
+
+    fn verdict(&mut self, stage: &str, gate: &str, v: Verdict) {
+        match v {
+            Verdict::Pass(reason) => self.emit(Event::GatePassed {
+                stage: stage.into(),
+                gate: gate.into(),
+                reason,
+            }),
+            Verdict::Fail(outcome, reason) => self.emit(Event::GateFailed {
+                stage: stage.into(),
+                gate: gate.into(),
+                outcome,
+                reason,
+            }),
+            Verdict::Wait(reason) => {
+                if !self.state.stages[stage].waiting.contains_key(gate) {
+                    let at = self.state.now();
+                    self.emit(Event::GateWaiting {
+                        stage: stage.into(),
+                        gate: gate.into(),
+                        reason,
+                        at,
+                    });
+                }
+            }
+        }
+    }
+
+    /// What a stage check says now.
+    fn check(&mut self, stage: &str, c: &StageCheck) -> Verdict {
+        let since = self.state.stages[stage].waiting.get(&c.id).copied();
+        let timed_out = |minutes: u64, now: i64| {
+            since.is_some_and(|t| minutes > 0 && now - t >= minutes as i64 * 60)
+        };
+        let now = self.state.now();
+        match &c.check.kind {
+            CheckKind::Approval(a) => {
+                match tally(
+                    &self.state,
+                    stage,
+                    &c.id,
+                    Some(c.environment),
+                    &a.approvers,
+                    a.min_approvers,
+                    a.requester_can_approve,
+                ) {
+                    Approval::Approved(w) => Verdict::Pass(w),
+                    Approval::Rejected(w) => Verdict::Fail(Outcome::Failed, w),
+                    Approval::Pending(_) if timed_out(a.timeout_minutes, now) => Verdict::Fail(
+                        Outcome::Skipped,
+                        format!(
+                            "nobody approved within {}",
+                            plan::minutes_text(a.timeout_minutes)
+                        ),
+                    ),
+                    Approval::Pending(w) => Verdict::Wait(w),
+                }
+            }
+            CheckKind::BranchControl { allowed, .. } => {
+                match gates::branch_allowed(allowed, &self.state.reference) {
+                    Ok(()) => Verdict::Pass(format!("{} is allowed", self.state.reference)),
+                    Err(why) => Verdict::Fail(Outcome::Failed, why),
+                }
+            }
+            CheckKind::BusinessHours {
+                days,
+                start,
+                end,
+                time_zone,
+                timeout_minutes,
+            } => {
+                let at = DateTime::from_unix(now);
+                match gates::business_hours(days, start, end, time_zone, at) {
+                    Ok(()) => Verdict::Pass(format!("{at} UTC is within business hours")),
+                    Err(_) if timed_out(*timeout_minutes, now) => Verdict::Fail(
+                        Outcome::Failed,
+                        "business hours did not open before the check timed out".into(),
+                    ),
+                    Err((why, next)) => Verdict::Wait(match next {
+                        Some(n) => {
+                            format!("{why}; opens {n} UTC (`relc resume RUN --at` moves the clock)")
+                        }
+                        None => why,
+                    }),
+                }
+            }
+            CheckKind::ExclusiveLock { timeout_minutes } => {
+                match super::lock::try_lock(&self.options.state_dir, c.environment) {
+                    Ok(Some(file)) => {
+                        self.state.stages.get_mut(stage).expect("stage").lock = Some(file);
+                        Verdict::Pass(format!("holds the exclusive lock on {}", c.environment))
+                    }
+                    Ok(None) if timed_out(*timeout_minutes, now) => Verdict::Fail(
+                        Outcome::Failed,
+                        format!("the lock on {} was not free in time", c.environment),
+                    ),
+                    Ok(None) => Verdict::Wait(format!(
+                        "another run holds the exclusive lock on {}",
+                        c.environment
+                    )),
+                    Err(e) => Verdict::Fail(Outcome::Failed, format!("cannot take the lock: {e}")),
+                }
+            }
+            CheckKind::Http(h) => {
+                if timed_out(h.timeout_minutes, now) {
+                    return Verdict::Fail(
+                        Outcome::Failed,
+                        "the HTTP check did not pass in time".into(),
+                    );
+                }
+                match super::http::check(
+                    h,
+                    &self.options.connections,
+                    &self.state.base,
+                    &self.masker,
+                ) {
+                    Ok(w) => Verdict::Pass(w),
+                    Err(super::http::Failure::NotYet(w)) => Verdict::Wait(w),
+                    Err(super::http::Failure::Broken(w)) => Verdict::Fail(Outcome::Failed, w),
+                }
+            }
+        }
+    }
+
+    fn start_job(&mut self, stage: &str, job: &str) {
+        let pipeline = self.state.pipeline.clone();
+        let ir_stage = &pipeline.stages[stage];
+        let ir_job = ir_stage.jobs[job].clone();
+        let js = &self.state.stages[stage].jobs[job];
+        let workspace = js.workspace.clone().unwrap_or_else(|| {
+            self.options
+                .state_dir
+                .join("work")
+                .join(self.state.id.to_string())
+                .join(format!("{stage}.{job}"))
+        });
+        let done = js.steps.clone();
+        let mut vars = self.state.base.clone();
+        plan::declare(&mut vars, &ir_stage.variables);
+        plan::declare(&mut vars, &ir_job.variables);
+        for (n, v) in &self.options.secrets {
+            vars.set(n, v.as_str(), true);
+        }
+        // Output variables of the jobs and stages it depends on, as macros can read them.
+        for (k, f) in self.state.finished_jobs(stage) {
+            for (key, v) in &f.outputs {
+                vars.set(
+                    &format!("dependencies.{k}.outputs['{key}']"),
+                    v.as_str(),
+                    false,
+                );
+            }
+        }
+        let environment = match &ir_job.kind {
+            JobKind::Deployment { environment } => pipeline.environments.get(environment).cloned(),
+            _ => None,
+        };
+        let mut artifacts = self.state.artifacts.clone();
+        for (a, f) in &self.options.pinned {
+            artifacts.insert(a.clone(), f.clone());
+        }
+        self.emit(Event::JobStarted {
+            stage: stage.into(),
+            job: job.into(),
+            workspace: workspace.clone(),
+        });
+        let run = JobRun {
+            stage: stage.into(),
+            job: ir_job,
+            environment,
+            vars,
+            done,
+            workspace,
+            sources: self.options.sources.clone(),
+            artifacts,
+            state_dir: self.options.state_dir.clone(),
+            logs: self.record.dir.join("logs"),
+            masker: self.masker.clone(),
+            cancel: self.cancel_tx.subscribe(),
+            task_commands: self.task_commands.clone(),
+            prefix: (!self.options.json).then(|| format!("[{stage}/{job}] ")),
+            tx: self.tx.clone(),
+        };
+        self.running += 1;
+        tokio::spawn(run.run());
+    }
+
+    fn on_report(&mut self, r: Report) {
+        match r {
+            Report::Line(l) => say!("{l}"),
+            Report::Event(e) => {
+                if let Event::Deployed {
+                    environment,
+                    stage,
+                    job,
+                    artifacts,
+                } = &e
+                {
+                    for (artifact, fingerprint) in artifacts {
+                        let d = store::Deployment {
+                            environment: environment.clone(),
+                            artifact: artifact.clone(),
+                            fingerprint: fingerprint.clone(),
+                            run: self.state.id,
+                            stage: stage.clone(),
+                            job: job.clone(),
+                            at: self.state.now(),
+                        };
+                        if let Err(err) = store::record_deployment(&self.options.state_dir, &d) {
+                            eprintln!("error: cannot write the ledger: {err}");
+                        }
+                    }
+                }
+                self.emit(e);
+            }
+            Report::Done {
+                stage,
+                job,
+                outcome,
+                outputs,
+                seconds,
+            } => {
+                self.running -= 1;
+                if let Some(j) = self.state.job_mut(&stage, &job) {
+                    j.outputs = outputs;
+                }
+                let ir_job = &self.state.pipeline.stages[&stage].jobs[&job];
+                // A job that may fail without failing the run counts as partial success.
+                let outcome = if outcome == Outcome::Failed && ir_job.continue_on_error {
+                    Outcome::SucceededWithIssues
+                } else {
+                    outcome
+                };
+                self.emit(Event::JobFinished {
+                    stage,
+                    job,
+                    outcome,
+                    seconds,
+                });
+            }
+        }
+    }
+
+    /// Ask on the terminal about each approval that waits; true if any verdict was given.
+    fn prompt(&mut self) -> bool {
+        use std::io::{BufRead, Write};
+        let mut given = false;
+        for (gate, _stage, approvers, can) in waiting_approvals(&self.state) {
+            let who = if approvers.is_empty() {
+                "anyone".into()
+            } else {
+                approvers.join(", ")
+            };
+            say_inline!("approve {gate} (approvers: {who})? [y]es / [n]o / [l]ater: ");
+            let _ = std::io::stdout().flush();
+            let mut answer = String::new();
+            if std::io::stdin().lock().read_line(&mut answer).is_err() {
+                return given;
+            }
+            let approve = match answer.trim().to_ascii_lowercase().as_str() {
+                "y" | "yes" => true,
+                "n" | "no" => false,
+                _ => continue,
+            };
+            let by = approvers
+                .iter()
+                .find(|a| can || !a.eq_ignore_ascii_case(&self.state.requested_for))
+                .cloned()
+                .unwrap_or_else(super::local_user);
+            self.emit(Event::Verdict {
+                gate,
+                approve,
+                by,
+                comment: Some("at the terminal".into()),
+                at: record::unix_now(),
+            });
+            given = true;
+        }
+        given
+    }
+
+    async fn drive(&mut self) -> Stop {
+        let mut interrupts = 0;
+        loop {
+            if self.state.finished.is_none() {
+                self.advance();
+            }
+            let all_done = self
+                .state
+                .stages
+                .values()
+                .all(|s| matches!(s.status, StageStatus::Done(_)));
+            if all_done {
+                let outcome = Outcome::merge(self.state.stages.values().map(|s| match s.status {
+                    StageStatus::Done(o) => o,
+                    _ => Outcome::Skipped,
+                }));
+                let outcome = if self.state.canceled {
+                    Outcome::Canceled
+                } else {
+                    outcome
+                };
+                let outcome = if outcome == Outcome::Skipped {
+                    Outcome::Succeeded
+                } else {
+                    outcome
+                };
+                if self.state.finished.is_none() {
+                    self.emit(Event::RunFinished { outcome });
+                }
+                return Stop::Finished(outcome);
+            }
+            if self.running == 0 {
+                let waiting: Vec<String> = self
+                    .state
+                    .stages
+                    .values()
+                    .flat_map(|s| s.waiting.keys().cloned())
+                    .collect();
+                let locks = self.state.stages.iter().any(|(n, s)| {
+                    s.waiting.keys().any(|g| {
+                        g.ends_with("/lock") && self.state.stages[n].status == StageStatus::Started
+                    })
+                });
+                if locks {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    continue;
+                }
+                if self.options.prompt
+                    && !waiting_approvals(&self.state).is_empty()
+                    && self.prompt()
+                {
+                    continue;
+                }
+                if !waiting.is_empty() {
+                    self.emit(Event::RunWaiting { on: waiting });
+                    return Stop::Waiting;
+                }
+                // Nothing runs, nothing waits, yet not done: a dependency that can
+                // never finish (cannot happen for a checked pipeline).
+                let outcome = Outcome::Failed;
+                self.emit(Event::RunFinished { outcome });
+                return Stop::Finished(outcome);
+            }
+            tokio::select! {
+                r = self.rx.recv() => {
+                    if let Some(r) = r {
+                        self.on_report(r);
+                    }
+                }
+                _ = tokio::signal::ctrl_c() => {
+                    interrupts += 1;
+                    if interrupts == 1 {
+                        self.emit(Event::CancelRequested);
+                        let _ = self.cancel_tx.send(true);
+                    } else {
+                        eprintln!("second interrupt: killing every step now");
+                        super::exec::kill_all();
+                        std::process::exit(130);
+                    }
+                }
+            }
+        }
+    }
+
+    fn summary(&self) {
+        if self.options.json {
+            return;
+        }
+        say!(
+            "\nrun {} — {}",
+            self.state.id,
+            self.state.pipeline.title.as_deref().unwrap_or("pipeline")
+        );
+        for (sname, s) in &self.state.stages {
+            let so = match &s.status {
+                StageStatus::Done(o) => o.as_str().to_string(),
+                StageStatus::Started if !s.waiting.is_empty() => "Waiting".into(),
+                StageStatus::Started => "Running".into(),
+                StageStatus::Pending => "Pending".into(),
+            };
+            say!("  {sname:<24} {so}");
+            for (jname, j) in &s.jobs {
+                let jo = match &j.status {
+                    JobStatus::Done(o) => o.as_str().to_string(),
+                    JobStatus::Waiting => "Waiting".into(),
+                    JobStatus::Running => "Running".into(),
+                    JobStatus::Pending => "Pending".into(),
+                };
+                let secs = self
+                    .state
+                    .durations
+                    .get(&(sname.clone(), jname.clone()))
+                    .map_or(String::new(), |s| format!("{s:>7.1}s"));
+                say!("    {jname:<22} {jo:<20}{secs}");
+            }
+        }
+        for (at, step, lines) in &self.state.failures {
+            say!("\n  {at} {step} failed:");
+            for l in lines.iter().rev().take(5).rev() {
+                say!("    | {l}");
+            }
+        }
+        for n in &self.state.not_local {
+            say!("  note: {n}");
+        }
+    }
+}
+
+/// Run (or resume) until the run finishes or waits.
+pub async fn drive(state: State, record: Record, options: Options) -> Stop {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (cancel_tx, _) = tokio::sync::watch::channel(state.canceled);
+    let masker = Masker::default();
+    for (_, v) in &options.secrets {
+        masker.add(v);
+    }
+    let task_commands = Arc::new(options.task_commands.clone());
+    let mut runner = Runner {
+        state,
+        record,
+        options,
+        masker,
+        tx,
+        rx,
+        cancel_tx,
+        running: 0,
+        task_commands,
+        emitted: 0,
+    };
+    for v in runner.options.verdicts.clone() {
+        runner.emit(Event::Verdict {
+            gate: v.target,
+            approve: v.approve,
+            by: v.by,
+            comment: v.comment,
+            at: record::unix_now(),
+        });
+    }
+    let stop = runner.drive().await;
+    runner.summary();
+    stop
+}
+
+/// A new run: its record created, its first event written.
+pub fn start(
+    pipeline: ir::Pipeline,
+    file: &str,
+    sim: &super::trigger::Simulation,
+    overrides: &[(String, String)],
+    options: &Options,
+) -> Result<(State, Record), String> {
+    let start = super::trigger::start(&pipeline, sim);
+    if let Some(why) = &start.not_started {
+        return Err(format!("no run starts: {why}"));
+    }
+    let (id, mut record) = Record::create(&options.state_dir, &pipeline).map_err(|e| {
+        format!(
+            "cannot create the run record under {}: {e}",
+            options.state_dir.display()
+        )
+    })?;
+    let mut state = State::new(id, pipeline);
+    let first = Event::RunStarted {
+        run: id,
+        file: file.to_string(),
+        at: record::unix_now(),
+        simulated_at: sim.at.to_unix(),
+        simulation: sim.clone(),
+        start,
+        secrets: options.secrets.iter().map(|(n, _)| n.clone()).collect(),
+        overrides: overrides.to_vec(),
+        max_parallel: options.max_parallel,
+    };
+    record
+        .append(&first)
+        .map_err(|e| format!("cannot write the run record: {e}"))?;
+    state.apply(&first);
+    Ok((state, record))
+}
+
+/// A run's state rebuilt from its record. Jobs that were running when the run
+/// stopped go back to pending: their finished steps are kept, the interrupted
+/// one runs again.
+pub fn load(state_dir: &std::path::Path, id: u64) -> Result<(State, Record), String> {
+    let dir = record::runs_dir(state_dir).join(id.to_string());
+    let pipeline = record::read_pipeline(&dir)?;
+    let events = record::read_events(&dir)?;
+    let mut state = State::new(id, pipeline);
+    for e in &events {
+        state.apply(e);
+    }
+    for s in state.stages.values_mut() {
+        for j in s.jobs.values_mut() {
+            if j.status == JobStatus::Running {
+                j.status = JobStatus::Pending;
+            }
+        }
+    }
+    let record = Record::open(&dir).map_err(|e| format!("cannot open {}: {e}", dir.display()))?;
+    Ok((state, record))
+}
+
+pub fn requested_for(state: &State) -> &str {
+    &state.requested_for
+}
+
+pub fn secrets_of(state_dir: &std::path::Path, id: u64) -> Vec<String> {
+    let dir = record::runs_dir(state_dir).join(id.to_string());
+    match record::read_events(&dir)
+        .ok()
+        .and_then(|e| e.into_iter().next())
+    {
+        Some(Event::RunStarted { secrets, .. }) => secrets,
+        _ => Vec::new(),
+    }
+}
+
+fn mark(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Succeeded => "✓",
+        Outcome::SucceededWithIssues => "!",
+        Outcome::Failed => "✗",
+        Outcome::Canceled => "⊘",
+        Outcome::Skipped => "-",
+    }
+}
