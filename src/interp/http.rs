@@ -312,14 +312,26 @@ impl Parser<'_> {
                 for p in parts {
                     e = node(ExprKind::Property(Box::new(e), p.to_string()));
                 }
-                while self.eat(b'[') {
-                    let index = self.expr()?;
-                    if !self.eat(b']') {
-                        return Err(format!("expected `]` at column {}", self.i + 1));
+                loop {
+                    if self.eat(b'[') {
+                        let index = self.expr()?;
+                        if !self.eat(b']') {
+                            return Err(format!("expected `]` at column {}", self.i + 1));
+                        }
+                        e = node(ExprKind::Index(Box::new(e), Box::new(index)));
+                    } else if self.eat(b'.') {
+                        let from = self.i;
+                        while self.i < self.s.len()
+                            && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_')
+                        {
+                            self.i += 1;
+                        }
+                        let key = String::from_utf8_lossy(&self.s[from..self.i]).into_owned();
+                        e = node(ExprKind::Property(Box::new(e), key));
+                    } else {
+                        break e;
                     }
-                    e = node(ExprKind::Index(Box::new(e), Box::new(index)));
                 }
-                e
             }
         };
         self.depth -= 1;
