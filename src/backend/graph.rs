@@ -27,7 +27,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 /// A condition note longer than this many characters is cut, with `…`.
-const NOTE_WIDTH: usize = 60;
+const NOTE_WIDTH: usize = 80;
 
 /// What a job is drawn as.
 #[derive(Clone, Copy, PartialEq, Eq)]
