@@ -58,7 +58,7 @@ enum Emit {
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum GraphFormat {
-    /// A Mermaid flowchart (renders in GitHub and Azure DevOps Markdown).
+    /// A Mermaid flowchart (GitHub renders it in Markdown).
     Mermaid,
     /// A Graphviz digraph (`dot -Tsvg`).
     Dot,
