@@ -5,9 +5,11 @@
 //!   writer that makes every string read back as written;
 //! - [`checks`]: the checks manifest, JSON in the shape of Azure DevOps'
 //!   check-configuration REST payloads, for the gates Azure keeps outside YAML;
-//! - [`expr`]: conditions printed in Azure's expression syntax.
+//! - [`expr`]: conditions printed in Azure's expression syntax;
+//! - [`graph`]: the stage and job graph, as Mermaid or Graphviz dot.
 
 pub mod azure;
 pub mod checks;
 pub mod expr;
+pub mod graph;
 pub mod yaml;

@@ -1,4 +1,4 @@
-//! The command line: `relc check`, `relc build` and `relc fmt`.
+//! The command line: `relc check`, `relc build`, `relc graph` and `relc fmt`.
 //!
 //! Exit codes (stable): 0 success (warnings allowed), 1 the input has errors,
 //! 2 usage or I/O error.
@@ -58,6 +58,14 @@ enum Emit {
     Ir,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum GraphFormat {
+    /// A Mermaid flowchart (GitHub renders it in Markdown).
+    Mermaid,
+    /// A Graphviz digraph (`dot -Tsvg`).
+    Dot,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Parse and type-check files; report every problem found.
@@ -83,6 +91,16 @@ enum Command {
         /// Write the checks manifest (approvals and checks Azure keeps outside YAML) here.
         #[arg(long)]
         checks: Option<PathBuf>,
+    },
+    /// Draw the stages and jobs of a file's pipeline (stdout unless -o).
+    Graph {
+        /// The `.release` file to draw.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+        /// Where to write the graph; nothing is written if the file has errors.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
     /// Rewrite files in the canonical layout (comments kept, meaning unchanged).
     Fmt {
@@ -242,6 +260,11 @@ pub fn main() -> ExitCode {
             checks.as_deref(),
             color,
         ),
+        Command::Graph {
+            file,
+            format,
+            output,
+        } => graph(&file, root.as_deref(), format, output.as_deref(), color),
         Command::Fmt { files, check } => fmt(&files, root.as_deref(), check, color),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Lsp => crate::lsp::serve(),
@@ -565,42 +588,19 @@ fn write_stdout(text: &[u8]) -> Result<(), ExitCode> {
     }
 }
 
-/// Read and check a pipeline file, printing its diagnostics; the checked
-/// pipeline, or the exit code to stop with (1: it has errors or is a module,
-/// 2: it cannot be read).
+/// Read and compile the file `build` and `graph` work on, printing its
+/// diagnostics; its name and the compilation, whose `pipeline` is `Some` with
+/// at least one stage. Otherwise the reason has been printed and this is the
+/// exit code: 2 the file cannot be read, 1 it has errors or is a module (no
+/// stages) and there is nothing to `verb`.
 pub(crate) fn compile_pipeline(
     file: &Path,
     root: Option<&Path>,
     color: bool,
-) -> Result<crate::ir::Pipeline, ExitCode> {
+    verb: &str,
+) -> Result<(String, Compilation), ExitCode> {
     let Ok((text, resolver)) = read(file, root) else {
         return Err(ExitCode::from(2));
-    };
-    let name = file.display().to_string();
-    let c = compile_with(&name, &text, &resolver);
-    print_human(&c, color);
-    let (e, w) = summary(&c);
-    let Some(pipeline) = c.pipeline else {
-        eprintln!("{e} error{}, {w} warning{}", plural(e), plural(w));
-        return Err(ExitCode::from(1));
-    };
-    if pipeline.stages.is_empty() {
-        eprintln!("error: `{name}` declares no stages: it is a module for other files to import");
-        return Err(ExitCode::from(1));
-    }
-    Ok(pipeline)
-}
-
-fn build(
-    file: &Path,
-    root: Option<&Path>,
-    output: Option<&Path>,
-    emit: Emit,
-    checks: Option<&Path>,
-    color: bool,
-) -> ExitCode {
-    let Ok((text, resolver)) = read(file, root) else {
-        return ExitCode::from(2);
     };
     let name = file.display().to_string();
     let c = compile_with(&name, &text, &resolver);
@@ -612,15 +612,75 @@ fn build(
             plural(e),
             plural(w)
         );
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     };
     if pipeline.stages.is_empty() {
         eprintln!(
-            "error: `{name}` declares no stages, so there is no pipeline to build: it is a module \
-             for other files to import; build the file that imports it"
+            "error: `{name}` declares no stages, so there is no pipeline to {verb}: it is a module \
+             for other files to import; {verb} the file that imports it"
         );
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     }
+    Ok((name, c))
+}
+
+fn graph(
+    file: &Path,
+    root: Option<&Path>,
+    format: GraphFormat,
+    output: Option<&Path>,
+    color: bool,
+) -> ExitCode {
+    let (_, c) = match compile_pipeline(file, root, color, "draw") {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
+    let pipeline = c
+        .pipeline
+        .as_ref()
+        .expect("compile_pipeline gives a pipeline");
+    let text = match format {
+        GraphFormat::Mermaid => backend::graph::mermaid(pipeline),
+        GraphFormat::Dot => backend::graph::dot(pipeline),
+    };
+    match output {
+        Some(path) => {
+            if let Err(e) = write_all(
+                &[Output {
+                    path,
+                    bytes: text.as_bytes(),
+                }],
+                &c.files,
+            ) {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        None => {
+            if let Err(code) = write_stdout(text.as_bytes()) {
+                return code;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn build(
+    file: &Path,
+    root: Option<&Path>,
+    output: Option<&Path>,
+    emit: Emit,
+    checks: Option<&Path>,
+    color: bool,
+) -> ExitCode {
+    let (name, c) = match compile_pipeline(file, root, color, "build") {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
+    let pipeline = c
+        .pipeline
+        .as_ref()
+        .expect("compile_pipeline gives a pipeline");
     let mut main = Vec::with_capacity(1 << 16);
     let rendered = match emit {
         Emit::Ir => serde_json::to_writer_pretty(&mut main, pipeline)

@@ -95,8 +95,8 @@ pub fn plan(
         Ok(s) => s,
         Err(e) => return super::usage_error(&e),
     };
-    let pipeline = match super::compile_pipeline(file, root, color) {
-        Ok(p) => p,
+    let pipeline = match super::compile_pipeline(file, root, color, "plan") {
+        Ok((_, c)) => c.pipeline.expect("compile_pipeline gives a pipeline"),
         Err(code) => return code,
     };
     let start = trigger::start(&pipeline, &sim);
@@ -246,8 +246,8 @@ pub fn run_file(
         Ok(s) => s,
         Err(e) => return super::usage_error(&e),
     };
-    let pipeline = match super::compile_pipeline(file, root, color) {
-        Ok(p) => p,
+    let pipeline = match super::compile_pipeline(file, root, color, "run") {
+        Ok((_, c)) => c.pipeline.expect("compile_pipeline gives a pipeline"),
         Err(code) => return code,
     };
     let mut secrets = Vec::new();
