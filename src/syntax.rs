@@ -31,7 +31,7 @@ pub fn nesting_at(text: &str, offset: usize) -> usize {
     lex::nesting_at(text, offset)
 }
 
-pub use blocks::{Open, block_at};
+pub use blocks::{Open, block_at, keys_in};
 
 /// Parse one file: the AST of every declaration that parsed, and the diagnostics.
 /// There is no AST only when brackets nest too deep to parse at all.

@@ -86,6 +86,58 @@ pub fn block_at(text: &str, offset: usize) -> Vec<Open<'_>> {
     open.into_iter().map(|(o, _)| o).collect()
 }
 
+/// The keys written directly in the block whose `{` is at byte `open` (not in the
+/// blocks and brackets inside it), with their offsets: the words for which `is_key`
+/// holds, less a word right after a key, which is its value (`display name`).
+///
+/// The block ends at its `}`. One not closed yet (the user is typing) ends before
+/// the first line after `offset` that is indented no deeper than the line of its
+/// `{` and is not its `}`: most likely the next declaration or block.
+pub fn keys_in<'a>(
+    text: &'a str,
+    open: usize,
+    offset: usize,
+    is_key: impl Fn(&str) -> bool,
+) -> Vec<(usize, &'a str)> {
+    let indent = |at: usize| {
+        let line = &text[at..];
+        line.len() - line.trim_start_matches([' ', '\t']).len()
+    };
+    let open_line = text[..open].rfind('\n').map_or(0, |i| i + 1);
+    let limit = indent(open_line);
+    let body = text.get(open + 1..).unwrap_or("");
+    let (mut depth, mut after_key) = (0usize, false);
+    let mut keys = Vec::new();
+    for mark in lex(body, true) {
+        match mark {
+            Mark::Bracket(_, b'{' | b'[' | b'(') => {
+                depth += 1;
+                after_key = false;
+            }
+            Mark::Bracket(..) if depth == 0 => break,
+            Mark::Bracket(..) => depth -= 1,
+            Mark::LineStart(at) if depth == 0 && open + 1 + at > offset => {
+                let line = body[at..].trim_start_matches([' ', '\t']);
+                let blank = line.is_empty() || line.starts_with(['\n', '\r']);
+                if !blank && !line.starts_with('}') && indent(open + 1 + at) <= limit {
+                    break;
+                }
+            }
+            Mark::Word(s, e) if depth == 0 => {
+                let word = &body[s..e];
+                let key = !after_key && is_key(word);
+                if key {
+                    keys.push((open + 1 + s, word));
+                }
+                after_key = key;
+            }
+            Mark::Str(_) | Mark::Punct(..) if depth == 0 => after_key = false,
+            _ => {}
+        }
+    }
+    keys
+}
+
 fn push<'a>(tokens: &mut Vec<Token<'a>>, token: Token<'a>) {
     if tokens.len() == KEPT {
         tokens.remove(0);
@@ -232,5 +284,30 @@ mod tests {
         assert_eq!(open.len(), 2);
         assert_eq!((open[1].bracket, open[1].opener), (b'[', Some("days")));
         assert_eq!(path("when succeeded(|"), ["succeeded"]);
+    }
+
+    #[test]
+    fn keys_are_the_words_that_start_settings_of_the_block_itself() {
+        let is_key = |w: &str| ["display", "name", "timeout", "pool"].contains(&w);
+        let text = "job J {\n  display name\n  pool { name \"x\" }\n  |\n  timeout 5m\n}\njob K { name \"y\" }";
+        let at = text.find('|').unwrap();
+        let open = text.find('{').unwrap();
+        let keys: Vec<&str> = keys_in(text, open, at, is_key)
+            .into_iter()
+            .map(|k| k.1)
+            .collect();
+        assert_eq!(keys, ["display", "pool", "timeout"]);
+        // Not closed: the block ends where a line is indented as its `{` line is.
+        let text = "stage S {\n  job J {\n    |\n  timeout 9m\n  job K { timeout 1m }\n";
+        let at = text.find('|').unwrap();
+        let open = text.rfind("J {").unwrap() + 2;
+        assert!(keys_in(text, open, at, is_key).is_empty());
+        let text = "job J {\n  timeout 9m\n  |\n  display \"d\"\n";
+        let at = text.find('|').unwrap();
+        let keys: Vec<&str> = keys_in(text, 6, at, is_key)
+            .into_iter()
+            .map(|k| k.1)
+            .collect();
+        assert_eq!(keys, ["timeout", "display"]);
     }
 }
