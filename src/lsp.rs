@@ -8,7 +8,8 @@
 //!
 //! Each check also keeps the document's symbol index ([`crate::symbols`]), which
 //! answers go to definition, find references, rename, the outline and hover, across
-//! the files the document imports.
+//! the files the document imports. Completion also reads the buffer as typed, to
+//! find the block the cursor is in and offer that block's settings ([`complete`]).
 
 mod complete;
 

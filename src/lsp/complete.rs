@@ -193,6 +193,34 @@ mod tests {
     }
 
     #[test]
+    fn each_kind_of_block_is_known_by_its_keyword() {
+        let at = |text: &str| labels(text).unwrap().join(" ");
+        assert_eq!(
+            at("pipeline {\n  trigger {\n    branches {\n      |"),
+            "include exclude"
+        );
+        assert_eq!(at("pipeline { pr { |"), "branches paths auto_cancel drafts");
+        assert_eq!(
+            at("pipeline \"T\" {\n  |"),
+            "run_name pool lock_behavior trigger pr schedule var secret group"
+        );
+        assert_eq!(at("job J {\n  pool { |"), "vm_image name demands");
+        assert_eq!(
+            at("environment e protected {\n  |"),
+            "description resource resource_type gate"
+        );
+        assert!(at("job J { download drop { |").ends_with("enabled patterns when"));
+        assert!(
+            at("template t(x: string) {\n  |")
+                .starts_with("display pool lock_behavior manual skippable timeout")
+        );
+        assert_eq!(
+            at("pipeline {\n  schedule nightly {\n    |"),
+            "cron display branches always batch"
+        );
+    }
+
+    #[test]
     fn a_value_of_a_fixed_set_offers_its_words() {
         let mv = "stage S {\n  gate manual_validation {\n    on_timeout |";
         assert_eq!(labels(mv).unwrap(), ["reject", "resume"]);

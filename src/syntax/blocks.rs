@@ -93,12 +93,12 @@ pub fn block_at(text: &str, offset: usize) -> Vec<Open<'_>> {
 /// The block ends at its `}`. One not closed yet (the user is typing) ends before
 /// the first line after `offset` that is indented no deeper than the line of its
 /// `{` and is not its `}`: most likely the next declaration or block.
-pub fn keys_in<'a>(
-    text: &'a str,
+pub fn keys_in(
+    text: &str,
     open: usize,
     offset: usize,
     is_key: impl Fn(&str) -> bool,
-) -> Vec<(usize, &'a str)> {
+) -> Vec<(usize, &str)> {
     let indent = |at: usize| {
         let line = &text[at..];
         line.len() - line.trim_start_matches([' ', '\t']).len()
@@ -171,11 +171,7 @@ fn fits_header(keyword: &str, rest: &[Token]) -> bool {
     use Token::{Group, Str, Word};
     let word = |t: Option<&Token>| matches!(t, Some(Word(_)));
     // `[after (NAME | [..])]` and nothing else.
-    let after = |r: &[Token]| match r {
-        [] => true,
-        [Word("after"), Word(_) | Group] => true,
-        _ => false,
-    };
+    let after = |r: &[Token]| matches!(r, [] | [Word("after"), Word(_) | Group]);
     // `VALUE (+ VALUE)*`, the value of a step.
     let value = |r: &[Token]| {
         !r.is_empty()
