@@ -27,6 +27,7 @@ mod steps;
 use crate::ast::{self, VarDecl};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::ir;
+use crate::schema::{self, Block};
 use crate::source::{SourceMap, Span};
 /// Maps and sets keyed by names. foldhash is several times faster than SipHash
 /// on short keys; flooding attacks are no concern for a compiler reading its
@@ -582,16 +583,12 @@ impl<'a> Checker<'a> {
     fn pipeline_block(&mut self, p: &ast::Pipeline, out: &mut ir::Pipeline) {
         let scope = self.root_scope();
         out.title = p.title.clone();
-        let s = self.settings(
-            &p.settings,
-            &["run_name", "pool", "lock_behavior"],
-            "a pipeline",
-        );
+        let s = self.settings(&p.settings, Block::Pipeline);
         out.run_name = self.opt_text(s.get("run_name"), &scope);
         out.pool = s.get("pool").and_then(|v| self.pool(v, &scope));
         self.pipeline_pool_server = out.pool == Some(ir::Pool::Server);
         out.lock_behavior = self
-            .word(s.get("lock_behavior"), &["sequential", "run_latest"])
+            .word(s.get("lock_behavior"), schema::LOCK_BEHAVIORS)
             .map(|w| lock_behavior(&w));
         // Triggers and schedules are read before Azure expands expressions.
         self.text_position = azure_syntax::Position::Trigger;
@@ -617,15 +614,10 @@ impl<'a> Checker<'a> {
         let Some(obj) = &t.filter else {
             return ir::Trigger::None;
         };
-        let allowed: &[&str] = if pr {
-            &["branches", "paths", "auto_cancel", "drafts"]
-        } else {
-            &["branches", "paths", "tags", "batch"]
-        };
-        let what = if pr { "a pr trigger" } else { "a trigger" };
-        self.no_when(&obj.when, what);
-        self.no_entries(&obj.entries, what);
-        let s = self.settings(&obj.settings, allowed, what);
+        let block = if pr { Block::Pr } else { Block::Trigger };
+        self.no_when(&obj.when, block.what());
+        self.no_entries(&obj.entries, block.what());
+        let s = self.settings(&obj.settings, block);
         let scope = self.root_scope();
         ir::Trigger::Filter(ir::TriggerFilter {
             branches: s
@@ -646,7 +638,7 @@ impl<'a> Checker<'a> {
         match &v.kind {
             ast::ValueKind::Object(obj) => {
                 self.no_entries(&obj.entries, "a branch filter");
-                let s = self.settings(&obj.settings, &["include", "exclude"], "a filter");
+                let s = self.settings(&obj.settings, Block::Filter);
                 ir::Filter {
                     include: self.text_list(s.get("include"), &scope).unwrap_or_default(),
                     exclude: self.text_list(s.get("exclude"), &scope).unwrap_or_default(),
@@ -662,11 +654,7 @@ impl<'a> Checker<'a> {
     fn schedule(&mut self, sch: &ast::Schedule) -> Option<ir::Schedule> {
         self.no_when(&sch.settings.when, "a schedule");
         self.no_entries(&sch.settings.entries, "a schedule");
-        let s = self.settings(
-            &sch.settings.settings,
-            &["cron", "display", "branches", "always", "batch"],
-            "a schedule",
-        );
+        let s = self.settings(&sch.settings.settings, Block::Schedule);
         let scope = self.root_scope();
         let Some(cron_value) = s.get("cron") else {
             self.diags.push(
@@ -785,7 +773,7 @@ impl<'a> Checker<'a> {
             ast::ValueKind::Object(obj) => {
                 self.no_entries(&obj.entries, "a pool");
                 let errors_before = self.diags.error_count();
-                let s = self.settings(&obj.settings, &["vm_image", "name", "demands"], "a pool");
+                let s = self.settings(&obj.settings, Block::Pool);
                 let misspelt = self.diags.error_count() > errors_before;
                 let demands = match s.get("demands") {
                     Some(
@@ -826,15 +814,11 @@ impl<'a> Checker<'a> {
 
     fn environment(&mut self, env: &ast::Environment) -> ir::Environment {
         let scope = self.root_scope();
-        let s = self.settings(
-            &env.settings,
-            &["description", "resource", "resource_type", "local_deploy"],
-            "an environment",
-        );
+        let s = self.settings(&env.settings, Block::Environment);
         let local_deploy = self.opt_text(s.get("local_deploy"), &scope);
         let description = self.opt_text(s.get("description"), &scope);
         let resource_name = self.opt_text(s.get("resource"), &scope);
-        let resource_type = self.word(s.get("resource_type"), &["virtualMachine", "Kubernetes"]);
+        let resource_type = self.word(s.get("resource_type"), schema::RESOURCE_TYPES);
         let mut properties = indexmap::IndexMap::new();
         let mut seen: HashMap<String, Span> = HashMap::default();
         for p in &env.properties {

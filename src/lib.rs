@@ -23,6 +23,7 @@ pub mod lsp;
 pub mod predefined;
 pub mod project;
 pub mod render;
+pub mod schema;
 pub mod source;
 pub mod stdlib;
 pub mod suppress;

@@ -8,7 +8,10 @@
 //!
 //! Each check also keeps the document's symbol index ([`crate::symbols`]), which
 //! answers go to definition, find references, rename, the outline and hover, across
-//! the files the document imports.
+//! the files the document imports. Completion also reads the buffer as typed, to
+//! find the block the cursor is in and offer that block's settings ([`complete`]).
+
+mod complete;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::{FileResolver, Found, Resolver, Unresolved};
@@ -16,6 +19,7 @@ use crate::source::{SourceMap, Span};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types as lsp;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
@@ -37,6 +41,7 @@ pub fn serve() -> std::process::ExitCode {
             client,
             documents: Mutex::new(HashMap::new()),
             analyses: Mutex::new(HashMap::new()),
+            snippets: AtomicBool::new(false),
         });
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
             .serve(service)
@@ -56,10 +61,20 @@ struct Backend {
     documents: Mutex<HashMap<lsp::Uri, Document>>,
     /// The last check of each open document, with its symbol index.
     analyses: Mutex<HashMap<lsp::Uri, crate::Compilation>>,
+    /// Whether the client takes snippets as completion insert texts.
+    snippets: AtomicBool,
 }
 
 impl LanguageServer for Backend {
-    async fn initialize(&self, _: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+    async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+        let snippets = params
+            .capabilities
+            .text_document
+            .and_then(|t| t.completion)
+            .and_then(|c| c.completion_item)
+            .and_then(|i| i.snippet_support)
+            .unwrap_or(false);
+        self.snippets.store(snippets, Ordering::Relaxed);
         Ok(lsp::InitializeResult {
             capabilities: lsp::ServerCapabilities {
                 position_encoding: Some(lsp::PositionEncodingKind::UTF16),
@@ -441,7 +456,9 @@ impl LanguageServer for Backend {
         }))
     }
 
-    /// Keywords, and the names declared in the pipeline and the files it imports.
+    /// Keywords and settings by the block the cursor is in, the values of a setting
+    /// or comparison being written, and the names declared in the pipeline and the
+    /// files it imports.
     async fn completion(
         &self,
         params: lsp::CompletionParams,
@@ -470,16 +487,42 @@ impl LanguageServer for Backend {
                 .collect();
             return Ok(Some(lsp::CompletionResponse::Array(items)));
         }
+        // A term of a gate: after `gate`, or after `=` or `+` on a line that starts with it.
+        let gate_term = last_word == "gate"
+            || (matches!(last_word, "=" | "+") && before.trim_start().starts_with("gate "));
         // What the word before the cursor expects.
         let wanted: &[Kind] = match last_word {
             "after" | "succeeded(" | "failed(" => &[Kind::Stage, Kind::Job],
             "to" => &[Kind::Environment],
             "use" => &[Kind::Template],
-            "gate" => &[Kind::Gate],
             "download" | "publish" => &[Kind::Artifact],
+            _ if gate_term => &[Kind::Gate],
             _ => &[],
         };
+        // Settings, keywords and values by the block the cursor is in.
+        let mut keywords_fit = wanted.is_empty();
+        if wanted.is_empty() {
+            match complete::in_block(text, offset, self.snippets.load(Ordering::Relaxed)) {
+                complete::Answer::Items(items) => {
+                    return Ok(Some(lsp::CompletionResponse::Array(items)));
+                }
+                complete::Answer::Names => keywords_fit = false,
+                complete::Answer::Unknown => {}
+            }
+        }
         let mut items: Vec<lsp::CompletionItem> = Vec::new();
+        if gate_term {
+            items.extend(
+                crate::schema::GATE_KINDS
+                    .iter()
+                    .map(|k| lsp::CompletionItem {
+                        label: k.to_string(),
+                        kind: Some(lsp::CompletionItemKind::KEYWORD),
+                        detail: Some(format!("gate kind: {k} {{ … }}")),
+                        ..Default::default()
+                    }),
+            );
+        }
         if let Some(s) = &c.symbols {
             let mut seen = std::collections::HashSet::new();
             for d in &s.definitions {
@@ -503,7 +546,7 @@ impl LanguageServer for Backend {
                 }
             }
         }
-        if wanted.is_empty() {
+        if keywords_fit {
             let keywords: &[&str] = if crate::syntax::nesting_at(text, offset) == 0 {
                 crate::syntax::DECLARATION_KEYWORDS
             } else {

@@ -12,7 +12,9 @@
 //! that only begins a declaration. Lowering the parse tree into the AST
 //! reports its own problems (bad escapes) and keeps going.
 
+mod blocks;
 mod error;
+mod lex;
 mod lower;
 mod parser;
 
@@ -26,8 +28,10 @@ pub const DECLARATION_KEYWORDS: &[&str] = error::TOP_LEVEL;
 
 /// How many brackets are open at byte `offset` of `text`, strings and comments skipped.
 pub fn nesting_at(text: &str, offset: usize) -> usize {
-    error::nesting_at(text, offset)
+    lex::nesting_at(text, offset)
 }
+
+pub use blocks::{Open, block_at, keys_in};
 
 /// Parse one file: the AST of every declaration that parsed, and the diagnostics.
 /// There is no AST only when brackets nest too deep to parse at all.

@@ -615,3 +615,137 @@ fn completion_after_a_comparison_offers_the_values_it_can_have() {
     assert!(!results.contains(&"Manual".to_string()));
     c.stop();
 }
+
+/// The completion items at a position, as (label, kind) with the whole item.
+fn completion(c: &mut Client, u: &str, line: u32, character: u32) -> Vec<Value> {
+    let items = c.at("textDocument/completion", u, line, character, json!({}));
+    items.as_array().unwrap().clone()
+}
+
+fn labels_of(items: &[Value]) -> Vec<&str> {
+    items.iter().map(|i| i["label"].as_str().unwrap()).collect()
+}
+
+/// LSP's CompletionItemKind: Property, Keyword, EnumMember.
+const PROPERTY: u64 = 10;
+const KEYWORD: u64 = 14;
+const ENUM_MEMBER: u64 = 20;
+
+#[test]
+fn completion_offers_the_settings_of_the_block_the_cursor_is_in() {
+    let text = "environment prod {\n  gate approval {\n    min 1\n    \n  }\n}\n\
+                stage Deploy {\n  deployment Web to prod {\n    timeout 10m\n    \n    script \"deploy\"\n  }\n}\n";
+    let dir = project("settings", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+
+    // In the approval gate: its settings, with their docs, `min` already written.
+    let items = completion(&mut c, &u, 3, 4);
+    assert_eq!(
+        labels_of(&items),
+        [
+            "approvers",
+            "instructions",
+            "timeout",
+            "requester_can_approve",
+            "in_sequence",
+            "yaml"
+        ]
+    );
+    let approvers = &items[0];
+    assert_eq!(approvers["kind"], PROPERTY);
+    assert!(
+        approvers["documentation"]
+            .as_str()
+            .unwrap()
+            .contains("approve"),
+        "{approvers}"
+    );
+    // This client announced no snippets: the name and a space.
+    assert_eq!(approvers["insertText"], "approvers ");
+    assert_eq!(approvers["insertTextFormat"], 1);
+
+    // In the deployment job: the job's settings less `timeout`, then its keywords.
+    let items = completion(&mut c, &u, 9, 4);
+    let labels = labels_of(&items);
+    for wanted in ["display", "pool", "cancel_timeout", "continue_on_error"] {
+        assert!(labels.contains(&wanted), "{wanted} in {labels:?}");
+    }
+    assert!(!labels.contains(&"timeout"), "{labels:?}");
+    assert!(!labels.contains(&"approvers") && !labels.contains(&"skippable"));
+    let script = items.iter().find(|i| i["label"] == "script").unwrap();
+    assert_eq!(script["kind"], KEYWORD);
+    // Before the stage's `}`, past the job: the stage's settings and keywords.
+    let items = completion(&mut c, &u, 12, 0);
+    let labels = labels_of(&items);
+    assert!(
+        labels.contains(&"skippable") && labels.contains(&"deployment"),
+        "{labels:?}"
+    );
+    assert!(!labels.contains(&"cancel_timeout"), "{labels:?}");
+    c.stop();
+}
+
+#[test]
+fn completion_in_a_half_typed_block_and_after_non_ascii_text() {
+    let text = "stage Build { job B { script \"b\" } }\n";
+    let dir = project("half-typed", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+    // The user is typing a job: no closing braces yet, a string with 🚀 and é.
+    let typed = "stage Build { job B { script \"b\" } }\nstage Ship after Build {\n  job Go {\n    pool { name \"Agents 🚀 é\" } \n    cont\n";
+    c.change(&u, 2, typed);
+    assert!(!c.diagnostics(&u).is_empty(), "the buffer does not parse");
+    let items = completion(&mut c, &u, 4, "    cont".len() as u32);
+    let labels = labels_of(&items);
+    assert!(
+        labels.contains(&"continue_on_error") && labels.contains(&"timeout"),
+        "{labels:?}"
+    );
+    assert!(!labels.contains(&"pool"), "pool is written: {labels:?}");
+    // After the `}` of the pool, past an emoji (two UTF-16 units) and an é (one).
+    let line = "    pool { name \"Agents 🚀 é\" } ";
+    let character = line.encode_utf16().count() as u32;
+    assert_eq!(character as usize, line.chars().count() + 1);
+    let items = completion(&mut c, &u, 3, character);
+    let labels = labels_of(&items);
+    assert!(labels.contains(&"cancel_timeout"), "{labels:?}");
+    assert!(!labels.contains(&"pool"), "{labels:?}");
+    c.stop();
+}
+
+#[test]
+fn completion_offers_the_words_a_setting_takes() {
+    let text = "environment prod {\n  gate business_hours { days [Mon, ] }\n}\n\
+                stage S {\n  gate manual_validation {\n    notify [\"qa@example.com\"]\n    on_timeout \n  }\n  deployment D to prod { script \"x\" }\n}\n";
+    let dir = project("values", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+    let items = completion(&mut c, &u, 6, "    on_timeout ".len() as u32);
+    assert_eq!(labels_of(&items), ["reject", "resume"]);
+    assert_eq!(items[0]["kind"], ENUM_MEMBER);
+    let items = completion(
+        &mut c,
+        &u,
+        1,
+        "  gate business_hours { days [Mon, ".len() as u32,
+    );
+    assert_eq!(
+        labels_of(&items),
+        ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    );
+    // After `gate `: the gate kinds.
+    let items = completion(&mut c, &u, 4, "  gate ".len() as u32);
+    let labels = labels_of(&items);
+    assert!(
+        labels.contains(&"approval") && labels.contains(&"delay"),
+        "{labels:?}"
+    );
+    c.stop();
+}

@@ -17,19 +17,11 @@ use super::{Checker, Scope, lock_behavior};
 use crate::ast::{self, GateExpr, GateTerm};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Expr, ExprKind, Type};
+use crate::schema::{self, Block, GATE_KINDS};
 use crate::source::Span;
 use foldhash::HashSet;
 use std::rc::Rc;
 
-const KINDS: &[&str] = &[
-    "approval",
-    "branch_control",
-    "business_hours",
-    "lock",
-    "manual_validation",
-    "delay",
-    "http",
-];
 /// Azure's limit for approvals and checks: 30 days.
 const MAX_CHECK_MINUTES: u64 = 43_200;
 
@@ -109,7 +101,7 @@ impl Checker<'_> {
                             &name.text,
                             names.iter().copied(),
                         );
-                        if KINDS.contains(&name.text.as_str()) {
+                        if GATE_KINDS.contains(&name.text.as_str()) {
                             d = d.or_help(format!(
                                 "to use the `{}` gate kind, give it settings: `{} {{ … }}`",
                                 name.text, name.text
@@ -198,19 +190,7 @@ impl Checker<'_> {
         let kind = k.kind.text.as_str();
         match kind {
             "approval" => {
-                let s = self.settings(
-                    &k.settings,
-                    &[
-                        "approvers",
-                        "min",
-                        "instructions",
-                        "timeout",
-                        "requester_can_approve",
-                        "in_sequence",
-                        "yaml",
-                    ],
-                    "an approval",
-                );
+                let s = self.settings(&k.settings, Block::Approval);
                 let Some(approvers) = self.text_list(s.get("approvers"), scope) else {
                     return self.missing(
                         k,
@@ -271,11 +251,7 @@ impl Checker<'_> {
                 }
             }
             "branch_control" => {
-                let s = self.settings(
-                    &k.settings,
-                    &["allow", "require_protection", "allow_unknown", "timeout"],
-                    "a branch control",
-                );
+                let s = self.settings(&k.settings, Block::BranchControl);
                 let Some(allowed) = self.text_list(s.get("allow"), scope) else {
                     return self.missing(k, "allow", "allow [\"refs/heads/main\"]");
                 };
@@ -307,11 +283,7 @@ impl Checker<'_> {
                 }))
             }
             "business_hours" => {
-                let s = self.settings(
-                    &k.settings,
-                    &["days", "start", "end", "time_zone", "timeout"],
-                    "business hours",
-                );
+                let s = self.settings(&k.settings, Block::BusinessHours);
                 let days_v = s.get("days");
                 let mut days = Vec::new();
                 if let Some(v) = days_v {
@@ -354,9 +326,9 @@ impl Checker<'_> {
                 }))
             }
             "lock" => {
-                let s = self.settings(&k.settings, &["behavior", "timeout"], "a lock");
+                let s = self.settings(&k.settings, Block::Lock);
                 let behavior = self
-                    .word(s.get("behavior"), &["sequential", "run_latest"])
+                    .word(s.get("behavior"), schema::LOCK_BEHAVIORS)
                     .map_or(ir::LockBehavior::RunLatest, |w| lock_behavior(&w));
                 let timeout = self
                     .minutes(s.get("timeout"), MAX_CHECK_MINUTES, "a lock's timeout")
@@ -367,17 +339,7 @@ impl Checker<'_> {
                 })
             }
             "manual_validation" => {
-                let s = self.settings(
-                    &k.settings,
-                    &[
-                        "notify",
-                        "approvers",
-                        "instructions",
-                        "timeout",
-                        "on_timeout",
-                    ],
-                    "a manual validation",
-                );
+                let s = self.settings(&k.settings, Block::ManualValidation);
                 let Some(notify) = self.text_list(s.get("notify"), scope) else {
                     return self.missing(k, "notify", "notify [\"qa@example.com\"]");
                 };
@@ -395,12 +357,12 @@ impl Checker<'_> {
                         )
                         .unwrap_or(60),
                     on_timeout: self
-                        .word(s.get("on_timeout"), &["reject", "resume"])
+                        .word(s.get("on_timeout"), schema::ON_TIMEOUT)
                         .unwrap_or_else(|| "reject".into()),
                 })
             }
             "delay" => {
-                let s = self.settings(&k.settings, &["for"], "a delay");
+                let s = self.settings(&k.settings, Block::Delay);
                 if s.get("for").is_none() {
                     return self.missing(k, "for", "for 30m");
                 }
@@ -408,21 +370,7 @@ impl Checker<'_> {
                 Some(TermKind::Delay { minutes })
             }
             "http" => {
-                let s = self.settings(
-                    &k.settings,
-                    &[
-                        "connection",
-                        "method",
-                        "url_suffix",
-                        "body",
-                        "headers",
-                        "success",
-                        "callback",
-                        "timeout",
-                        "retry_interval",
-                    ],
-                    "an HTTP check",
-                );
+                let s = self.settings(&k.settings, Block::Http);
                 let Some(connection) = self.opt_text(s.get("connection"), scope) else {
                     return self.missing(k, "connection", "connection \"my-service-connection\"");
                 };
@@ -442,12 +390,7 @@ impl Checker<'_> {
                 Some(TermKind::Check(ir::CheckKind::Http(ir::Http {
                     connection,
                     method: self
-                        .word(
-                            s.get("method"),
-                            &[
-                                "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE",
-                            ],
-                        )
+                        .word(s.get("method"), schema::HTTP_METHODS)
                         .unwrap_or_else(|| "POST".into()),
                     url_suffix: self.opt_text(s.get("url_suffix"), scope),
                     body: self.opt_text(s.get("body"), scope),
@@ -474,8 +417,8 @@ impl Checker<'_> {
                         format!("unknown gate kind `{kind}`"),
                     )
                     .label("not a gate kind")
-                    .did_you_mean(k.kind.span, kind, KINDS.iter().copied())
-                    .or_help(format!("the gate kinds are {}", KINDS.join(", "))),
+                    .did_you_mean(k.kind.span, kind, GATE_KINDS.iter().copied())
+                    .or_help(format!("the gate kinds are {}", GATE_KINDS.join(", "))),
                 );
                 None
             }

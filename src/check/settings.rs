@@ -4,6 +4,7 @@ use super::duration::{Duration, parse_duration};
 use super::{Checker, ParamValue, Scope};
 use crate::ast::{Setting, Value, ValueKind};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::schema::Block;
 
 /// The settings of one block, checked against the keys that block allows.
 pub(super) struct Settings<'a> {
@@ -17,29 +18,21 @@ impl<'a> Settings<'a> {
 }
 
 impl Checker<'_> {
-    /// Report unknown and repeated settings; `what` names the block ("a stage").
-    pub(super) fn settings<'a>(
-        &mut self,
-        items: &'a [Setting],
-        allowed: &[&str],
-        what: &str,
-    ) -> Settings<'a> {
+    /// Report unknown and repeated settings: those `block` accepts are in [`crate::schema`].
+    pub(super) fn settings<'a>(&mut self, items: &'a [Setting], block: Block) -> Settings<'a> {
         let refs: Vec<&'a Setting> = items.iter().collect();
-        self.settings_of(&refs, allowed, what)
+        self.settings_of(&refs, block)
     }
 
     /// As [`Checker::settings`], for settings gathered from several bodies.
-    pub(super) fn settings_of<'a>(
-        &mut self,
-        items: &[&'a Setting],
-        allowed: &[&str],
-        what: &str,
-    ) -> Settings<'a> {
+    pub(super) fn settings_of<'a>(&mut self, items: &[&'a Setting], block: Block) -> Settings<'a> {
+        let what = block.what();
+        let allowed = block.names();
         let mut found: Vec<(&'a str, &'a Value)> = Vec::new();
         let mut first_spans: Vec<(&'a str, crate::source::Span)> = Vec::new();
         for s in items.iter().copied() {
             let key = s.key.text.as_str();
-            if !allowed.contains(&key) {
+            if !allowed.clone().any(|a| a == key) {
                 // `script "echo "hi""` reads as a string, then a setting `hi`.
                 let text = &self.sources.get(s.key.span.file).text;
                 let after_quote = s.key.span.start > 0
@@ -56,10 +49,11 @@ impl Checker<'_> {
                 .label("unknown setting")
                 .help_opt(help);
                 if d.help.is_none() {
-                    d = d.did_you_mean(s.key.span, key, allowed.iter().copied());
+                    d = d.did_you_mean(s.key.span, key, allowed.clone());
                 }
+                let accepted: Vec<&str> = allowed.clone().collect();
                 self.diags
-                    .push(d.or_help(format!("{what} accepts: {}", allowed.join(", "))));
+                    .push(d.or_help(format!("{what} accepts: {}", accepted.join(", "))));
                 continue;
             }
             if let Some((_, first)) = first_spans.iter().find(|(k, _)| *k == key) {

@@ -7,6 +7,7 @@ use super::{HashMap, HashSet};
 use crate::ast::{self, Item};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Expr};
+use crate::schema::{self, Block};
 use crate::source::Span;
 use indexmap::IndexMap;
 use std::rc::Rc;
@@ -140,14 +141,10 @@ impl<'a> Checker<'a> {
         let mut parts = StageParts::default();
         let job_names = Rc::new(self.job_names(&s.body));
         self.stage_body(&s.body, &mut scope, &mut parts, &job_names);
-        let st = self.settings_of(
-            &parts.settings,
-            &["display", "pool", "lock_behavior", "manual", "skippable"],
-            "a stage",
-        );
+        let st = self.settings_of(&parts.settings, Block::Stage);
         let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
         let mut lock = self
-            .word(st.get("lock_behavior"), &["sequential", "run_latest"])
+            .word(st.get("lock_behavior"), schema::LOCK_BEHAVIORS)
             .map(|w| lock_behavior(&w));
         let manual = self.bool(st.get("manual"), &scope).unwrap_or(false);
         let skippable = self.bool(st.get("skippable"), &scope);
@@ -439,17 +436,7 @@ impl<'a> Checker<'a> {
         };
         let mut parts = JobParts::default();
         self.job_body(&j.body, &mut scope, &mut parts, &j.name.text);
-        let st = self.settings_of(
-            &parts.settings,
-            &[
-                "display",
-                "pool",
-                "timeout",
-                "cancel_timeout",
-                "continue_on_error",
-            ],
-            "a job",
-        );
+        let st = self.settings_of(&parts.settings, Block::Job);
         let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
         let timeout = st
             .get("timeout")

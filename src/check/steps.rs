@@ -4,19 +4,9 @@ use super::{Checker, ParamValue, Scope, graph::ArtifactUse, is_predefined};
 use crate::ast::{self, StepKind as A};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::ir::{self, Scalar, StepKind};
+use crate::schema::Block;
 use crate::source::Span;
 use indexmap::IndexMap;
-
-const COMMON: &[&str] = &[
-    "display",
-    "name",
-    "workdir",
-    "env",
-    "continue_on_error",
-    "timeout",
-    "retries",
-    "enabled",
-];
 
 /// A task input that holds a script (`script` of Bash@3 and CmdLine@2,
 /// `inlineScript` of AzureCLI@2, `Inline` of AzurePowerShell@5).
@@ -27,14 +17,15 @@ fn is_script_input(key: &str) -> bool {
 
 impl Checker<'_> {
     pub(crate) fn step(&mut self, s: &ast::Step, scope: &Scope, job: &str) -> Option<ir::Step> {
-        let (allowed, what): (Vec<&str>, &str) = match &s.kind {
-            A::Download { .. } => ([COMMON, &["patterns"]].concat(), "a download step"),
-            A::Script { .. } => (COMMON.to_vec(), "a script step"),
-            A::Task { .. } => (COMMON.to_vec(), "a task step"),
-            A::Publish { .. } => (COMMON.to_vec(), "a publish step"),
-            A::Checkout { .. } => (COMMON.to_vec(), "a checkout step"),
+        let block = match &s.kind {
+            A::Download { .. } => Block::Download,
+            A::Script { .. } => Block::Script,
+            A::Task { .. } => Block::Task,
+            A::Publish { .. } => Block::Publish,
+            A::Checkout { .. } => Block::Checkout,
         };
-        let st = self.settings(&s.settings, &allowed, what);
+        let what = block.what();
+        let st = self.settings(&s.settings, block);
         if !matches!(s.kind, A::Task { .. } | A::Checkout { .. }) {
             for e in &s.inputs {
                 self.diags.push(
@@ -48,7 +39,7 @@ impl Checker<'_> {
                         super::settings::azure_spelling(&e.key.text)
                             .map(|s| format!("{s} (settings are written without `=`)")),
                     )
-                    .did_you_mean(e.key.span, &e.key.text, allowed.iter().copied())
+                    .did_you_mean(e.key.span, &e.key.text, block.names())
                     .or_help("environment variables go in `env { NAME = \"value\" }`"),
                 );
             }

@@ -1,5 +1,6 @@
 //! Turning pest's errors into diagnostics that speak the user's language.
 
+use super::lex::{Mark, brackets, lex};
 use super::parser::Rule;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
@@ -646,83 +647,6 @@ fn unclosed_brace(text: &str) -> Option<usize> {
     suspect.or(open.last().map(|&(at, _)| at))
 }
 
-/// What [`lex`] reports: a bracket the parser sees as a bracket, or the start of a
-/// line that begins outside any string or comment.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Mark {
-    Bracket(usize, u8),
-    LineStart(usize),
-}
-
-/// How many brackets are open at `offset`, as the parser counts them (strings and
-/// comments skipped).
-pub(crate) fn nesting_at(text: &str, offset: usize) -> usize {
-    brackets(&text[..offset]).fold(0usize, |depth, (_, b)| match b {
-        b'(' | b'[' | b'{' => depth + 1,
-        _ => depth.saturating_sub(1),
-    })
-}
-
-/// Offsets and bytes of the brackets that the parser sees as brackets.
-fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
-    lex(text).filter_map(|m| match m {
-        Mark::Bracket(at, b) => Some((at, b)),
-        Mark::LineStart(_) => None,
-    })
-}
-
-/// Brackets, and starts of lines outside strings and comments.
-///
-/// Invariant: this lexes comments and strings exactly as `grammar/release.pest`
-/// does, so the bracket depth it reports is the nesting the recursive parser
-/// would descend into. `//` and `/* */` comments, `"""` raw blocks (the grammar
-/// never reads `"""` as an empty string followed by a quote), `"…"` with
-/// backslash escapes and `'…'` (where `''` is a quote) are skipped. Where the
-/// text is broken (an unterminated string or comment) the parser stops there;
-/// this scanner then errs on the side of counting more brackets, never fewer.
-fn lex(text: &str) -> impl Iterator<Item = Mark> + '_ {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    let find = move |from: usize, needle: &[u8]| {
-        bytes[from.min(bytes.len())..]
-            .windows(needle.len())
-            .position(|w| w == needle)
-            .map(|p| from + p)
-    };
-    std::iter::from_fn(move || {
-        while i < bytes.len() {
-            let at = i;
-            i += 1;
-            match bytes[at] {
-                b'\n' => return Some(Mark::LineStart(at + 1)),
-                b'/' if bytes.get(at + 1) == Some(&b'/') => {
-                    i = find(at, b"\n").unwrap_or(bytes.len());
-                }
-                b'/' if bytes.get(at + 1) == Some(&b'*') => {
-                    // An unclosed comment is a syntax error at its start: nothing after it is parsed.
-                    i = find(at + 2, b"*/").map_or(bytes.len(), |e| e + 2);
-                }
-                b'"' if bytes[at..].starts_with(b"\"\"\"") => {
-                    i = find(at + 3, b"\"\"\"").map_or(bytes.len(), |e| e + 3);
-                }
-                quote @ (b'"' | b'\'') => {
-                    while i < bytes.len() && bytes[i] != quote && bytes[i] != b'\n' {
-                        i += if bytes[i] == b'\\' && quote == b'"' {
-                            2
-                        } else {
-                            1
-                        };
-                    }
-                    i += 1;
-                }
-                b @ (b'(' | b'[' | b'{' | b')' | b']' | b'}') => return Some(Mark::Bracket(at, b)),
-                _ => {}
-            }
-        }
-        None
-    })
-}
-
 /// Brackets nest at most this deep. The parser is recursive, so this bounds its
 /// stack; Azure itself allows expressions nested 50 deep.
 pub(super) const MAX_NESTING: usize = 100;
@@ -770,7 +694,7 @@ pub(super) fn cuts(file: FileId, text: &str) -> Result<Cuts, Box<Diagnostic>> {
         resync: Vec::new(),
     };
     let mut depth = 0usize;
-    for mark in lex(text) {
+    for mark in lex(text, false) {
         match mark {
             Mark::Bracket(at, b'(' | b'[' | b'{') => {
                 depth += 1;
@@ -800,6 +724,8 @@ pub(super) fn cuts(file: FileId, text: &str) -> Result<Cuts, Box<Diagnostic>> {
                     cuts.resync.push(at);
                 }
             }
+            // Asked for no tokens.
+            Mark::Word(..) | Mark::Str(_) | Mark::Punct(..) => {}
         }
     }
     Ok(cuts)

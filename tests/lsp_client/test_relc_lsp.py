@@ -1,6 +1,7 @@
 """What an editor sees from `relc lsp`: diagnostics as the text changes,
 navigation across an imported file, rename, the outline, hover, UTF-16,
-quick fixes, completion, signature help, formatting and semantic tokens."""
+quick fixes, completion (by context: a block's settings, a setting's values),
+signature help, formatting and semantic tokens."""
 
 import pathlib
 
@@ -316,3 +317,85 @@ async def test_completion_signature_help_and_formatting(client, project):
     # Five numbers a token; the first names the template `smoke`, a declaration.
     data = list(tokens.data)
     assert len(data) % 5 == 0 and data[0:3] == [0, 9, 5] and data[4] == 1
+
+
+def labels(items) -> list[str]:
+    return [i.label for i in (items.items if hasattr(items, "items") else items)]
+
+
+async def complete(client: LanguageClient, uri: str, line: int, character: int):
+    items = await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc(uri), position=pos(line, character))
+    )
+    return list(items.items if hasattr(items, "items") else items)
+
+
+SETTINGS = """\
+environment prod {
+  gate approval {
+    min 1
+
+  }
+}
+stage Deploy {
+  gate manual_validation {
+    notify ["qa@example.com"]
+    on_timeout
+  }
+  deployment Web to prod {
+    timeout 10m
+
+    script "deploy"
+  }
+}
+""".replace("on_timeout\n", "on_timeout \n")  # the cursor goes after the space
+
+
+async def test_completion_offers_the_settings_of_the_block_less_those_written(client, project):
+    uri = write(project, "settings.release", SETTINGS)
+    open_doc(client, uri, SETTINGS)
+    await published(client, uri)
+    # In the approval gate: its settings in order, `min` left out, each documented.
+    items = await complete(client, uri, 3, 4)
+    assert labels(items) == [
+        "approvers",
+        "instructions",
+        "timeout",
+        "requester_can_approve",
+        "in_sequence",
+        "yaml",
+    ]
+    approvers = items[0]
+    assert approvers.kind == types.CompletionItemKind.Property
+    assert "approve" in str(approvers.documentation)
+    # Both clients take snippets: a list's brackets are inserted.
+    assert approvers.insert_text_format == types.InsertTextFormat.Snippet
+    assert approvers.insert_text == "approvers [$1]"
+    # In the deployment job: the job's settings less `timeout`, and its keywords.
+    job = await complete(client, uri, 13, 4)
+    names = labels(job)
+    assert {"display", "pool", "cancel_timeout", "continue_on_error", "script"} <= set(names)
+    assert "timeout" not in names and "approvers" not in names
+    # The value of `on_timeout`: one of two words.
+    values = await complete(client, uri, 9, len("    on_timeout "))
+    assert labels(values) == ["reject", "resume"]
+    assert values[0].kind == types.CompletionItemKind.EnumMember
+
+
+async def test_completion_in_a_half_typed_job_after_non_ascii_text(client, project):
+    start = 'stage Build { job B { script "b" } }\n'
+    uri = write(project, "typing.release", start)
+    open_doc(client, uri, start)
+    assert await published(client, uri) == []
+    typed = start + 'stage Ship after Build {\n  job Go {\n    pool { name "Agents 🚀 é" } \n    cont\n'
+    change_doc(client, uri, 2, typed)
+    assert await published(client, uri) != []  # no closing braces yet
+    names = labels(await complete(client, uri, 4, len("    cont")))
+    assert "continue_on_error" in names and "timeout" in names
+    assert "pool" not in names  # written above
+    # After the pool's `}`: 🚀 is two UTF-16 units, é one.
+    line = '    pool { name "Agents 🚀 é" } '
+    column = len(line.encode("utf-16-le")) // 2
+    assert column == len(line) + 1
+    names = labels(await complete(client, uri, 3, column))
+    assert "cancel_timeout" in names and "pool" not in names
