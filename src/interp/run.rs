@@ -1255,6 +1255,10 @@ impl Runner {
 
     async fn drive(&mut self) -> Stop {
         let mut interrupts = 0;
+        // Installed once, before any step starts, so no interrupt is lost
+        // between two waits; SIGTERM means the same as Ctrl-C.
+        let mut sigint = interrupt_stream(tokio::signal::unix::SignalKind::interrupt());
+        let mut sigterm = interrupt_stream(tokio::signal::unix::SignalKind::terminate());
         loop {
             if self.state.finished.is_none() {
                 self.advance();
@@ -1322,7 +1326,7 @@ impl Runner {
                         self.on_report(r);
                     }
                 }
-                _ = tokio::signal::ctrl_c() => {
+                _ = next_signal(&mut sigint, &mut sigterm) => {
                     interrupts += 1;
                     if interrupts == 1 {
                         self.emit(Event::CancelRequested);
@@ -1370,7 +1374,7 @@ impl Runner {
             }
         }
         for (at, step, lines) in &self.state.failures {
-            say!("\n  {at} {step} failed:");
+            say!("\n  {at} {step}:");
             for l in lines.iter().rev().take(5).rev() {
                 say!("    | {l}");
             }
@@ -1378,6 +1382,37 @@ impl Runner {
         for n in &self.state.not_local {
             say!("  note: {n}");
         }
+    }
+}
+
+fn interrupt_stream(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind).ok()
+}
+
+/// The next SIGINT or SIGTERM (never, if neither could be listened to).
+async fn next_signal(
+    a: &mut Option<tokio::signal::unix::Signal>,
+    b: &mut Option<tokio::signal::unix::Signal>,
+) {
+    let one = async {
+        match a {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    let two = async {
+        match b {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = one => {}
+        _ = two => {}
     }
 }
 
