@@ -220,6 +220,8 @@ fn options(
         secrets,
         pinned: Default::default(),
         connections: exec.connections.clone(),
+        executor: None,
+        quiet: false,
     }
 }
 

@@ -19,6 +19,11 @@ pub enum Program {
     Pwsh(String),
 }
 
+/// What runs a script step. Real runs use [`run`]; semantics tests put a
+/// function here that decides a step's end from its expanded text, so they
+/// exercise the scheduler without processes or sleeping.
+pub type Executor = std::sync::Arc<dyn Fn(&str) -> StepEnd + Send + Sync>;
+
 /// A receiver of output lines, already masked.
 pub type Sink = std::sync::Arc<dyn Fn(String) + Send + Sync>;
 

@@ -53,6 +53,8 @@ pub struct JobRun {
     pub masker: Masker,
     pub cancel: tokio::sync::watch::Receiver<bool>,
     pub task_commands: Arc<Vec<(String, String)>>,
+    /// Runs script steps in place of real processes (tests of semantics).
+    pub executor: Option<exec::Executor>,
     pub prefix: Option<String>,
     pub tx: UnboundedSender<Report>,
 }
@@ -462,6 +464,9 @@ impl JobRun {
         match &step.kind {
             StepKind::Script { shell, text } => {
                 let text = expand(text, &self.vars);
+                if let Some(run) = &self.executor {
+                    return run(&text);
+                }
                 let program = match shell {
                     Shell::Script | Shell::Bash => Program::Bash(text),
                     Shell::Pwsh | Shell::PowerShell => Program::Pwsh(text),

@@ -54,6 +54,10 @@ pub struct Options {
     pub pinned: IndexMap<String, String>,
     /// HTTP check connection → local base URL.
     pub connections: Vec<(String, String)>,
+    /// Runs script steps instead of processes (tests of semantics).
+    pub executor: Option<super::exec::Executor>,
+    /// Print nothing (the record is still written).
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -599,6 +603,9 @@ impl Runner {
     }
 
     fn show(&self, e: &Event) {
+        if self.options.quiet {
+            return;
+        }
         if self.options.json {
             let line = serde_json::to_string(e).unwrap_or_default();
             say!("{}", self.masker.mask(&line));
@@ -1152,6 +1159,7 @@ impl Runner {
             masker: self.masker.clone(),
             cancel: self.cancel_tx.subscribe(),
             task_commands: self.task_commands.clone(),
+            executor: self.options.executor.clone(),
             prefix: (!self.options.json).then(|| format!("[{stage}/{job}] ")),
             tx: self.tx.clone(),
         };
@@ -1161,7 +1169,11 @@ impl Runner {
 
     fn on_report(&mut self, r: Report) {
         match r {
-            Report::Line(l) => say!("{l}"),
+            Report::Line(l) => {
+                if !self.options.quiet {
+                    say!("{l}")
+                }
+            }
             Report::Event(e) => {
                 if let Event::Deployed {
                     environment,
@@ -1342,7 +1354,7 @@ impl Runner {
     }
 
     fn summary(&self) {
-        if self.options.json {
+        if self.options.json || self.options.quiet {
             return;
         }
         say!(
