@@ -52,4 +52,5 @@ pub fn local_user() -> String {
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "local".into())
 }
+pub mod progress;
 pub mod promote;

@@ -583,6 +583,7 @@ struct Runner {
     task_commands: Arc<Vec<(String, String)>>,
     /// Events emitted so far: `advance` repeats until a pass changes nothing.
     emitted: usize,
+    progress: std::cell::RefCell<super::progress::Progress>,
 }
 
 /// How a run stopped.
@@ -610,6 +611,17 @@ impl Runner {
             let line = serde_json::to_string(e).unwrap_or_default();
             say!("{}", self.masker.mask(&line));
             return;
+        }
+        {
+            let mut p = self.progress.borrow_mut();
+            match e {
+                Event::JobStarted { stage, job, .. } => p.job_started(format!("{stage}/{job}")),
+                Event::StepStarted {
+                    stage, job, step, ..
+                } => p.step_started(&format!("{stage}/{job}"), step + 1),
+                Event::JobFinished { stage, job, .. } => p.job_finished(&format!("{stage}/{job}")),
+                _ => {}
+            }
         }
         let line = match e {
             Event::StageStarted { stage } => format!("▶ {stage}"),
@@ -691,7 +703,7 @@ impl Runner {
             }
             _ => return,
         };
-        say!("{}", self.masker.mask(&line));
+        self.progress.borrow_mut().line(&self.masker.mask(&line));
     }
 
     /// Decide every stage whose dependencies are done and start the jobs that
@@ -1171,7 +1183,7 @@ impl Runner {
         match r {
             Report::Line(l) => {
                 if !self.options.quiet {
-                    say!("{l}")
+                    self.progress.borrow_mut().line(&l)
                 }
             }
             Report::Event(e) => {
@@ -1333,6 +1345,9 @@ impl Runner {
                 return Stop::Finished(outcome);
             }
             tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                    self.progress.borrow_mut().draw();
+                }
                 r = self.rx.recv() => {
                     if let Some(r) = r {
                         self.on_report(r);
@@ -1357,6 +1372,7 @@ impl Runner {
         if self.options.json || self.options.quiet {
             return;
         }
+        self.progress.borrow_mut().finish();
         say!(
             "\nrun {} — {}",
             self.state.id,
@@ -1437,6 +1453,10 @@ pub async fn drive(state: State, record: Record, options: Options) -> Stop {
         masker.add(v);
     }
     let task_commands = Arc::new(options.task_commands.clone());
+    let live = {
+        use std::io::IsTerminal;
+        !options.json && !options.quiet && std::io::stdout().is_terminal()
+    };
     let mut runner = Runner {
         state,
         record,
@@ -1448,6 +1468,7 @@ pub async fn drive(state: State, record: Record, options: Options) -> Stop {
         running: 0,
         task_commands,
         emitted: 0,
+        progress: std::cell::RefCell::new(super::progress::Progress::new(live)),
     };
     for v in runner.options.verdicts.clone() {
         runner.emit(Event::Verdict {
