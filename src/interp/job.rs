@@ -315,7 +315,15 @@ impl JobRun {
                 step: i,
                 outcome,
                 reason: end.reason.map(|r| self.masker.mask(&r)),
-                variables: end.variables,
+                // Recorded masked: a plain variable may carry a secret's value.
+                variables: end
+                    .variables
+                    .into_iter()
+                    .map(|v| SetVariable {
+                        value: v.value.map(|x| self.masker.mask(&x)),
+                        ..v
+                    })
+                    .collect(),
                 issues: end.issues,
                 tail,
                 seconds: began.elapsed().as_secs_f64(),
