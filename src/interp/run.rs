@@ -111,6 +111,8 @@ pub struct State {
     failures: Vec<(String, String, Vec<String>)>,
     not_local: Vec<String>,
     waiting_on: Vec<String>,
+    /// How each gate was decided, for the summary.
+    gate_log: Vec<String>,
 }
 
 impl State {
@@ -163,6 +165,7 @@ impl State {
             failures: Vec::new(),
             not_local: Vec::new(),
             waiting_on: Vec::new(),
+            gate_log: Vec::new(),
         }
     }
 
@@ -241,7 +244,12 @@ impl State {
             } => self
                 .verdicts
                 .push((gate.clone(), *approve, by.clone(), comment.clone())),
-            Event::GatePassed { stage, gate, .. } => {
+            Event::GatePassed {
+                stage,
+                gate,
+                reason,
+            } => {
+                self.gate_log.push(format!("{gate}: {reason}"));
                 if let Some(s) = self.stages.get_mut(stage) {
                     s.waiting.remove(gate);
                     s.passed.insert(gate.clone());
@@ -253,6 +261,7 @@ impl State {
                 outcome,
                 reason,
             } => {
+                self.gate_log.push(format!("{gate}: {outcome}: {reason}"));
                 if let Some(s) = self.stages.get_mut(stage) {
                     s.waiting.remove(gate);
                     s.failed = Some((*outcome, format!("{gate}: {reason}")));
@@ -328,8 +337,30 @@ impl State {
             } => {
                 self.durations
                     .insert((stage.clone(), job.clone()), *seconds);
+                let pipeline = self.pipeline.clone();
+                let steps = pipeline
+                    .stages
+                    .get(stage)
+                    .and_then(|s| s.jobs.get(job))
+                    .map(|j| &j.steps);
                 if let Some(j) = self.job_mut(stage, job) {
                     j.status = JobStatus::Done(*outcome);
+                    // Its outputs, from what its steps recorded: `step.var` for a
+                    // step with a name (how later jobs address them).
+                    for (i, (_, vars)) in j.steps.iter().enumerate() {
+                        let reference = steps
+                            .and_then(|s| s.get(i))
+                            .and_then(|s| s.options().name.clone());
+                        for v in vars.iter().filter(|v| v.output) {
+                            if let Some(value) = &v.value {
+                                let key = match &reference {
+                                    Some(r) => format!("{r}.{}", v.name),
+                                    None => v.name.clone(),
+                                };
+                                j.outputs.entry(key).or_insert_with(|| value.clone());
+                            }
+                        }
+                    }
                 }
             }
             Event::StageFinished { stage, outcome } => {
@@ -468,6 +499,7 @@ fn tally(
         min as usize
     };
     let mut by: Vec<&str> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     for (_, approve, person, comment) in verdicts_for(state, stage, gate, environment) {
         if !approve {
             let c = comment.as_ref().map_or(String::new(), |c| format!(": {c}"));
@@ -475,11 +507,19 @@ fn tally(
         }
         if !by.iter().any(|b| b.eq_ignore_ascii_case(person)) {
             by.push(person);
+            if let Some(c) = comment {
+                notes.push(format!("{person}: “{c}”"));
+            }
         }
     }
     let _ = requester_can_approve; // enforced when a verdict is given (see `check_verdict`)
     if by.len() >= needed {
-        Approval::Approved(format!("approved by {}", by.join(", ")))
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        };
+        Approval::Approved(format!("approved by {}{notes}", by.join(", ")))
     } else {
         let who = if approvers.is_empty() {
             "anyone".to_string()
@@ -1405,6 +1445,12 @@ impl Runner {
             say!("\n  {at} {step}:");
             for l in lines.iter().rev().take(5).rev() {
                 say!("    | {l}");
+            }
+        }
+        if !self.state.gate_log.is_empty() {
+            say!("\n  gates:");
+            for g in &self.state.gate_log {
+                say!("    {g}");
             }
         }
         for n in &self.state.not_local {
