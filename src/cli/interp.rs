@@ -91,12 +91,8 @@ pub fn plan(
     json: bool,
     color: bool,
 ) -> ExitCode {
-    let sim = match args.simulation() {
-        Ok(s) => s,
-        Err(e) => return super::usage_error(&e),
-    };
-    let pipeline = match super::compile_pipeline(file, root, color, "plan") {
-        Ok((_, c)) => c.pipeline.expect("compile_pipeline gives a pipeline"),
+    let (sim, pipeline) = match simulated(file, root, args, color, "plan") {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let start = trigger::start(&pipeline, &sim);
@@ -185,6 +181,32 @@ fn secret_value(name: &str) -> Result<String, String> {
     ))
 }
 
+/// The simulated trigger and the checked pipeline of `plan` and `run`.
+fn simulated(
+    file: &Path,
+    root: Option<&Path>,
+    args: &TriggerArgs,
+    color: bool,
+    verb: &str,
+) -> Result<(trigger::Simulation, crate::ir::Pipeline), ExitCode> {
+    let sim = args.simulation().map_err(|e| super::usage_error(&e))?;
+    let (_, c) = super::compile_pipeline(file, root, color, verb)?;
+    Ok((sim, c.pipeline.expect("compile_pipeline gives a pipeline")))
+}
+
+/// The values of these secrets (see [`secret_value`]).
+fn secret_values(names: &[String]) -> Result<Vec<(String, String)>, ExitCode> {
+    names
+        .iter()
+        .map(|n| {
+            Ok((
+                n.clone(),
+                secret_value(n).map_err(|e| super::usage_error(&e))?,
+            ))
+        })
+        .collect()
+}
+
 fn exit_for(stop: run::Stop) -> ExitCode {
     ExitCode::from(match stop {
         run::Stop::Finished(o) if o.is_success() => 0,
@@ -244,21 +266,14 @@ pub fn run_file(
     given_state_dir: Option<&Path>,
     color: bool,
 ) -> ExitCode {
-    let sim = match args.simulation() {
-        Ok(s) => s,
-        Err(e) => return super::usage_error(&e),
-    };
-    let pipeline = match super::compile_pipeline(file, root, color, "run") {
-        Ok((_, c)) => c.pipeline.expect("compile_pipeline gives a pipeline"),
+    let (sim, pipeline) = match simulated(file, root, args, color, "run") {
+        Ok(x) => x,
         Err(code) => return code,
     };
-    let mut secrets = Vec::new();
-    for name in &args.secrets {
-        match secret_value(name) {
-            Ok(v) => secrets.push((name.clone(), v)),
-            Err(e) => return super::usage_error(&e),
-        }
-    }
+    let secrets = match secret_values(&args.secrets) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let by = approver.map_or_else(crate::interp::local_user, str::to_string);
     let verdicts = approve
         .iter()
@@ -333,13 +348,10 @@ pub fn resume(
         }
         state.apply(&e);
     }
-    let mut secrets = Vec::new();
-    for name in run::secrets_of(&dir, id) {
-        match secret_value(&name) {
-            Ok(v) => secrets.push((name, v)),
-            Err(e) => return super::usage_error(&e),
-        }
-    }
+    let secrets = match secret_values(&run::secrets_of(&dir, id)) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let sources = run_sources(&dir, id);
     let opts = options(dir, sources, exec, secrets, Vec::new());
     if !opts.json {
@@ -605,13 +617,10 @@ pub fn promote(
                 );
                 return ExitCode::from(1);
             }
-            let mut secrets = Vec::new();
-            for name in run::secrets_of(&dir, id) {
-                match secret_value(&name) {
-                    Ok(v) => secrets.push((name, v)),
-                    Err(e) => return super::usage_error(&e),
-                }
-            }
+            let secrets = match secret_values(&run::secrets_of(&dir, id)) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
             let mut sim = simulation;
             sim.kind = trigger::Kind::Manual;
             sim.at = now();
