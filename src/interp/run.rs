@@ -579,6 +579,9 @@ struct Runner {
     task_commands: Arc<Vec<(String, String)>>,
     /// Events emitted so far: `advance` repeats until a pass changes nothing.
     emitted: usize,
+    /// When (on the run's clock) each HTTP check last asked its service, and
+    /// what it was told: asked again only after its retry interval.
+    asked: HashMap<String, (i64, String)>,
 }
 
 /// How a run stopped.
@@ -1082,6 +1085,14 @@ impl Runner {
                         "the HTTP check did not pass in time".into(),
                     );
                 }
+                // Every pass of the scheduler comes here: the service is asked
+                // once per retry interval (at least a minute), not once per pass.
+                let interval = h.retry_interval_minutes.max(1) as i64 * 60;
+                if let Some((last, answer)) = self.asked.get(&c.id)
+                    && now - last < interval
+                {
+                    return Verdict::Wait(answer.clone());
+                }
                 match super::http::check(
                     h,
                     &self.options.connections,
@@ -1089,7 +1100,10 @@ impl Runner {
                     &self.masker,
                 ) {
                     Ok(w) => Verdict::Pass(w),
-                    Err(super::http::Failure::NotYet(w)) => Verdict::Wait(w),
+                    Err(super::http::Failure::NotYet(w)) => {
+                        self.asked.insert(c.id.clone(), (now, w.clone()));
+                        Verdict::Wait(w)
+                    }
                     Err(super::http::Failure::Broken(w)) => Verdict::Fail(Outcome::Failed, w),
                 }
             }
@@ -1401,6 +1415,7 @@ pub async fn drive(state: State, record: Record, options: Options) -> Stop {
         running: 0,
         task_commands,
         emitted: 0,
+        asked: HashMap::new(),
     };
     for v in runner.options.verdicts.clone() {
         runner.emit(Event::Verdict {
