@@ -1464,6 +1464,10 @@ pub fn start(
     record
         .append(&first)
         .map_err(|e| format!("cannot write the run record: {e}"))?;
+    if options.json {
+        // The stream starts as the record does: with the run's id and start.
+        say!("{}", serde_json::to_string(&first).unwrap_or_default());
+    }
     state.apply(&first);
     Ok((state, record))
 }
