@@ -1010,6 +1010,10 @@ impl Runner {
             since.is_some_and(|t| minutes > 0 && now - t >= minutes as i64 * 60)
         };
         let now = self.state.now();
+        if self.state.canceled {
+            // Canceling a run while its checks are pending cancels the stage.
+            return Verdict::Fail(Outcome::Canceled, "the run was canceled".into());
+        }
         match &c.check.kind {
             CheckKind::Approval(a) => {
                 match tally(
@@ -1269,6 +1273,10 @@ impl Runner {
 
     async fn drive(&mut self) -> Stop {
         let mut interrupts = 0;
+        // Registered once, before any step runs: an interrupt that arrives
+        // while the loop is busy waits for the next `select!` instead of
+        // being lost.
+        let mut interrupt = Interrupt::new();
         loop {
             if self.state.finished.is_none() {
                 self.advance();
@@ -1311,7 +1319,10 @@ impl Runner {
                     })
                 });
                 if locks {
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+                        _ = interrupt.next() => self.interrupted(&mut interrupts),
+                    }
                     continue;
                 }
                 if self.options.prompt
@@ -1336,18 +1347,22 @@ impl Runner {
                         self.on_report(r);
                     }
                 }
-                _ = tokio::signal::ctrl_c() => {
-                    interrupts += 1;
-                    if interrupts == 1 {
-                        self.emit(Event::CancelRequested);
-                        let _ = self.cancel_tx.send(true);
-                    } else {
-                        eprintln!("second interrupt: killing every step now");
-                        super::exec::kill_all();
-                        std::process::exit(130);
-                    }
-                }
+                _ = interrupt.next() => self.interrupted(&mut interrupts),
             }
+        }
+    }
+
+    /// Ctrl-C: the first cancels the run (running steps are stopped, `always()`
+    /// steps still run), the second kills every step and exits.
+    fn interrupted(&mut self, interrupts: &mut u32) {
+        *interrupts += 1;
+        if *interrupts == 1 {
+            self.emit(Event::CancelRequested);
+            let _ = self.cancel_tx.send(true);
+        } else {
+            eprintln!("second interrupt: killing every step now");
+            super::exec::kill_all();
+            std::process::exit(130);
         }
     }
 
@@ -1392,6 +1407,30 @@ impl Runner {
         for n in &self.state.not_local {
             say!("  note: {n}");
         }
+    }
+}
+
+/// SIGINT (Ctrl-C) as a stream that keeps a signal until it is read.
+struct Interrupt {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupt {
+    fn new() -> Interrupt {
+        Interrupt {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+        }
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = self.signal.as_mut() {
+            s.recv().await;
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
