@@ -183,6 +183,28 @@ fn signal_group(pid: u32, signal: i32) {
     }
 }
 
+/// A process that kills the step's process group when relc dies without
+/// doing it (`kill -9`, a crash): it waits for the end of a pipe that only
+/// relc holds open (the kernel closes it when relc dies, however it dies).
+/// In its own process group, so that a Ctrl-C at the terminal does not stop it.
+#[cfg(unix)]
+fn watchdog(group: u32) -> Option<tokio::process::Child> {
+    if group == 0 {
+        return None;
+    }
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("read -r _; kill -9 -{group} 2>/dev/null"))
+        .env_clear()
+        .envs(inherited_env().into_iter().filter(|(k, _)| k == "PATH"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .process_group(0);
+    cmd.spawn().ok()
+}
+
 /// Run the step to its end, its timeout or the run's cancellation.
 pub async fn run(spec: StepSpec) -> StepEnd {
     let mut end = StepEnd::default();
@@ -255,6 +277,8 @@ pub async fn run(spec: StepSpec) -> StepEnd {
     };
     let pid = child.id().unwrap_or(0);
     GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    #[cfg(unix)]
+    let mut watchdog = watchdog(pid);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(bool, String)>();
     for (is_err, pipe) in [
         (
@@ -365,6 +389,11 @@ pub async fn run(spec: StepSpec) -> StepEnd {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .retain(|&g| g != pid);
+    #[cfg(unix)]
+    if let Some(w) = watchdog.as_mut() {
+        // Killed before its pipe closes: it must not act on a group that is gone.
+        let _ = w.start_kill();
+    }
     let _ = log.flush().await;
     let _ = std::fs::remove_file(&script);
     end.tail = tail.into();
