@@ -111,7 +111,8 @@ fn logging_command(line: &str, end: &mut StepEnd, masker: &Masker) -> bool {
                     .push("warning: ##vso[task.setvariable] without `variable=`".into());
                 return false;
             };
-            let secret = is_true(prop(&c, "issecret"));
+            // A value holding a secret is a secret: it must not reach the record.
+            let secret = is_true(prop(&c, "issecret")) || masker.mask(&c.message) != c.message;
             if secret {
                 masker.add(&c.message);
             }
