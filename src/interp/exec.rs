@@ -313,6 +313,9 @@ pub async fn run(spec: StepSpec) -> StepEnd {
     let started = Instant::now();
     let deadline = spec.timeout.map(|t| started + t);
     let mut cancel = spec.cancel.clone();
+    // A step that starts after the run was canceled (an `always()` step) runs
+    // to its end: only a change from here on cancels it.
+    let canceled_before = *cancel.borrow_and_update();
     let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
     heartbeat.tick().await;
     let mut status = None;
@@ -364,7 +367,7 @@ pub async fn run(spec: StepSpec) -> StepEnd {
                     super::plan::minutes_text(spec.timeout.map_or(0, |t| t.as_secs().div_ceil(60)))
                 ));
             },
-            _ = cancel.changed(), if status.is_none() => {
+            _ = cancel.changed(), if status.is_none() && !canceled_before => {
                 if *cancel.borrow() {
                     #[cfg(unix)]
                     {
