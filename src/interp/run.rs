@@ -281,7 +281,25 @@ impl State {
                 issues,
                 ..
             } => {
+                // Output variables as later jobs read them (`step.var`): rebuilt
+                // from the record too, so that a resumed run still has them.
+                let reference = self
+                    .pipeline
+                    .stages
+                    .get(stage)
+                    .and_then(|s| s.jobs.get(job))
+                    .and_then(|j| j.steps.get(*step))
+                    .and_then(|s| s.options().name.clone());
                 if let Some(j) = self.job_mut(stage, job) {
+                    for v in variables.iter().filter(|v| v.output) {
+                        if let Some(value) = &v.value {
+                            let key = match &reference {
+                                Some(r) => format!("{r}.{}", v.name),
+                                None => v.name.clone(),
+                            };
+                            j.outputs.insert(key, value.clone());
+                        }
+                    }
                     if j.steps.len() == *step {
                         j.steps.push((*outcome, variables.clone()));
                     } else if j.steps.len() < *step {
