@@ -558,6 +558,35 @@ stage C after A {
 }
 
 #[test]
+fn output_variables_survive_a_resume() {
+    // The job that reads the output is decided after the approval, in another
+    // process: the output must come back from the record.
+    let s = Sandbox::with(
+        "outputs-resume",
+        r#"
+environment prod { gate approval { approvers ["Mara"] } }
+stage A {
+  job J {
+    script "echo '##vso[task.setvariable variable=v;isOutput=true]yes'" { name "setv" }
+  }
+}
+stage B {
+  deployment X to prod {
+    when stageDependencies.A.J.outputs['setv.v'] == 'yes'
+    script "echo b"
+  }
+}
+"#,
+    );
+    assert_eq!(s.run(&[]).code, 3);
+    assert_eq!(s.relc(&["approve", "last", "--as", "Mara"]).code, 0);
+    let out = s.resume(&[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let ev = out.events();
+    assert_eq!(job_outcome(&ev, "B", "X"), "Succeeded", "{}", dump(&ev));
+}
+
+#[test]
 fn a_plain_variable_reaches_later_steps_as_macro_and_environment_variable() {
     let s = Sandbox::with(
         "plain-variable",
