@@ -982,7 +982,9 @@ impl Runner {
                         .expect("stage")
                         .waiting
                         .remove(&id);
-                    say!("✗ {id}: {reason}");
+                    if !self.options.json {
+                        say!("✗ {id}: {reason}");
+                    }
                 }
                 self.emit(Event::JobFinished {
                     stage: stage.into(),
