@@ -26,9 +26,15 @@ struct Out {
 }
 
 impl Out {
-    /// The stdout of `--format json`, one event a line.
+    /// The stdout of `--format json`: one event a line, nothing else.
     fn events(&self) -> Vec<Value> {
-        parse_lines(&self.stdout)
+        self.stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("not a JSON event ({e}): {l}\n{}", self.stdout))
+            })
+            .collect()
     }
 }
 
@@ -918,6 +924,64 @@ fn an_approval_times_out_on_the_run_clock() {
     assert_eq!(failed["outcome"], "Skipped");
     assert_eq!(stage_outcome(&ev, "Prod"), "Skipped");
     assert!(!started_job(&ev, "Prod", "D"));
+}
+
+#[test]
+fn a_manual_validation_nobody_gives_times_out_and_rejects() {
+    let s = Sandbox::with(
+        "manual-validation",
+        r#"
+gate qa = manual_validation { notify ["qa@example.com"] timeout 1h on_timeout reject }
+stage A { job J { script "echo a" } }
+stage B {
+  gate qa
+  job X { script "echo b" }
+}
+"#,
+    );
+    let out = s.run(&["--at", "2026-12-03T10:00"]);
+    assert_eq!(out.code, 3);
+    assert!(
+        out.events()
+            .iter()
+            .any(|e| is(e, "gate_waiting") && e["gate"] == "B/qa")
+    );
+    let out = s.resume(&["--at", "2026-12-03T11:01"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let ev = out.events();
+    assert_eq!(ev[0]["event"], "clock_set");
+    assert_eq!(job_outcome(&ev, "B", "qa"), "Failed");
+    assert!(skipped_job(&ev, "B", "X"));
+    assert_eq!(stage_outcome(&ev, "B"), "Failed");
+}
+
+#[test]
+fn a_delay_passes_on_the_run_clock() {
+    let s = Sandbox::with(
+        "delay",
+        r#"
+gate soak = delay { for 30m }
+stage A { job J { script "echo a" } }
+stage B {
+  gate soak
+  job X { script "echo b" }
+}
+"#,
+    );
+    let out = s.run(&["--at", "2026-12-03T10:00"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let ev = out.events();
+    let t0 = ev[0]["simulated_at"].as_i64().unwrap();
+    let clock = &ev[pos(&ev, "clock", |e| is(e, "clock_set"))];
+    assert_eq!(clock["simulated_at"].as_i64().unwrap(), t0 + 30 * 60);
+    let finished_a = pos(&ev, "A done", |e| {
+        is(e, "stage_finished") && e["stage"] == "A"
+    });
+    let soak = pos(&ev, "soak", |e| {
+        is(e, "gate_passed") && e["gate"] == "B/soak"
+    });
+    let x = pos(&ev, "X", |e| at(e, "job_started", "B", "X"));
+    assert!(finished_a < soak && soak < x);
 }
 
 // ── 6. kill -9 and resume ───────────────────────────────────────────────────
