@@ -1542,10 +1542,21 @@ pub fn load(state_dir: &std::path::Path, id: u64) -> Result<(State, Record), Str
     for e in &events {
         state.apply(e);
     }
-    for s in state.stages.values_mut() {
+    let pipeline = state.pipeline.clone();
+    for (name, s) in state.stages.iter_mut() {
         for j in s.jobs.values_mut() {
             if j.status == JobStatus::Running {
                 j.status = JobStatus::Pending;
+            }
+        }
+        // An exclusive lock was held by the process that took it (the kernel
+        // dropped it when that process ended): a stage that has not finished
+        // takes it again before anything more of it runs.
+        if s.status == StageStatus::Started {
+            for c in gates::stage_checks(&pipeline, &pipeline.stages[name]) {
+                if matches!(c.check.kind, CheckKind::ExclusiveLock { .. }) {
+                    s.passed.remove(&c.id);
+                }
             }
         }
     }
