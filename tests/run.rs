@@ -114,7 +114,12 @@ impl Sandbox {
     fn spawn(&self, args: &[&str]) -> Bg {
         let mut all = vec!["run", "p.release", "--format", "json", "--no-prompt"];
         all.extend_from_slice(args);
-        self.command(&all)
+        self.spawn_relc(&all)
+    }
+
+    /// Any relc command in the background.
+    fn spawn_relc(&self, all: &[&str]) -> Bg {
+        self.command(all)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -1355,6 +1360,50 @@ stage Prod {
     let (code_a, err_a) = wait_child(a);
     assert_eq!(code_a, 0, "{err_a}");
     assert_eq!(s.read("order"), "start 1\n");
+}
+
+#[test]
+fn a_resumed_run_takes_its_lock_again() {
+    // A holds the lock and is killed; B takes the lock; A resumed must wait
+    // for B instead of deploying beside it on the strength of its record.
+    let s = Sandbox::with(
+        "lock-resume",
+        r#"
+var shared = ""
+environment prod { gate lock { } }
+stage Prod {
+  deployment D to prod {
+    script "echo start $(Build.BuildId) >> $(shared)/order; while [ ! -f $(shared)/go ]; do sleep 0.1; done; echo end $(Build.BuildId) >> $(shared)/order"
+  }
+}
+"#,
+    );
+    let shared = format!("shared={}", s.dir.display());
+    let mut a = s.spawn(&["--var", &shared]);
+    s.wait_for_event(1, "A's deployment to start", |e| {
+        is(e, "step_started") && e["job"] == "D"
+    });
+    wait_until("A's step to run", || s.read("order") == "start 1\n");
+    a.0.kill().unwrap();
+    a.0.wait().unwrap();
+    s.assert_no_step_processes();
+    let b = s.spawn(&["--var", &shared]);
+    s.wait_for_event(2, "B's deployment to start", |e| {
+        is(e, "step_started") && e["job"] == "D"
+    });
+    let waits_before = count(&s.record(1), |e| is(e, "gate_waiting"));
+    let a = s.spawn_relc(&["resume", "1", "--format", "json"]);
+    wait_until("A to wait for the lock again", || {
+        count(&s.record(1), |e| {
+            is(e, "gate_waiting") && e["gate"] == "prod/lock"
+        }) > waits_before
+    });
+    assert_eq!(s.read("order"), "start 1\nstart 2\n");
+    s.write("go", "");
+    let (code_b, err_b) = wait_child(b);
+    let (code_a, err_a) = wait_child(a);
+    assert_eq!((code_a, code_b), (0, 0), "{err_a}\n{err_b}");
+    assert_eq!(s.read("order"), "start 1\nstart 2\nend 2\nstart 1\nend 1\n");
 }
 
 // ── 11. Artifacts and promotion ─────────────────────────────────────────────
