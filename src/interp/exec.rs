@@ -2,7 +2,8 @@
 //! script is written to a file under `Agent.TempDirectory` and run by
 //! `bash --noprofile --norc` (or `pwsh -NoLogo -NoProfile -NonInteractive`),
 //! in its own process group so that a timeout, a cancellation or the end of
-//! the step leaves no process behind. Output is read line by line: logging
+//! the step leaves no process behind — nor the death of relc itself: a
+//! watchdog process kills the group when relc goes away without doing it. Output is read line by line: logging
 //! commands (`##vso[…]`) are acted on, every line is masked and logged.
 
 use super::mask::Masker;
