@@ -331,8 +331,11 @@ pub fn resume(
         Ok(s) => s,
         Err(e) => return super::usage_error(&e),
     };
+    let json = exec.format == RunFormat::Json;
     if let Some(outcome) = state.finished {
-        say!("run {id} has finished: {outcome}");
+        if !json {
+            say!("run {id} has finished: {outcome}");
+        }
         return exit_for(run::Stop::Finished(outcome));
     }
     if let Some(t) = at {
@@ -345,6 +348,9 @@ pub fn resume(
         };
         if let Err(err) = record.append(&e) {
             return super::usage_error(&format!("cannot write the run record: {err}"));
+        }
+        if json {
+            say!("{}", serde_json::to_string(&e).unwrap_or_default());
         }
         state.apply(&e);
     }

@@ -2,7 +2,8 @@
 //! script is written to a file under `Agent.TempDirectory` and run by
 //! `bash --noprofile --norc` (or `pwsh -NoLogo -NoProfile -NonInteractive`),
 //! in its own process group so that a timeout, a cancellation or the end of
-//! the step leaves no process behind. Output is read line by line: logging
+//! the step leaves no process behind — nor the death of relc itself: a
+//! watchdog process kills the group when relc goes away without doing it. Output is read line by line: logging
 //! commands (`##vso[…]`) are acted on, every line is masked and logged.
 
 use super::mask::Masker;
@@ -116,7 +117,8 @@ fn logging_command(line: &str, end: &mut StepEnd, masker: &Masker) -> bool {
                     .push("warning: ##vso[task.setvariable] without `variable=`".into());
                 return false;
             };
-            let secret = is_true(prop(&c, "issecret"));
+            // A value holding a secret is a secret: it must not reach the record.
+            let secret = is_true(prop(&c, "issecret")) || masker.mask(&c.message) != c.message;
             if secret {
                 masker.add(&c.message);
             }
@@ -186,6 +188,28 @@ fn signal_group(pid: u32, signal: i32) {
             libc::kill(-pid, signal);
         }
     }
+}
+
+/// A process that kills the step's process group when relc dies without
+/// doing it (`kill -9`, a crash): it waits for the end of a pipe that only
+/// relc holds open (the kernel closes it when relc dies, however it dies).
+/// In its own process group, so that a Ctrl-C at the terminal does not stop it.
+#[cfg(unix)]
+fn watchdog(group: u32) -> Option<tokio::process::Child> {
+    if group == 0 {
+        return None;
+    }
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("read -r _; kill -9 -{group} 2>/dev/null"))
+        .env_clear()
+        .envs(inherited_env().into_iter().filter(|(k, _)| k == "PATH"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .process_group(0);
+    cmd.spawn().ok()
 }
 
 /// Run the step to its end, its timeout or the run's cancellation.
@@ -260,6 +284,8 @@ pub async fn run(spec: StepSpec) -> StepEnd {
     };
     let pid = child.id().unwrap_or(0);
     GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    #[cfg(unix)]
+    let mut watchdog = watchdog(pid);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(bool, String)>();
     for (is_err, pipe) in [
         (
@@ -294,7 +320,7 @@ pub async fn run(spec: StepSpec) -> StepEnd {
     let deadline = spec.timeout.map(|t| started + t);
     let mut cancel = spec.cancel.clone();
     // A step that starts after the run was canceled (an `always()` step) runs
-    // to its end: only a cancellation that comes while it runs stops it.
+    // to its end: only a change from here on cancels it.
     let canceled_before = *cancel.borrow_and_update();
     let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
     heartbeat.tick().await;
@@ -373,6 +399,11 @@ pub async fn run(spec: StepSpec) -> StepEnd {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .retain(|&g| g != pid);
+    #[cfg(unix)]
+    if let Some(w) = watchdog.as_mut() {
+        // Killed before its pipe closes: it must not act on a group that is gone.
+        let _ = w.start_kill();
+    }
     let _ = log.flush().await;
     let _ = std::fs::remove_file(&script);
     end.tail = tail.into();

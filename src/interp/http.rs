@@ -52,6 +52,11 @@ pub fn check(
         .iter()
         .map(|(k, v)| (k.clone(), expand(v, vars)))
         .collect();
+    // An address off this machine can never be called: the check is broken,
+    // not pending (asking again would not change the answer).
+    if let Err(e) = loopback(&url) {
+        return Err(Failure::Broken(masker.mask(&format!("{url}: {e}"))));
+    }
     let (status, text) = request(&h.method, &url, &headers, body.as_deref())
         .map_err(|e| Failure::NotYet(masker.mask(&format!("{url}: {e}"))))?;
     let shown = masker.mask(&url);
@@ -72,13 +77,8 @@ pub fn check(
     }
 }
 
-/// One request; the status and body.
-fn request(
-    method: &str,
-    url: &str,
-    headers: &[(String, String)],
-    body: Option<&str>,
-) -> Result<(u16, String), String> {
+/// The authority, path and addresses of a plain-HTTP URL on this machine.
+fn loopback(url: &str) -> Result<(&str, &str, Vec<std::net::SocketAddr>), String> {
     let rest = url
         .strip_prefix("http://")
         .ok_or("only http:// addresses on this machine can be called in a rehearsal")?;
@@ -93,6 +93,17 @@ fn request(
             "{authority} is not a loopback address; a rehearsal calls only this machine"
         ));
     }
+    Ok((authority, path, addrs))
+}
+
+/// One request; the status and body.
+fn request(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
+    let (authority, path, addrs) = loopback(url)?;
     let timeout = Duration::from_secs(10);
     let mut s = TcpStream::connect_timeout(&addrs[0], timeout).map_err(|e| e.to_string())?;
     let _ = s.set_read_timeout(Some(timeout));

@@ -229,6 +229,11 @@ impl JobRun {
         let mut downloaded: Vec<(String, String)> = Vec::new();
         let steps = self.steps();
         let done = std::mem::take(&mut self.done);
+        // A job that starts once the run is canceled (its condition says
+        // `always()`) is not itself canceled: its steps run as in any job.
+        // Only a cancellation while it runs cancels it (SEMANTICS.md §2.3).
+        let canceled_before = *self.cancel.borrow();
+        let canceled_now = |job: &Self| *job.cancel.borrow() && !canceled_before;
         for (i, step) in steps.iter().enumerate() {
             let reference = step.options().name.clone();
             if let Some((outcome, vars)) = done.get(i) {
@@ -237,7 +242,7 @@ impl JobRun {
                 continue;
             }
             let display = step_display(step);
-            let canceled = *self.cancel.borrow();
+            let canceled = canceled_now(&self);
             let began = Instant::now();
             let default = crate::interp::plan::default_job_condition();
             let condition = step.options().condition.as_ref().unwrap_or(&default);
@@ -280,7 +285,7 @@ impl JobRun {
             for attempt in 1..=attempts {
                 end = self.step(step, i, &mut downloaded).await;
                 let failed = end.outcome == Some(Outcome::Failed);
-                if !failed || attempt == attempts || *self.cancel.borrow() {
+                if !failed || attempt == attempts || canceled_now(&self) {
                     break;
                 }
                 self.line(&format!("retrying ({attempt} of {})", attempts - 1));

@@ -294,7 +294,25 @@ impl State {
                 issues,
                 ..
             } => {
+                // Output variables as later jobs read them (`step.var`): rebuilt
+                // from the record too, so that a resumed run still has them.
+                let reference = self
+                    .pipeline
+                    .stages
+                    .get(stage)
+                    .and_then(|s| s.jobs.get(job))
+                    .and_then(|j| j.steps.get(*step))
+                    .and_then(|s| s.options().name.clone());
                 if let Some(j) = self.job_mut(stage, job) {
+                    for v in variables.iter().filter(|v| v.output) {
+                        if let Some(value) = &v.value {
+                            let key = match &reference {
+                                Some(r) => format!("{r}.{}", v.name),
+                                None => v.name.clone(),
+                            };
+                            j.outputs.insert(key, value.clone());
+                        }
+                    }
                     if j.steps.len() == *step {
                         j.steps.push((*outcome, variables.clone()));
                     } else if j.steps.len() < *step {
@@ -337,30 +355,8 @@ impl State {
             } => {
                 self.durations
                     .insert((stage.clone(), job.clone()), *seconds);
-                let pipeline = self.pipeline.clone();
-                let steps = pipeline
-                    .stages
-                    .get(stage)
-                    .and_then(|s| s.jobs.get(job))
-                    .map(|j| &j.steps);
                 if let Some(j) = self.job_mut(stage, job) {
                     j.status = JobStatus::Done(*outcome);
-                    // Its outputs, from what its steps recorded: `step.var` for a
-                    // step with a name (how later jobs address them).
-                    for (i, (_, vars)) in j.steps.iter().enumerate() {
-                        let reference = steps
-                            .and_then(|s| s.get(i))
-                            .and_then(|s| s.options().name.clone());
-                        for v in vars.iter().filter(|v| v.output) {
-                            if let Some(value) = &v.value {
-                                let key = match &reference {
-                                    Some(r) => format!("{r}.{}", v.name),
-                                    None => v.name.clone(),
-                                };
-                                j.outputs.entry(key).or_insert_with(|| value.clone());
-                            }
-                        }
-                    }
                 }
             }
             Event::StageFinished { stage, outcome } => {
@@ -624,6 +620,9 @@ struct Runner {
     /// Events emitted so far: `advance` repeats until a pass changes nothing.
     emitted: usize,
     progress: std::cell::RefCell<super::progress::Progress>,
+    /// When (on the run's clock) each HTTP check last asked its service, and
+    /// what it was told: asked again only after its retry interval.
+    asked: HashMap<String, (i64, String)>,
 }
 
 /// How a run stopped.
@@ -1020,7 +1019,9 @@ impl Runner {
                         .expect("stage")
                         .waiting
                         .remove(&id);
-                    say!("✗ {id}: {reason}");
+                    if !self.options.json {
+                        say!("✗ {id}: {reason}");
+                    }
                 }
                 self.emit(Event::JobFinished {
                     stage: stage.into(),
@@ -1066,6 +1067,10 @@ impl Runner {
             since.is_some_and(|t| minutes > 0 && now - t >= minutes as i64 * 60)
         };
         let now = self.state.now();
+        if self.state.canceled {
+            // Canceling a run while its checks are pending cancels the stage.
+            return Verdict::Fail(Outcome::Canceled, "the run was canceled".into());
+        }
         match &c.check.kind {
             CheckKind::Approval(a) => {
                 match tally(
@@ -1141,6 +1146,14 @@ impl Runner {
                         "the HTTP check did not pass in time".into(),
                     );
                 }
+                // Every pass of the scheduler comes here: the service is asked
+                // once per retry interval (at least a minute), not once per pass.
+                let interval = h.retry_interval_minutes.max(1) as i64 * 60;
+                if let Some((last, answer)) = self.asked.get(&c.id)
+                    && now - last < interval
+                {
+                    return Verdict::Wait(answer.clone());
+                }
                 match super::http::check(
                     h,
                     &self.options.connections,
@@ -1148,7 +1161,10 @@ impl Runner {
                     &self.masker,
                 ) {
                     Ok(w) => Verdict::Pass(w),
-                    Err(super::http::Failure::NotYet(w)) => Verdict::Wait(w),
+                    Err(super::http::Failure::NotYet(w)) => {
+                        self.asked.insert(c.id.clone(), (now, w.clone()));
+                        Verdict::Wait(w)
+                    }
                     Err(super::http::Failure::Broken(w)) => Verdict::Fail(Outcome::Failed, w),
                 }
             }
@@ -1319,10 +1335,10 @@ impl Runner {
 
     async fn drive(&mut self) -> Stop {
         let mut interrupts = 0;
-        // Installed once, before any step starts, so no interrupt is lost
-        // between two waits; SIGTERM means the same as Ctrl-C.
-        let mut sigint = interrupt_stream(tokio::signal::unix::SignalKind::interrupt());
-        let mut sigterm = interrupt_stream(tokio::signal::unix::SignalKind::terminate());
+        // Registered once, before any step runs: an interrupt that arrives
+        // while the loop is busy waits for the next `select!` instead of
+        // being lost.
+        let mut interrupt = Interrupt::new();
         loop {
             if self.state.finished.is_none() {
                 self.advance();
@@ -1365,7 +1381,10 @@ impl Runner {
                     })
                 });
                 if locks {
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+                        _ = interrupt.next() => self.interrupted(&mut interrupts),
+                    }
                     continue;
                 }
                 if self.options.prompt
@@ -1393,18 +1412,22 @@ impl Runner {
                         self.on_report(r);
                     }
                 }
-                _ = next_signal(&mut sigint, &mut sigterm) => {
-                    interrupts += 1;
-                    if interrupts == 1 {
-                        self.emit(Event::CancelRequested);
-                        let _ = self.cancel_tx.send(true);
-                    } else {
-                        eprintln!("second interrupt: killing every step now");
-                        super::exec::kill_all();
-                        std::process::exit(130);
-                    }
-                }
+                _ = interrupt.next() => self.interrupted(&mut interrupts),
             }
+        }
+    }
+
+    /// Ctrl-C: the first cancels the run (running steps are stopped, `always()`
+    /// steps still run), the second kills every step and exits.
+    fn interrupted(&mut self, interrupts: &mut u32) {
+        *interrupts += 1;
+        if *interrupts == 1 {
+            self.emit(Event::CancelRequested);
+            let _ = self.cancel_tx.send(true);
+        } else {
+            eprintln!("second interrupt: killing every step now");
+            super::exec::kill_all();
+            std::process::exit(130);
         }
     }
 
@@ -1459,34 +1482,41 @@ impl Runner {
     }
 }
 
-fn interrupt_stream(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
-    tokio::signal::unix::signal(kind).ok()
+/// SIGINT (Ctrl-C) and SIGTERM as a stream that keeps a signal until it is
+/// read; both mean "cancel the run".
+struct Interrupt {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
 }
 
-/// The next SIGINT or SIGTERM (never, if neither could be listened to).
-async fn next_signal(
-    a: &mut Option<tokio::signal::unix::Signal>,
-    b: &mut Option<tokio::signal::unix::Signal>,
-) {
-    let one = async {
-        match a {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending::<()>().await,
+impl Interrupt {
+    fn new() -> Interrupt {
+        use tokio::signal::unix::{SignalKind, signal};
+        Interrupt {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
         }
-    };
-    let two = async {
-        match b {
-            Some(s) => {
-                s.recv().await;
+    }
+
+    async fn next(&mut self) {
+        async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            None => std::future::pending::<()>().await,
         }
-    };
-    tokio::select! {
-        _ = one => {}
-        _ = two => {}
+        if self.int.is_none() && self.term.is_none() {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+        tokio::select! {
+            _ = one(&mut self.int) => {}
+            _ = one(&mut self.term) => {}
+        }
     }
 }
 
@@ -1515,6 +1545,7 @@ pub async fn drive(state: State, record: Record, options: Options) -> Stop {
         task_commands,
         emitted: 0,
         progress: std::cell::RefCell::new(super::progress::Progress::new(live)),
+        asked: HashMap::new(),
     };
     for v in runner.options.verdicts.clone() {
         runner.emit(Event::Verdict {
@@ -1563,6 +1594,10 @@ pub fn start(
     record
         .append(&first)
         .map_err(|e| format!("cannot write the run record: {e}"))?;
+    if options.json {
+        // The stream starts as the record does: with the run's id and start.
+        say!("{}", serde_json::to_string(&first).unwrap_or_default());
+    }
     state.apply(&first);
     Ok((state, record))
 }
@@ -1578,10 +1613,21 @@ pub fn load(state_dir: &std::path::Path, id: u64) -> Result<(State, Record), Str
     for e in &events {
         state.apply(e);
     }
-    for s in state.stages.values_mut() {
+    let pipeline = state.pipeline.clone();
+    for (name, s) in state.stages.iter_mut() {
         for j in s.jobs.values_mut() {
             if j.status == JobStatus::Running {
                 j.status = JobStatus::Pending;
+            }
+        }
+        // An exclusive lock was held by the process that took it (the kernel
+        // dropped it when that process ended): a stage that has not finished
+        // takes it again before anything more of it runs.
+        if s.status == StageStatus::Started {
+            for c in gates::stage_checks(&pipeline, &pipeline.stages[name]) {
+                if matches!(c.check.kind, CheckKind::ExclusiveLock { .. }) {
+                    s.passed.remove(&c.id);
+                }
             }
         }
     }
