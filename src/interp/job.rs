@@ -56,6 +56,8 @@ pub struct JobRun {
     /// Runs script steps in place of real processes (tests of semantics).
     pub executor: Option<exec::Executor>,
     pub prefix: Option<String>,
+    /// When the job's `timeout` runs out (set when the job starts).
+    pub deadline: Option<Instant>,
     pub tx: UnboundedSender<Report>,
 }
 
@@ -208,6 +210,14 @@ impl JobRun {
 
     pub async fn run(mut self) {
         let started = Instant::now();
+        // The job's own timeout bounds every step in it (0: no limit). Without
+        // one written, a rehearsal has no limit (Azure's 60 minutes are the
+        // hosted agents' limit, not this machine's).
+        self.deadline = self
+            .job
+            .timeout_minutes
+            .filter(|&m| m > 0)
+            .map(|m| started + Duration::from_secs(m * 60));
         self.agent_vars();
         for sub in ["s", "a", "b", "_temp"] {
             let _ = std::fs::create_dir_all(self.dir(sub));
@@ -242,7 +252,8 @@ impl JobRun {
                 continue;
             }
             let display = step_display(step);
-            let canceled = canceled_now(&self);
+            let timed_out = self.deadline.is_some_and(|d| Instant::now() >= d);
+            let canceled = canceled_now(&self) || timed_out;
             let began = Instant::now();
             let default = crate::interp::plan::default_job_condition();
             let condition = step.options().condition.as_ref().unwrap_or(&default);
@@ -445,11 +456,20 @@ impl JobRun {
             workdir,
             temp_dir: self.dir("_temp"),
             env: self.process_env(step),
-            timeout: step
-                .options()
-                .timeout_minutes
-                .filter(|&m| m > 0)
-                .map(|m| Duration::from_secs(m * 60)),
+            timeout: {
+                let own = step
+                    .options()
+                    .timeout_minutes
+                    .filter(|&m| m > 0)
+                    .map(|m| Duration::from_secs(m * 60));
+                let left = self
+                    .deadline
+                    .map(|d| d.saturating_duration_since(Instant::now()));
+                match (own, left) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            },
             log: self
                 .logs
                 .join(format!("{}.{}.{:03}.log", self.stage, self.job.name, i + 1)),

@@ -1230,6 +1230,7 @@ impl Runner {
             executor: self.options.executor.clone(),
             prefix: (!self.options.json).then(|| format!("[{stage}/{job}] ")),
             tx: self.tx.clone(),
+            deadline: None,
         };
         self.running += 1;
         tokio::spawn(run.run());
