@@ -452,11 +452,19 @@ fn connection_string_secret(text: &str) -> Option<&'static str> {
         };
         let value = text[eq + 1..].split(';').next().unwrap_or("").trim();
         let value = value.trim_matches(|c| c == '\'' || c == '"' || c == '{' || c == '}');
-        if !value.is_empty() && !value.starts_with("$(") {
+        if !value.is_empty() && !is_reference(value) {
             return Some(kind);
         }
     }
     None
+}
+
+/// A value that names where the secret comes from instead of holding it: a
+/// `$(…)` macro, a shell variable (`$PWD`, `${PASS}`), PowerShell's `$env:X`,
+/// cmd's `%PASS%`.
+fn is_reference(value: &str) -> bool {
+    value.starts_with('$')
+        || (value.len() > 2 && value.starts_with('%') && value[1..].contains('%'))
 }
 
 /// `https://user:password@host`, with a password that is not a `$(…)` macro.
@@ -472,7 +480,7 @@ fn url_password(text: &str) -> Option<&'static str> {
         if let Some((userinfo, _)) = authority.rsplit_once('@')
             && let Some((_, password)) = userinfo.split_once(':')
             && !password.is_empty()
-            && !password.starts_with("$(")
+            && !is_reference(password)
         {
             return Some("a password in a URL");
         }
@@ -557,6 +565,20 @@ mod tests {
             assert_eq!(judge("secretType", value), Some(Finding::Shape(kind)));
             assert_eq!(judge("CONNECTION", value), Some(Finding::Shape(kind)));
         }
+    }
+
+    #[test]
+    fn a_password_field_that_names_a_variable_is_not_a_secret() {
+        for text in [
+            "echo pwd=$PWD",
+            "Server=db;Password=${DB_PASSWORD};",
+            "Password=$env:DB_PASSWORD",
+            "set PWD=%DB_PASSWORD%",
+            "https://deploy:$TOKEN@example.com/repo.git",
+        ] {
+            assert_eq!(shape(text), None, "{text}");
+        }
+        assert!(shape("Password=%;").is_some(), "a lone % is a value");
     }
 
     /// Each bypass is reported, and no part of a diagnostic (message, label,
