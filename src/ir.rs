@@ -295,6 +295,9 @@ pub struct StepOptions {
     pub timeout_minutes: Option<u64>,
     pub retries: Option<u64>,
     pub enabled: Option<bool>,
+    /// A script step fails when it writes to stderr (`failOnStderr`).
+    #[serde(default)]
+    pub fail_on_stderr: bool,
 }
 
 impl Step {

@@ -261,6 +261,11 @@ const STEP: &[Setting] = &[
 ];
 
 #[rustfmt::skip]
+const SCRIPT: &[Setting] = &[
+    s("fail_on_stderr", Shape::Bool, "fail the step when it writes to stderr"),
+];
+
+#[rustfmt::skip]
 const DOWNLOAD: &[Setting] = &[s(
     "patterns",
     Shape::Text,
@@ -345,7 +350,8 @@ impl Block {
             Block::Http => (HTTP, &[]),
             Block::Stage => (STAGE, &[]),
             Block::Job => (JOB, &[]),
-            Block::Script | Block::Task | Block::Publish | Block::Checkout => (STEP, &[]),
+            Block::Script => (STEP, SCRIPT),
+            Block::Task | Block::Publish | Block::Checkout => (STEP, &[]),
             Block::Download => (STEP, DOWNLOAD),
             Block::Template => (STAGE, JOB),
         };

@@ -175,3 +175,52 @@ fn readme_neovim_setup_is_the_one_tests_nvim_runs() {
         "README.md's Neovim setup and tests/nvim/init.lua differ"
     );
 }
+
+/// A ```` ```yaml ```` block right after a ```` ```release ```` block shows
+/// what that block compiles to: each of its lines (but `…`, comments and
+/// blank ones) is a line of the emitted YAML, in the same order.
+#[test]
+fn yaml_shown_after_an_example_is_what_it_compiles_to() {
+    let all = blocks(&read_doc());
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for pair in all.windows(2) {
+        let (src, yaml) = (&pair[0], &pair[1]);
+        if src.info != "release" || yaml.info != "yaml" {
+            continue;
+        }
+        let c = relc::compile(DOC, &src.text);
+        let Some(pipeline) = c.pipeline.as_ref() else {
+            continue; // reported by every_release_block_compiles
+        };
+        let Ok(emitted) = relc::backend::azure::emit(pipeline, DOC) else {
+            continue;
+        };
+        checked += 1;
+        let emitted: Vec<&str> = emitted.lines().map(str::trim_end).collect();
+        let mut at = 0;
+        for line in yaml.text.lines() {
+            let shown = line.trim_end();
+            let bare = shown.trim();
+            if bare.is_empty() || bare.starts_with('#') || bare.contains('…') {
+                continue;
+            }
+            // Fragments may be shown at another depth: compare without the indentation.
+            match emitted[at..].iter().position(|l| l.trim() == bare) {
+                Some(i) => at += i + 1,
+                None => {
+                    failures.push(format!(
+                        "{DOC}:{}: `{bare}` is not in the YAML of the block above (in this order)",
+                        yaml.line
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 5,
+        "only {checked} yaml blocks follow a release block"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -477,6 +477,9 @@ fn step(st: &ir::Step, m: &mut Map) {
         m.bool("continueOnError", true);
     }
     m.opt_bool("enabled", o.enabled);
+    if o.fail_on_stderr {
+        m.bool("failOnStderr", true);
+    }
     m.opt_uint("timeoutInMinutes", o.timeout_minutes);
     m.opt_uint("retryCountOnTaskFailure", o.retries);
     m.opt_str("workingDirectory", o.working_directory.as_deref());

@@ -204,6 +204,7 @@ impl Checker<'_> {
                     }
                 }),
             enabled: self.bool(st.get("enabled"), scope),
+            fail_on_stderr: self.bool(st.get("fail_on_stderr"), scope).unwrap_or(false),
         };
         let has_options = options != ir::StepOptions::default();
         Some(ir::Step {

@@ -476,7 +476,7 @@ impl JobRun {
             show: self.sink(),
             masker: self.masker.clone(),
             cancel: self.cancel.clone(),
-            fail_on_stderr: false,
+            fail_on_stderr: step.options().fail_on_stderr,
         }
     }
 
