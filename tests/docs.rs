@@ -193,9 +193,7 @@ fn yaml_shown_after_an_example_is_what_it_compiles_to() {
         let Some(pipeline) = c.pipeline.as_ref() else {
             continue; // reported by every_release_block_compiles
         };
-        let Ok(emitted) = relc::backend::azure::emit(pipeline, DOC) else {
-            continue;
-        };
+        let Ok(emitted) = relc::backend::azure::emit(pipeline, DOC);
         checked += 1;
         let emitted: Vec<&str> = emitted.lines().map(str::trim_end).collect();
         let mut at = 0;
