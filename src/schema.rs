@@ -242,7 +242,7 @@ const STAGE: &[Setting] = &[
 const JOB: &[Setting] = &[
     s("display", Shape::Text, "the job's display name"),
     s("pool", Shape::Pool, "the agents it runs on"),
-    s("timeout", Shape::Duration, "how long it may run, 1m to 35790m"),
+    s("timeout", Shape::Duration, "how long it may run, 1m to 35790m, or `none` (no limit)"),
     s("cancel_timeout", Shape::Duration, "how long it may take to cancel, 1m to 35790m"),
     s("continue_on_error", Shape::Bool, "a failure does not fail the run"),
 ];

@@ -438,9 +438,13 @@ impl<'a> Checker<'a> {
         self.job_body(&j.body, &mut scope, &mut parts, &j.name.text);
         let st = self.settings_of(&parts.settings, Block::Job);
         let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
-        let timeout = st
-            .get("timeout")
-            .and_then(|v| self.minutes(Some(v), 35_790, "a job's timeout"));
+        // `timeout none`: Azure's `timeoutInMinutes: 0`, the longest the agent allows.
+        let timeout = st.get("timeout").and_then(|v| match &v.kind {
+            ast::ValueKind::Path(p) if p.segments.len() == 1 && p.segments[0].text == "none" => {
+                Some(0)
+            }
+            _ => self.minutes(Some(v), 35_790, "a job's timeout"),
+        });
         let cancel = st
             .get("cancel_timeout")
             .and_then(|v| self.minutes(Some(v), 35_790, "a job's cancel timeout"));
