@@ -29,7 +29,13 @@ fn the_rehearsal_waits_for_staging_then_promotes_one_fingerprint_everywhere() {
     let dir = state_dir("readme");
     let sd = dir.to_str().unwrap();
     let (code, out, err) = relc(&[
-        "run", "examples/rehearsal.release", "--branch", "main", "--no-prompt", "--state-dir", sd,
+        "run",
+        "examples/rehearsal.release",
+        "--branch",
+        "main",
+        "--no-prompt",
+        "--state-dir",
+        sd,
     ]);
     assert_eq!(code, 3, "waits for the approval\n{out}\n{err}");
     assert!(out.contains("⏸ staging/approval"), "{out}");
@@ -38,20 +44,35 @@ fn the_rehearsal_waits_for_staging_then_promotes_one_fingerprint_everywhere() {
 
     let (code, _, err) = relc(&["approve", "last", "--as", "Tom", "--state-dir", sd]);
     assert_eq!(code, 1, "only Mara approves: {err}");
-    let (code, out, err) = relc(&["approve", "last", "--as", "Mara", "--comment", "ok", "--state-dir", sd]);
+    let (code, out, err) = relc(&[
+        "approve",
+        "last",
+        "--as",
+        "Mara",
+        "--comment",
+        "ok",
+        "--state-dir",
+        sd,
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("approved staging/approval as Mara"), "{out}");
     let (code, out, err) = relc(&["resume", "last", "--state-dir", sd]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("approved by Mara"), "{out}");
     let page = std::fs::read_to_string(&staging).unwrap();
-    assert!(page.contains("<p>Build 2"), "the stamped page is deployed: {page}");
+    assert!(
+        page.contains("<p>Build 2"),
+        "the stamped page is deployed: {page}"
+    );
 
     let (code, json, _) = relc(&["status", "--format", "json", "--state-dir", sd]);
     assert_eq!(code, 0);
     let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
     let rows = rows.as_array().unwrap();
-    let envs: Vec<&str> = rows.iter().map(|r| r["environment"].as_str().unwrap()).collect();
+    let envs: Vec<&str> = rows
+        .iter()
+        .map(|r| r["environment"].as_str().unwrap())
+        .collect();
     assert_eq!(envs, ["dev", "test", "staging"]);
     let fp = rows[0]["fingerprint"].as_str().unwrap();
     assert_eq!(fp.len(), 64);
@@ -72,7 +93,10 @@ fn the_rehearsal_waits_for_staging_then_promotes_one_fingerprint_everywhere() {
 fn the_rehearsal_compiles_to_azure_yaml_without_its_local_settings() {
     let (code, yaml, err) = relc(&["build", "examples/rehearsal.release"]);
     assert_eq!(code, 0, "{err}");
-    assert!(!yaml.contains("local_deploy") && !yaml.contains("sites/"), "{yaml}");
+    assert!(
+        !yaml.contains("local_deploy") && !yaml.contains("sites/"),
+        "{yaml}"
+    );
     assert!(yaml.contains("environment: staging"));
 }
 
@@ -80,12 +104,32 @@ fn the_rehearsal_compiles_to_azure_yaml_without_its_local_settings() {
 fn a_plan_matches_what_the_run_did() {
     let dir = state_dir("plan");
     let sd = dir.to_str().unwrap();
-    let (_, plan, _) = relc(&["plan", "examples/rehearsal.release", "--branch", "topic", "--format", "json"]);
+    let (_, plan, _) = relc(&[
+        "plan",
+        "examples/rehearsal.release",
+        "--branch",
+        "topic",
+        "--format",
+        "json",
+    ]);
     let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
-    assert_eq!(plan["starts"], false, "the CI trigger takes main and release/* only");
-    let (code, _, err) = relc(&["run", "examples/rehearsal.release", "--branch", "topic", "--state-dir", sd]);
+    assert_eq!(
+        plan["starts"], false,
+        "the CI trigger takes main and release/* only"
+    );
+    let (code, _, err) = relc(&[
+        "run",
+        "examples/rehearsal.release",
+        "--branch",
+        "topic",
+        "--state-dir",
+        sd,
+    ]);
     assert_eq!(code, 0);
     assert!(err.contains("no run starts"), "{err}");
-    assert!(!Path::new(&dir).join("runs").exists(), "nothing was recorded");
+    assert!(
+        !Path::new(&dir).join("runs").exists(),
+        "nothing was recorded"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
