@@ -126,6 +126,14 @@ impl Checker<'_> {
                             }
                             out.push_str(s);
                         }
+                        // A parameter's text, as `path_text` gives it, without a copy.
+                        ValueKind::Path(path)
+                            if path.segments.len() == 1
+                                && let Some(ParamValue::Text(t) | ParamValue::Artifact(t)) =
+                                    scope.params.get(&path.segments[0].text) =>
+                        {
+                            out.push_str(t);
+                        }
                         _ => out.push_str(&self.text(p, scope)?),
                     }
                 }
