@@ -366,7 +366,8 @@ static IN_WORD: [bool; 256] = {
 
 /// The kind of credential `text` contains, if it has a known shape.
 pub(crate) fn shape(text: &str) -> Option<&'static str> {
-    if has(text, "-----BEGIN") && has(text, "PRIVATE KEY") {
+    // The rarer word first: most texts have a `-`, few a `P`.
+    if has(text, "PRIVATE KEY") && has(text, "-----BEGIN") {
         return Some("a private key");
     }
     let b = text.as_bytes();
