@@ -883,19 +883,20 @@ impl<'a> Checker<'a> {
         }
         let mut params = HashMap::default();
         let mut origins = HashMap::default();
+        let mut root = None;
         for (i, p) in t.params.iter().enumerate() {
             let (value, arg_scope) = match u.args.get(i) {
                 Some(a) => {
                     self.check_secret(&p.name.text, a, "parameter", scope);
-                    (a, scope.clone())
+                    (a, scope)
                 }
                 None => match &p.default {
-                    Some(default) => (default, self.root_scope()),
+                    Some(default) => (default, &*root.get_or_insert_with(|| self.root_scope())),
                     None => return None,
                 },
             };
-            origins.insert(p.name.text.clone(), self.origin_of(value, &arg_scope));
-            if let Some(v) = self.bind(p, value, &arg_scope) {
+            origins.insert(p.name.text.clone(), self.origin_of(value, arg_scope));
+            if let Some(v) = self.bind(p, value, arg_scope) {
                 params.insert(p.name.text.clone(), v);
             } else {
                 return None;
