@@ -699,10 +699,15 @@ impl<'a> Checker<'a> {
         let Some((t, (params, param_origins))) = self.instantiate(u, scope, level) else {
             return;
         };
+        // Every field but the parameters, which the template replaces (not copied first).
         let mut inner = Scope {
             params,
             param_origins,
-            ..scope.clone()
+            vars: scope.vars.clone(),
+            has_group: scope.has_group,
+            nodes: scope.nodes.clone(),
+            sibling_jobs: scope.sibling_jobs.clone(),
+            in_stage_condition: scope.in_stage_condition,
         };
         let before = self.diags.mark();
         self.template_stack.push(t.name.text.to_ascii_lowercase());
