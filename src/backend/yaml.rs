@@ -431,8 +431,7 @@ fn plain_safe(text: &str, special: bool) -> bool {
 fn has_special_byte(b: &[u8]) -> bool {
     #[inline(always)]
     fn special(c: u8) -> bool {
-        (c < 0x20)
-            | (c >= 0x7f)
+        !(0x20..0x7f).contains(&c)
             | (c == b':')
             | (c == b'#')
             | (c == b',')
@@ -606,7 +605,7 @@ mod tests {
         for b in 0..=255u8 {
             let expected = b >= 0x80 || NOT_PLAIN[b as usize];
             for at in [0, 5, 15, 16, 20, 31, 40] {
-                let mut text = vec![b'a'; 41];
+                let mut text = [b'a'; 41];
                 text[at] = b;
                 assert_eq!(has_special_byte(&text[..]), expected, "byte {b:#x} at {at}");
                 assert_eq!(has_special_byte(&text[..=at]), expected, "byte {b:#x} last");
