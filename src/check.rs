@@ -126,6 +126,9 @@ pub(crate) struct Checker<'a> {
     text_position: azure_syntax::Position,
     /// Places where a secret was reported (E090), so each is reported once.
     reported_secrets: HashSet<(crate::source::FileId, u32, u32)>,
+    /// Whether a key's words say its value is a secret ([`secrets::key_holds_secret`]),
+    /// by key: templates judge the same parameter names once per use.
+    secret_keys: HashMap<String, bool>,
     /// The pipeline's default pool is agentless.
     pipeline_pool_server: bool,
     /// A dependency graph had unknown names or cycles (already reported).
@@ -185,6 +188,7 @@ impl<'a> Checker<'a> {
             pipeline_pool_server: false,
             clean_macro_texts: HashSet::default(),
             reported_secrets: HashSet::default(),
+            secret_keys: HashMap::default(),
             text_position: azure_syntax::Position::Text,
             current_stage: String::new(),
             publications: Vec::new(),

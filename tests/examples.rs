@@ -35,6 +35,7 @@ const EXPECTED_STAGES: &[(&str, &[&str])] = &[
     ("jmeter", &["Build", "Dev", "Test", "Staging"]),
     ("release-branch", &["Build", "Deploy"]),
     ("gated-release", &["Build", "QA", "Production"]),
+    ("rehearsal", &["Build", "Dev", "Test", "Staging"]),
 ];
 
 fn examples_dir() -> PathBuf {

@@ -262,9 +262,11 @@ pub fn write_key(out: &mut String, key: &str) {
 
 /// A value; a literal block's lines go at column `indent`.
 pub fn write_value(out: &mut String, value: &str, indent: usize) {
-    if value.contains('\n') && is_literal_safe(value) {
+    // Most values have no byte that needs a closer look (no line feed either).
+    let special = has_special_byte(value.as_bytes());
+    if special && value.contains('\n') && is_literal_safe(value) {
         write_literal(out, value, indent);
-    } else if is_plain_safe(value) {
+    } else if plain_safe(value, special) {
         out.push_str(value);
     } else {
         write_quoted(out, value);
@@ -365,6 +367,11 @@ fn visible(c: char) -> bool {
 /// Whether `text` can be written plain and read back as this string in both
 /// YAML 1.1 and 1.2, in block context, as a key or a value.
 pub fn is_plain_safe(text: &str) -> bool {
+    plain_safe(text, has_special_byte(text.as_bytes()))
+}
+
+/// [`is_plain_safe`], told whether [`has_special_byte`] holds for `text`.
+fn plain_safe(text: &str, special: bool) -> bool {
     let Some(first) = text.chars().next() else {
         return false; // the empty plain scalar is null
     };
@@ -405,14 +412,51 @@ pub fn is_plain_safe(text: &str) -> bool {
     // One pass over the bytes decides ASCII text; other characters are decoded
     // only when there are any.
     let mut ascii = true;
-    for &b in text.as_bytes() {
-        if b >= 0x80 {
-            ascii = false;
-        } else if NOT_PLAIN[b as usize] {
-            return false;
+    if special {
+        for &b in text.as_bytes() {
+            if b >= 0x80 {
+                ascii = false;
+            } else if NOT_PLAIN[b as usize] {
+                return false;
+            }
         }
     }
     (ascii || text.chars().all(visible)) && !is_reserved_word(text) && !is_number_like(text)
+}
+
+/// Whether `b` holds a byte that is not ASCII, or is one of [`NOT_PLAIN`]
+/// (which include every control character, so a line feed too). Without one
+/// the text is ASCII with nothing [`is_plain_safe`] quotes for inside it.
+/// Branch-free over blocks of 16 bytes, which the compiler vectorises.
+fn has_special_byte(b: &[u8]) -> bool {
+    #[inline(always)]
+    fn special(c: u8) -> bool {
+        !(0x20..0x7f).contains(&c)
+            | (c == b':')
+            | (c == b'#')
+            | (c == b',')
+            | (c.wrapping_sub(b'[') < 3) // `[`, `\\`, `]`
+            | (c == b'{')
+            | (c == b'}')
+            | (c == b'`')
+            | (c == b'"')
+            | (c == b'\'')
+    }
+    #[inline(always)]
+    fn any_special(block: &[u8; 16]) -> bool {
+        block.iter().fold(false, |any, &c| any | special(c))
+    }
+    let mut blocks = b.chunks_exact(16);
+    for block in &mut blocks {
+        if any_special(block.try_into().expect("16 bytes")) {
+            return true;
+        }
+    }
+    // The last bytes in a block of their own, padded with a letter.
+    let rest = blocks.remainder();
+    let mut last = [b'a'; 16];
+    last[..rest.len()].copy_from_slice(rest);
+    any_special(&last)
 }
 
 /// ASCII bytes that rule out a plain scalar: control characters, and the
@@ -435,34 +479,35 @@ static NOT_PLAIN: [bool; 128] = {
 
 /// Words YAML 1.1 or 1.2 read as null or a boolean.
 fn is_reserved_word(text: &str) -> bool {
-    matches!(
-        text,
-        "~" | "null"
-            | "Null"
-            | "NULL"
-            | "true"
-            | "True"
-            | "TRUE"
-            | "false"
-            | "False"
-            | "FALSE"
-            | "y"
-            | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-    )
+    text.len() <= 5
+        && matches!(
+            text,
+            "~" | "null"
+                | "Null"
+                | "NULL"
+                | "true"
+                | "True"
+                | "TRUE"
+                | "false"
+                | "False"
+                | "FALSE"
+                | "y"
+                | "Y"
+                | "yes"
+                | "Yes"
+                | "YES"
+                | "n"
+                | "N"
+                | "no"
+                | "No"
+                | "NO"
+                | "on"
+                | "On"
+                | "ON"
+                | "off"
+                | "Off"
+                | "OFF"
+        )
 }
 
 /// Text that YAML 1.1 or 1.2 might read as an integer, a float or a
@@ -553,6 +598,20 @@ mod tests {
         let mut out = String::new();
         write_value(&mut out, text, 2);
         out
+    }
+
+    #[test]
+    fn special_bytes_are_the_non_ascii_and_the_not_plain_ones() {
+        for b in 0..=255u8 {
+            let expected = b >= 0x80 || NOT_PLAIN[b as usize];
+            for at in [0, 5, 15, 16, 20, 31, 40] {
+                let mut text = [b'a'; 41];
+                text[at] = b;
+                assert_eq!(has_special_byte(&text[..]), expected, "byte {b:#x} at {at}");
+                assert_eq!(has_special_byte(&text[..=at]), expected, "byte {b:#x} last");
+            }
+        }
+        assert!(!has_special_byte(b""));
     }
 
     #[test]

@@ -38,7 +38,8 @@ const LOGGING: &str = "##vso[";
 impl Checker<'_> {
     /// Report Azure syntax in `text`, the value written at `span`.
     pub(crate) fn check_azure_syntax(&mut self, text: &str, span: Span) {
-        if super::secrets::has(text, TEMPLATE) {
+        let (template, logging) = find_syntax(text);
+        if template {
             self.template_expressions(text, span);
         }
         let trimmed = text.trim();
@@ -54,7 +55,7 @@ impl Checker<'_> {
                 .help("relc text is literal: write conditions with `when`, and set a computed value from a script (`##vso[task.setvariable …]`) to read it as `$(name)`; a `relc-allow E100` comment hands the expression to Azure"),
             );
         }
-        if self.text_position != Position::Script && super::secrets::has(text, LOGGING) {
+        if self.text_position != Position::Script && logging {
             let at = self.precise(span, LOGGING, "]");
             self.diags.push(
                 Diagnostic::warning(
@@ -118,6 +119,22 @@ impl Checker<'_> {
     }
 }
 
+/// Whether `text` holds [`TEMPLATE`] and whether it holds [`LOGGING`], found
+/// in one scan for their first bytes.
+fn find_syntax(text: &str) -> (bool, bool) {
+    let b = text.as_bytes();
+    let (mut template, mut logging) = (false, false);
+    for i in memchr::memchr2_iter(b'$', b'#', b) {
+        let rest = &b[i..];
+        template |= rest.starts_with(TEMPLATE.as_bytes());
+        logging |= rest.starts_with(LOGGING.as_bytes());
+        if template && logging {
+            break;
+        }
+    }
+    (template, logging)
+}
+
 /// The length of ` '…' }}` after `${{`: Azure's literal form, a template
 /// expression that is a single quoted string (`''` is a quote inside it).
 fn literal_form(after: &str) -> Option<usize> {
@@ -141,7 +158,17 @@ fn literal_form(after: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::literal_form;
+    use super::{find_syntax, literal_form};
+
+    #[test]
+    fn template_expressions_and_logging_commands_are_found_anywhere() {
+        assert_eq!(find_syntax("echo $(a) ${{ x }}"), (true, false));
+        assert_eq!(find_syntax("# ##vso[task.complete]"), (false, true));
+        assert_eq!(find_syntax("##vso[x] and ${{"), (true, true));
+        assert_eq!(find_syntax("$( ${ $[ #vso[ ##vso ${{"), (true, false));
+        assert_eq!(find_syntax(""), (false, false));
+        assert_eq!(find_syntax("$"), (false, false));
+    }
 
     #[test]
     fn the_literal_form_is_one_quoted_string() {

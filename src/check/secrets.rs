@@ -107,7 +107,15 @@ impl Checker<'_> {
         let Some(folded) = self.fold(value, scope, 0) else {
             return;
         };
-        let Some(finding) = judge(name, &folded.text) else {
+        let holds = match self.secret_keys.get(name) {
+            Some(&holds) => holds,
+            None => {
+                let holds = key_holds_secret(name);
+                self.secret_keys.insert(name.to_string(), holds);
+                holds
+            }
+        };
+        let Some(finding) = judge_text(holds, &folded.text) else {
             return;
         };
         let origin = folded.origin.unwrap_or(value.span);
@@ -252,21 +260,34 @@ impl Checker<'_> {
 }
 
 /// Whether the value of `key` is a secret written in the file.
+#[cfg(test)]
 pub(crate) fn judge(key: &str, text: &str) -> Option<Finding> {
-    if let Some(kind) = shape(text) {
-        return Some(Finding::Shape(kind));
-    }
+    judge_text(key_holds_secret(key), text)
+}
+
+/// Whether `key` says its value is a secret (and does not say it names or
+/// describes one): the part of judging a value that depends on its key alone.
+pub(crate) fn key_holds_secret(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     // `PWD` and `OLDPWD` are the shell's working directories.
     if lower == "pwd" || lower == "oldpwd" {
-        return None;
+        return false;
     }
     let holds = HOLDS_SECRET.iter().any(|w| lower.contains(w));
     let names = words(key)
         .iter()
         .any(|w| NAMES_SECRET.contains(&w.as_str()))
         || NAMES_SECRET.iter().any(|w| lower.ends_with(w));
-    if !holds || names {
+    holds && !names
+}
+
+/// Whether `text` is a secret written in the file, the value of a key that
+/// holds one (`holds`, from [`key_holds_secret`]) or not.
+pub(crate) fn judge_text(holds: bool, text: &str) -> Option<Finding> {
+    if let Some(kind) = shape(text) {
+        return Some(Finding::Shape(kind));
+    }
+    if !holds {
         return None;
     }
     let mut credential = text.trim();
@@ -345,7 +366,8 @@ static IN_WORD: [bool; 256] = {
 
 /// The kind of credential `text` contains, if it has a known shape.
 pub(crate) fn shape(text: &str) -> Option<&'static str> {
-    if has(text, "-----BEGIN") && has(text, "PRIVATE KEY") {
+    // The rarer word first: most texts have a `-`, few a `P`.
+    if has(text, "PRIVATE KEY") && has(text, "-----BEGIN") {
         return Some("a private key");
     }
     let b = text.as_bytes();

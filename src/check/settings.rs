@@ -8,29 +8,40 @@ use crate::schema::Block;
 
 /// The settings of one block, checked against the keys that block allows.
 pub(super) struct Settings<'a> {
-    found: Vec<(&'a str, &'a Value)>,
+    /// The first setting of each key.
+    found: Vec<&'a Setting>,
 }
 
 impl<'a> Settings<'a> {
     pub fn get(&self, key: &str) -> Option<&'a Value> {
-        self.found.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        self.found
+            .iter()
+            .find(|s| s.key.text == key)
+            .map(|s| &s.value)
     }
 }
 
 impl Checker<'_> {
     /// Report unknown and repeated settings: those `block` accepts are in [`crate::schema`].
     pub(super) fn settings<'a>(&mut self, items: &'a [Setting], block: Block) -> Settings<'a> {
-        let refs: Vec<&'a Setting> = items.iter().collect();
-        self.settings_of(&refs, block)
+        self.settings_in(items.iter(), items.len(), block)
     }
 
     /// As [`Checker::settings`], for settings gathered from several bodies.
     pub(super) fn settings_of<'a>(&mut self, items: &[&'a Setting], block: Block) -> Settings<'a> {
+        self.settings_in(items.iter().copied(), items.len(), block)
+    }
+
+    fn settings_in<'a>(
+        &mut self,
+        items: impl Iterator<Item = &'a Setting>,
+        len: usize,
+        block: Block,
+    ) -> Settings<'a> {
         let what = block.what();
         let allowed = block.names();
-        let mut found: Vec<(&'a str, &'a Value)> = Vec::new();
-        let mut first_spans: Vec<(&'a str, crate::source::Span)> = Vec::new();
-        for s in items.iter().copied() {
+        let mut found: Vec<&'a Setting> = Vec::with_capacity(len);
+        for s in items {
             let key = s.key.text.as_str();
             if !allowed.clone().any(|a| a == key) {
                 // `script "echo "hi""` reads as a string, then a setting `hi`.
@@ -56,7 +67,7 @@ impl Checker<'_> {
                     .push(d.or_help(format!("{what} accepts: {}", accepted.join(", "))));
                 continue;
             }
-            if let Some((_, first)) = first_spans.iter().find(|(k, _)| *k == key) {
+            if let Some(first) = found.iter().find(|f| f.key.text == key).map(|f| f.key.span) {
                 self.diags.push(
                     Diagnostic::error(
                         Code::RepeatedSetting,
@@ -64,13 +75,12 @@ impl Checker<'_> {
                         format!("`{key}` is set twice"),
                     )
                     .label("second value")
-                    .related(*first, "first set here")
+                    .related(first, "first set here")
                     .help("keep one of them"),
                 );
                 continue;
             }
-            first_spans.push((key, s.key.span));
-            found.push((key, &s.value));
+            found.push(s);
         }
         Settings { found }
     }
@@ -125,6 +135,14 @@ impl Checker<'_> {
                                 self.check_macros(s, p.span, scope);
                             }
                             out.push_str(s);
+                        }
+                        // A parameter's text, as `path_text` gives it, without a copy.
+                        ValueKind::Path(path)
+                            if path.segments.len() == 1
+                                && let Some(ParamValue::Text(t) | ParamValue::Artifact(t)) =
+                                    scope.params.get(&path.segments[0].text) =>
+                        {
+                            out.push_str(t);
                         }
                         _ => out.push_str(&self.text(p, scope)?),
                     }

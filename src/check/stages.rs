@@ -703,10 +703,15 @@ impl<'a> Checker<'a> {
         let Some((t, (params, param_origins))) = self.instantiate(u, scope, level) else {
             return;
         };
+        // Every field but the parameters, which the template replaces (not copied first).
         let mut inner = Scope {
             params,
             param_origins,
-            ..scope.clone()
+            vars: scope.vars.clone(),
+            has_group: scope.has_group,
+            nodes: scope.nodes.clone(),
+            sibling_jobs: scope.sibling_jobs.clone(),
+            in_stage_condition: scope.in_stage_condition,
         };
         let before = self.diags.mark();
         self.template_stack.push(t.name.text.to_ascii_lowercase());
@@ -887,19 +892,20 @@ impl<'a> Checker<'a> {
         }
         let mut params = HashMap::default();
         let mut origins = HashMap::default();
+        let mut root = None;
         for (i, p) in t.params.iter().enumerate() {
             let (value, arg_scope) = match u.args.get(i) {
                 Some(a) => {
                     self.check_secret(&p.name.text, a, "parameter", scope);
-                    (a, scope.clone())
+                    (a, scope)
                 }
                 None => match &p.default {
-                    Some(default) => (default, self.root_scope()),
+                    Some(default) => (default, &*root.get_or_insert_with(|| self.root_scope())),
                     None => return None,
                 },
             };
-            origins.insert(p.name.text.clone(), self.origin_of(value, &arg_scope));
-            if let Some(v) = self.bind(p, value, &arg_scope) {
+            origins.insert(p.name.text.clone(), self.origin_of(value, arg_scope));
+            if let Some(v) = self.bind(p, value, arg_scope) {
                 params.insert(p.name.text.clone(), v);
             } else {
                 return None;
