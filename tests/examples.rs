@@ -35,7 +35,6 @@ const EXPECTED_STAGES: &[(&str, &[&str])] = &[
     ("jmeter", &["Build", "Dev", "Test", "Staging"]),
     ("release-branch", &["Build", "Deploy"]),
     ("gated-release", &["Build", "QA", "Production"]),
-    ("rehearsal", &["Build", "Dev", "Test", "Staging"]),
 ];
 
 fn examples_dir() -> PathBuf {
