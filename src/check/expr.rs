@@ -96,7 +96,7 @@ impl Checker<'_> {
             Type::String | Type::Reason | Type::Result => (
                 "text",
                 "Azure treats every non-empty text as true, 'false' and 'False' included; compare it: \
-                 `x == \"true\"`",
+                 `x == \"true\"`, or write Azure's meaning out: `x != \"\"`",
             ),
             Type::Number => ("a number", "compare it with another number, e.g. `x > 0`"),
             Type::Version => (
