@@ -11,7 +11,7 @@
 //! [`settings`] (schemas of `keyword value` settings).
 
 mod azure_syntax;
-pub mod cron;
+pub use crate::cron;
 pub mod duration;
 mod expr;
 pub mod functions;
@@ -679,15 +679,17 @@ impl<'a> Checker<'a> {
             ast::ValueKind::Str(_) => cron_value.span.sub(start + 1, end + 1),
             _ => cron_value.span,
         };
-        match cron::parse_cron(&cron) {
+        let expr = match cron::CronExpr::parse(&cron) {
             Err(e) => {
                 self.diags.push(
                     Diagnostic::error(Code::InvalidCron, sub_span(e.start, e.end), e.message)
                         .label("invalid cron")
                         .help_opt(e.help),
                 );
+                None
             }
-            Ok(parsed) => {
+            Ok(expr) => {
+                let parsed = &expr.parsed;
                 if let Some(never) = parsed.never_fires() {
                     // Day and month fields: the two that cannot meet.
                     let fields = cron::split_fields(&cron);
@@ -715,8 +717,9 @@ impl<'a> Checker<'a> {
                         _ => diag.help(message),
                     });
                 }
+                Some(expr)
             }
-        }
+        };
         if s.get("branches").is_none() {
             self.diags.push(
                 Diagnostic::error(Code::InvalidValue, sch.name.span, format!("schedule `{}` has no `branches`", sch.name.text))
@@ -726,7 +729,6 @@ impl<'a> Checker<'a> {
         }
         Some(ir::Schedule {
             name: sch.name.text.clone(),
-            cron,
             display: self.opt_text(s.get("display"), &scope),
             branches: s
                 .get("branches")
@@ -735,6 +737,8 @@ impl<'a> Checker<'a> {
             always: self.bool(s.get("always"), &scope).unwrap_or(false),
             batch: self.bool(s.get("batch"), &scope),
             span: sch.span,
+            // Last: the settings above are checked even when the cron is invalid.
+            cron: expr?,
         })
     }
 

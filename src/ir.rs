@@ -60,7 +60,7 @@ pub struct Filter {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Schedule {
     pub name: String,
-    pub cron: String,
+    pub cron: crate::cron::CronExpr,
     pub display: Option<String>,
     pub branches: Filter,
     pub always: bool,

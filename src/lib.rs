@@ -14,6 +14,7 @@ pub mod ast;
 pub mod backend;
 pub mod check;
 pub mod cli;
+pub mod cron;
 pub mod diagnostic;
 pub mod format;
 mod imports;

@@ -204,7 +204,7 @@ fn filter(m: &mut Map, key: &str, f: &ir::Filter) {
 }
 
 fn schedule(sch: &ir::Schedule, m: &mut Map) {
-    m.str("cron", &sch.cron);
+    m.str("cron", &sch.cron.text);
     m.opt_str("displayName", sch.display.as_deref());
     filter(m, "branches", &sch.branches);
     m.opt_bool("batch", sch.batch);

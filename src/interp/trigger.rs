@@ -6,7 +6,7 @@
 //! are Azure's: a name without `refs/` means `refs/heads/<name>`, `*` is any
 //! run of characters and `?` one character.
 
-use crate::check::cron::{DateTime, parse_cron};
+use crate::check::cron::DateTime;
 use crate::ir::{self, Filter};
 use serde::{Deserialize, Serialize};
 
@@ -215,22 +215,20 @@ fn firing_schedule<'p>(
     let at = sim.at;
     let mut why = Vec::new();
     for s in candidates {
-        let Ok(cron) = parse_cron(&s.cron) else {
-            continue; // the checker has rejected it already
-        };
-        let fires_now = cron.matches(at.minute, at.hour, at.day, at.month, at.weekday());
+        let fires_now = s.cron.fires_at(at);
         let takes = filter_takes(&s.branches, reference);
         if fires_now && takes {
             return Ok(s);
         }
         let earlier = DateTime::from_unix(at.to_unix() - 60);
-        let next = cron
+        let next = s
+            .cron
             .next_after(earlier)
             .map_or("never".to_string(), |n| format!("next at {n} UTC"));
         why.push(if !fires_now {
             format!(
                 "`{}` ({}) does not fire at {at} UTC ({next})",
-                s.name, s.cron
+                s.name, s.cron.text
             )
         } else {
             format!("`{}` fires at {at} UTC but not for {reference}", s.name)

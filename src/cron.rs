@@ -51,7 +51,7 @@
 //! it fires at all.
 
 /// A problem in a cron expression; `start..end` are byte offsets into its text.
-pub type CronError = super::located::LocatedError;
+pub type CronError = crate::check::located::LocatedError;
 
 /// A parsed schedule: for each field the sorted, non-empty set of allowed
 /// values.
@@ -63,6 +63,48 @@ pub struct Cron {
     pub months: Vec<u8>,
     /// Sunday is 0, Saturday is 6.
     pub days_of_week: Vec<u8>,
+}
+
+/// A schedule as the IR keeps it: the text as written (what Azure gets) and
+/// its parsed form (what the interpreter asks for fire times). Serialised as
+/// the text; read back by parsing it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronExpr {
+    pub text: String,
+    pub parsed: Cron,
+}
+
+impl CronExpr {
+    pub fn parse(text: &str) -> Result<CronExpr, CronError> {
+        Ok(CronExpr {
+            text: text.to_string(),
+            parsed: parse_cron(text)?,
+        })
+    }
+
+    /// Whether it fires at this minute.
+    pub fn fires_at(&self, t: DateTime) -> bool {
+        self.parsed
+            .matches(t.minute, t.hour, t.day, t.month, t.weekday())
+    }
+
+    /// The first minute strictly after `t` on which it fires.
+    pub fn next_after(&self, t: DateTime) -> Option<DateTime> {
+        self.parsed.next_after(t)
+    }
+}
+
+impl serde::Serialize for CronExpr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CronExpr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CronExpr, D::Error> {
+        let text = String::deserialize(d)?;
+        CronExpr::parse(&text).map_err(|e| serde::de::Error::custom(e.message))
+    }
 }
 
 /// A UTC minute in the proleptic Gregorian calendar. Fields are ordered so
