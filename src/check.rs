@@ -23,6 +23,7 @@ mod secrets;
 mod settings;
 mod stages;
 mod steps;
+pub mod tasks;
 
 use crate::ast::{self, VarDecl};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
