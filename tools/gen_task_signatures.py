@@ -34,6 +34,7 @@ to their text, or the label when there is no help.
 import json
 import re
 import sys
+import unicodedata
 
 HELP_MAX = 200
 
@@ -66,7 +67,7 @@ def rust_str(s):
             out.append("\\r")
         elif ch == "\t":
             out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F or unicodedata.category(ch) == "Cf":
             out.append("\\u{%x}" % ord(ch))
         else:
             out.append(ch)
@@ -75,7 +76,9 @@ def rust_str(s):
 
 
 def one_line(s):
-    return re.sub(r"\s+", " ", s or "").strip()
+    """Text on one line: whitespace collapsed, invisible characters (zero-width spaces) dropped."""
+    s = "".join(ch for ch in (s or "") if unicodedata.category(ch) != "Cf")
+    return re.sub(r"\s+", " ", s).strip()
 
 
 def short_help(markdown, label):
