@@ -136,6 +136,9 @@ pub(crate) struct Checker<'a> {
     /// Publications and downloads of artifacts, checked once the stage graph is known.
     publications: Vec<graph::ArtifactUse>,
     downloads: Vec<graph::ArtifactUse>,
+    /// Task steps already checked against their signature (by the start of the
+    /// task's name), so a template used many times is checked once.
+    checked_tasks: HashSet<(crate::source::FileId, u32)>,
 }
 
 const NAME_HELP: &str =
@@ -190,6 +193,7 @@ impl<'a> Checker<'a> {
             current_stage: String::new(),
             publications: Vec::new(),
             downloads: Vec::new(),
+            checked_tasks: HashSet::default(),
         }
     }
 

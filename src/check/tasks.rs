@@ -7,11 +7,12 @@
 //!   checked in, so that relc needs no data file and parses nothing at run time;
 //! - [`rule`]: the `visibleRule` language, which makes an input matter (and a
 //!   required one needed) only when other inputs have certain values;
-//! - the diagnostics of a task step come next.
+//! - [`check`]: the diagnostics of a task step (E130–E135, W009, W010).
 //!
 //! Here: the types of the tables and their lookup, shared by the checker and
 //! the language server's hover and completion.
 
+mod check;
 pub mod rule;
 #[rustfmt::skip]
 mod signatures;
