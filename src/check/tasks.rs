@@ -179,8 +179,7 @@ pub fn find(reference: &str) -> Lookup {
     let Some((name, major)) = split_reference(reference) else {
         return Lookup::NotInBox;
     };
-    let key = format!("{}@{major}", name.to_ascii_lowercase());
-    if let Ok(i) = all().binary_search_by(|t| t.key.cmp(key.as_str())) {
+    if let Ok(i) = all().binary_search_by(|t| key_order(t.key, name, major)) {
         return Lookup::Found(&all()[i]);
     }
     let versions = versions_of(name);
@@ -189,6 +188,27 @@ pub fn find(reference: &str) -> Lookup {
     } else {
         Lookup::NoSuchVersion(versions)
     }
+}
+
+/// How `key` orders against the key of `name@major` (lower-cased), without
+/// building that key: a task step is looked up once per step of the source.
+fn key_order(key: &str, name: &str, major: u32) -> std::cmp::Ordering {
+    let mut digits = [0u8; 10];
+    let (mut n, mut at) = (major, digits.len());
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let wanted = name
+        .bytes()
+        .map(|b| b.to_ascii_lowercase())
+        .chain(std::iter::once(b'@'))
+        .chain(digits[at..].iter().copied());
+    key.bytes().cmp(wanted)
 }
 
 /// The versions of the task called `name` (regardless of case), oldest first.

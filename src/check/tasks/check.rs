@@ -16,7 +16,7 @@ const LISTED: usize = 12;
 
 /// The value of an input as written, if it is a literal: `None` for text made at
 /// run time (`$(…)`, `${{ … }}`, `$[ … ]`), a template parameter, joined text.
-pub(crate) type TaskValue = Option<String>;
+type TaskValue<'v> = Option<&'v str>;
 
 /// `a`, `b`, `c` and 3 more.
 fn listing(items: &[&str]) -> String {
@@ -57,13 +57,13 @@ fn step_setting(key: &str) -> Option<&'static str> {
 }
 
 /// The inputs written in a step and the values known of them.
-struct Written {
+struct Written<'v> {
     /// By the input's own name: its value if it is a literal.
-    values: Vec<(&'static str, TaskValue)>,
+    values: Vec<(&'static str, TaskValue<'v>)>,
 }
 
-impl Written {
-    fn get(&self, input: &Input) -> Option<&TaskValue> {
+impl<'v> Written<'v> {
+    fn get(&self, input: &Input) -> Option<&TaskValue<'v>> {
         self.values
             .iter()
             .find(|(n, _)| *n == input.name)
@@ -78,14 +78,19 @@ const MAX_DEPTH: usize = 8;
 /// The value an input has for the rules of others: as written, or its default.
 /// `None` if it is not known, or if the input is not shown itself (then the
 /// task may not read it).
-fn value_for_rules(task: &Task, written: &Written, name: &str, depth: usize) -> Option<String> {
+fn value_for_rules<'v>(
+    task: &Task,
+    written: &Written<'v>,
+    name: &str,
+    depth: usize,
+) -> Option<&'v str> {
     let input = task.input(name)?;
     if shown(task, written, input, depth + 1) != Some(true) {
         return None;
     }
     match written.get(input) {
-        Some(v) => v.clone(),
-        None => Some(input.default.to_string()),
+        Some(v) => *v,
+        None => Some(input.default),
     }
 }
 
@@ -110,21 +115,20 @@ fn shown(task: &Task, written: &Written, input: &Input, depth: usize) -> Option<
     result
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     /// A literal value of a task input, as text; `None` if it is not a literal.
-    fn task_literal(&self, v: &ast::Value) -> TaskValue {
+    fn task_literal<'v>(&self, v: &'v ast::Value) -> TaskValue<'v>
+    where
+        'a: 'v,
+    {
         match &v.kind {
             ast::ValueKind::Str(s) => {
                 let made_at_run_time = ["$(", "${{", "$["].iter().any(|m| s.contains(m));
-                (!made_at_run_time).then(|| s.clone())
+                (!made_at_run_time).then_some(s.as_str())
             }
-            ast::ValueKind::Bool(b) => Some(b.to_string()),
-            ast::ValueKind::Number(_) => self
-                .sources
-                .get(v.span.file)
-                .text
-                .get(v.span.range())
-                .map(str::to_string),
+            ast::ValueKind::Bool(true) => Some("true"),
+            ast::ValueKind::Bool(false) => Some("false"),
+            ast::ValueKind::Number(_) => self.sources.get(v.span.file).text.get(v.span.range()),
             _ => None,
         }
     }
@@ -166,7 +170,6 @@ impl Checker<'_> {
         }
         let mut written = Written { values: Vec::new() };
         let mut seen: Vec<&str> = Vec::new();
-        let ref_text = task.reference();
         for e in inputs {
             let key = e.key.text.as_str();
             // A second value of an input is E020 (steps.rs) and is not looked at.
@@ -188,7 +191,7 @@ impl Checker<'_> {
                 let mut d = Diagnostic::error(
                     Code::UnknownTaskInput,
                     e.key.span,
-                    format!("`{ref_text}` has no input `{key}`"),
+                    format!("`{}` has no input `{key}`", task.reference()),
                 )
                 .label("unknown input")
                 .did_you_mean(e.key.span, key, names);
@@ -204,7 +207,7 @@ impl Checker<'_> {
                 continue;
             };
             let value = self.task_literal(&e.value);
-            if let Some(text) = &value {
+            if let Some(text) = value {
                 self.check_task_value(task, input, text, &e.value);
             }
             written.values.push((input.name, value));
@@ -344,8 +347,7 @@ impl Checker<'_> {
             let mut reasons: Vec<&rule::Condition> = Vec::new();
             for r in &rules {
                 for c in &r.conditions {
-                    let holds = value_for_rules(task, written, c.input, 0)
-                        .and_then(|v| c.holds(&v))
+                    let holds = value_for_rules(task, written, c.input, 0).and_then(|v| c.holds(v))
                         == Some(true);
                     if (r.join == rule::Join::All || holds) && !reasons.contains(&c) {
                         reasons.push(c);

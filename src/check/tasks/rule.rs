@@ -11,7 +11,7 @@
 //!
 //! The value is the rest of the condition, spaces included (`action = Create Or
 //! Update Resource Group`); quotes around it are dropped (`appType != ""`).
-//! Values and input names are compared without regard to case, as Azure
+//! Values and input names are compared without regard to (ASCII) case, as Azure
 //! compares input names (the data itself writes `WebAppkind` for `WebAppKind`).
 //!
 //! Evaluation is three-valued: a condition on an input whose value is not
@@ -84,13 +84,13 @@ pub fn parse(text: &str) -> Option<Rule<'_>> {
     if text.is_empty() {
         return None;
     }
-    let (join, parts): (Join, Vec<&str>) = if text.contains("&&") {
-        (Join::All, text.split("&&").collect())
+    let (join, separator) = if text.contains("&&") {
+        (Join::All, "&&")
     } else {
-        (Join::Any, text.split("||").collect())
+        (Join::Any, "||")
     };
-    let conditions = parts
-        .into_iter()
+    let conditions = text
+        .split(separator)
         .map(condition)
         .collect::<Option<Vec<_>>>()?;
     Some(Rule { join, conditions })
@@ -135,20 +135,24 @@ fn unquote(v: &str) -> &str {
 impl Condition<'_> {
     /// Whether the condition holds for `actual`, the input's value.
     pub fn holds(&self, actual: &str) -> Option<bool> {
-        let a = actual.trim().to_lowercase();
-        let b = self.value.to_lowercase();
-        let number = |s: &str| s.trim().parse::<f64>().ok();
+        // Values are ASCII words; comparing them this way allocates nothing.
+        let (a, b) = (actual.trim().as_bytes(), self.value.as_bytes());
+        let starts = || a.len() >= b.len() && a[..b.len()].eq_ignore_ascii_case(b);
+        let ends = || a.len() >= b.len() && a[a.len() - b.len()..].eq_ignore_ascii_case(b);
+        let contains =
+            || b.is_empty() || a.windows(b.len().max(1)).any(|w| w.eq_ignore_ascii_case(b));
+        let number = |s: &[u8]| std::str::from_utf8(s).ok()?.trim().parse::<f64>().ok();
         Some(match self.op {
-            Op::Eq => a == b,
-            Op::Ne => a != b,
-            Op::Contains => a.contains(&b),
-            Op::NotContains => !a.contains(&b),
-            Op::StartsWith => a.starts_with(&b),
-            Op::NotStartsWith => !a.starts_with(&b),
-            Op::EndsWith => a.ends_with(&b),
-            Op::NotEndsWith => !a.ends_with(&b),
+            Op::Eq => a.eq_ignore_ascii_case(b),
+            Op::Ne => !a.eq_ignore_ascii_case(b),
+            Op::Contains => contains(),
+            Op::NotContains => !contains(),
+            Op::StartsWith => starts(),
+            Op::NotStartsWith => !starts(),
+            Op::EndsWith => ends(),
+            Op::NotEndsWith => !ends(),
             Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                let (x, y) = (number(&a)?, number(&b)?);
+                let (x, y) = (number(a)?, number(b)?);
                 match self.op {
                     Op::Lt => x < y,
                     Op::Le => x <= y,
@@ -163,10 +167,10 @@ impl Condition<'_> {
 impl Rule<'_> {
     /// Whether the rule holds, given the value of each input it names (`None`:
     /// not known). `None` when that cannot be decided.
-    pub fn eval(&self, mut value_of: impl FnMut(&str) -> Option<String>) -> Option<bool> {
+    pub fn eval<S: AsRef<str>>(&self, mut value_of: impl FnMut(&str) -> Option<S>) -> Option<bool> {
         let mut undecided = false;
         for c in &self.conditions {
-            match value_of(c.input).and_then(|v| c.holds(&v)) {
+            match value_of(c.input).and_then(|v| c.holds(v.as_ref())) {
                 // One false condition decides `&&`, one true condition decides `||`.
                 Some(false) if self.join == Join::All => return Some(false),
                 Some(true) if self.join == Join::Any => return Some(true),
