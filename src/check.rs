@@ -23,6 +23,7 @@ mod secrets;
 mod settings;
 mod stages;
 mod steps;
+pub mod tasks;
 
 use crate::ast::{self, VarDecl};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
@@ -138,6 +139,9 @@ pub(crate) struct Checker<'a> {
     /// Publications and downloads of artifacts, checked once the stage graph is known.
     publications: Vec<graph::ArtifactUse>,
     downloads: Vec<graph::ArtifactUse>,
+    /// Task steps already checked against their signature (by the start of the
+    /// task's name), so a template used many times is checked once.
+    checked_tasks: HashSet<(crate::source::FileId, u32)>,
 }
 
 const NAME_HELP: &str =
@@ -193,6 +197,7 @@ impl<'a> Checker<'a> {
             current_stage: String::new(),
             publications: Vec::new(),
             downloads: Vec::new(),
+            checked_tasks: HashSet::default(),
         }
     }
 

@@ -85,6 +85,12 @@ codes! {
     AzureExpression = "E100", "Azure expression in a string";
     InvalidSuppression = "E110", "invalid suppression comment";
     TooLarge = "E120", "pipeline that expands past relc's limits";
+    UnknownTaskVersion = "E130", "task version that is not built in";
+    UnknownTaskInput = "E131", "unknown task input";
+    TaskInputValue = "E132", "task input value outside its choices";
+    TaskInputNotBoolean = "E133", "task input that must be true or false";
+    MissingTaskInput = "E134", "required task input missing";
+    AgentTaskInAgentlessJob = "E135", "task that needs an agent in an agentless job";
     Unused = "W001", "unused declaration";
     UndeclaredVariable = "W002", "variable not declared in this file";
     GateAlwaysPasses = "W003", "gate that passes without checking anything";
@@ -93,6 +99,8 @@ codes! {
     UnusedSuppression = "W006", "suppression comment that silences nothing";
     ScheduleNeverFires = "W007", "schedule that never fires";
     TextOrdering = "W008", "number or version ordered as text";
+    TaskNotInBox = "W009", "task that is not built into Azure Pipelines";
+    DeprecatedTask = "W010", "deprecated task version";
 }
 
 /// A source location with a message, shown beside the primary label.

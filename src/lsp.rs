@@ -12,6 +12,7 @@
 //! find the block the cursor is in and offer that block's settings ([`complete`]).
 
 mod complete;
+mod tasks;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::project::{FileResolver, Found, Resolver, Unresolved};
@@ -247,6 +248,9 @@ impl LanguageServer for Backend {
     async fn hover(&self, params: lsp::HoverParams) -> Result<Option<lsp::Hover>> {
         let at = params.text_document_position_params;
         if let Some(h) = self.predefined_hover(&at) {
+            return Ok(Some(h));
+        }
+        if let Some(h) = self.task_hover(&at) {
             return Ok(Some(h));
         }
         Ok(self.with_symbol(&at, |c, s, d| {
@@ -620,6 +624,21 @@ impl Backend {
                 value,
             }),
             range: Some(range(&c.sources, *span)),
+        })
+    }
+
+    /// A task's friendly name, description and inputs, on its `Name@N`.
+    fn task_hover(&self, at: &lsp::TextDocumentPositionParams) -> Option<lsp::Hover> {
+        let analyses = self.analyses_lock();
+        let c = analyses.get(&at.text_document.uri)?;
+        let text = &c.sources.get(c.file).text;
+        let (start, end, reference) = tasks::reference_at(text, offset(c, at.position) as usize)?;
+        Some(lsp::Hover {
+            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value: tasks::hover(reference),
+            }),
+            range: Some(range(&c.sources, Span::new(c.file, start, end))),
         })
     }
 

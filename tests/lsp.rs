@@ -749,3 +749,56 @@ fn completion_offers_the_words_a_setting_takes() {
     );
     c.stop();
 }
+
+/// LSP's CompletionItemKind: Field.
+const FIELD: u64 = 5;
+
+#[test]
+fn hover_and_completion_of_a_task_use_its_signature() {
+    let text = "stage Build {\n  job B {\n    task DotNetCoreCLI@2 {\n      command = \"build\"\n      \n      publishWebProjects = \n    }\n  }\n}\n";
+    let dir = project("tasks", &[("p.release", text)]);
+    let u = uri(&dir.join("p.release"));
+    let mut c = Client::start();
+    c.open(&u, text);
+    c.diagnostics(&u);
+
+    // Hover on the task's name: friendly name, description, inputs, required ones marked.
+    let hover = c.at("textDocument/hover", &u, 2, 12, json!({}));
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.starts_with("**.NET Core** (`DotNetCoreCLI@2`"),
+        "{value}"
+    );
+    assert!(
+        value.contains("`projects`") && value.contains("**`command`**"),
+        "{value}"
+    );
+    assert_eq!(hover["range"]["start"], json!({"line": 2, "character": 9}));
+    assert_eq!(hover["range"]["end"], json!({"line": 2, "character": 24}));
+
+    // In the block: its inputs (less `command`, written), with their help, then the settings.
+    let items = completion(&mut c, &u, 4, 6);
+    let labels = labels_of(&items);
+    assert!(
+        labels.contains(&"projects") && labels.contains(&"arguments"),
+        "{labels:?}"
+    );
+    assert!(!labels.contains(&"command"), "{labels:?}");
+    assert!(labels.contains(&"display"), "{labels:?}");
+    let projects = items.iter().find(|i| i["label"] == "projects").unwrap();
+    assert_eq!(projects["kind"], FIELD);
+    assert_eq!(projects["insertText"], "projects = ");
+    assert!(
+        projects["documentation"]
+            .as_str()
+            .unwrap()
+            .contains("Path to project"),
+        "{projects}"
+    );
+
+    // After `input = `: the values it takes.
+    let items = completion(&mut c, &u, 5, 27);
+    assert_eq!(labels_of(&items), ["true", "false"]);
+    assert_eq!(items[0]["kind"], ENUM_MEMBER);
+    c.stop();
+}

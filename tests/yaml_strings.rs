@@ -808,12 +808,13 @@ fn yaml_11(dir: &Path) {
     );
 }
 
-/// A number becomes text as it is written: `6.0` is not `6`, `007` not `7`.
+/// A number becomes text as it is written: `6.0` is not `6`, `007` not `7`. (The
+/// task is not in-box, so its made-up inputs are passed as they are: W009 only.)
 #[test]
 fn numbers_keep_their_spelling() {
     let text = "var a = 6.0\nvar b = 007\nvar c = 3\nvar d = 2.5\n\
                 stage S { job J { script \"$(a)$(b)$(c)$(d)\" { display \"v\" + 1.50 }\n\
-                task UseDotNet@2 { version = 6.0  n = 007  three = 3  half = 2.5  neg = -1  \
+                task InHouse.Numbers@1 { version = 6.0  n = 007  three = 3  half = 2.5  neg = -1  \
                 big = 123456789012345678901234567890  tiny = 0.10 } } }\n";
     let c = relc::compile("numbers.release", text);
     assert!(!c.has_errors(), "{:?}", c.diagnostics);

@@ -201,6 +201,10 @@ impl<'a> Checker<'a> {
             None => self.pipeline_pool_server,
         };
         for (mut job, after) in parts.jobs {
+            if inherited_server && job.pool.is_none() {
+                let origin = st.get("pool").map_or(s.name.span, |v| v.span);
+                self.agentless_tasks(&job.steps, origin);
+            }
             if inherited_server
                 && job.pool.is_none()
                 && let Some(step) = job
@@ -453,6 +457,10 @@ impl<'a> Checker<'a> {
             .unwrap_or(false);
         let display = self.display(j.display.as_ref(), st.get("display"), &scope);
         let has_conditions = !parts.conditions.is_empty();
+        if pool == Some(ir::Pool::Server) {
+            let origin = st.get("pool").map_or(j.name.span, |v| v.span);
+            self.agentless_tasks(&parts.steps, origin);
+        }
         if pool == Some(ir::Pool::Server)
             && let Some(step) = parts
                 .steps

@@ -63,7 +63,8 @@ impl Checker<'_> {
                     text: text_str,
                 }
             }
-            A::Task { name, .. } => {
+            A::Task { name, name_span } => {
+                self.check_task(name, *name_span, &s.inputs);
                 let mut inputs = IndexMap::new();
                 let mut seen: Vec<(String, Span)> = Vec::new();
                 for e in &s.inputs {

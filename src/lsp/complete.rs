@@ -66,6 +66,15 @@ pub(super) fn in_block(text: &str, offset: usize, snippets: bool) -> Answer {
     let Some(block) = block_of(inner) else {
         return Answer::Unknown;
     };
+    // In `task Name@N { … }` of an in-box task: its inputs and their values too.
+    let task = (block == Block::Task)
+        .then(|| super::tasks::task_of_block(text, inner.at))
+        .flatten();
+    if let Some(t) = task
+        && let Some(items) = input_value(t, before)
+    {
+        return items;
+    }
     // At the start of a statement: on a line of its own, or right after a brace.
     if before.is_empty() || before.ends_with(['{', '}']) {
         let written =
@@ -76,6 +85,15 @@ pub(super) fn in_block(text: &str, offset: usize, snippets: bool) -> Answer {
             .enumerate()
             .map(|(i, s)| setting_item(s, i, snippets))
             .collect();
+        if let Some(t) = task {
+            let inputs = crate::syntax::keys_in(text, inner.at, offset, |w| t.input(w).is_some());
+            let written: Vec<&str> = inputs
+                .iter()
+                .filter(|&&(at, _)| at != start)
+                .map(|&(_, w)| w)
+                .collect();
+            items.splice(0..0, super::tasks::input_items(t, &written));
+        }
         items.extend(block.keywords().iter().map(|k| lsp::CompletionItem {
             label: k.to_string(),
             kind: Some(lsp::CompletionItemKind::KEYWORD),
@@ -97,6 +115,24 @@ pub(super) fn in_block(text: &str, offset: usize, snippets: bool) -> Answer {
         };
     }
     Answer::Unknown
+}
+
+/// After `input = ` (or `input = "`) at the start of a statement of a task block:
+/// the values of the input, or the names in scope when it takes any text.
+fn input_value(task: &crate::check::tasks::Task, before: &str) -> Option<Answer> {
+    let in_quote = before.ends_with('"');
+    let rest = before.strip_suffix('"').unwrap_or(before).trim_end();
+    let rest = rest.strip_suffix('=')?.trim_end();
+    let key_at = rest.trim_end_matches(in_word).len();
+    let (lead, key) = (rest[..key_at].trim_end(), &rest[key_at..]);
+    if key.is_empty() || !(lead.is_empty() || lead.ends_with(['{', '}'])) {
+        return None;
+    }
+    Some(match super::tasks::value_items(task, key, in_quote) {
+        Some(items) => Answer::Items(items),
+        None if in_quote => Answer::Unknown,
+        None => Answer::Names,
+    })
 }
 
 /// What a value of a shape looks like, in a few words.
@@ -233,6 +269,35 @@ mod tests {
         assert_eq!(labels("job J {\n  display |").unwrap(), ["<names>"]);
         assert!(labels("job J { script \"x\" { env { |").is_none());
         assert!(labels("|").is_none());
+    }
+
+    #[test]
+    fn a_task_block_offers_its_inputs_less_those_written_and_their_values() {
+        let got = labels("job J {\n  task Bash@3 {\n    targetType = \"inline\"\n    |").unwrap();
+        assert!(got.contains(&"script".into()) && got.contains(&"failOnStderr".into()));
+        assert!(!got.contains(&"targetType".into()), "{got:?}");
+        // The step's settings are still offered, after the inputs.
+        let display = got.iter().position(|l| l == "display").unwrap();
+        assert!(display > got.iter().position(|l| l == "script").unwrap());
+        assert_eq!(
+            labels("job J { task Bash@3 { targetType = |").unwrap(),
+            ["filePath", "inline"]
+        );
+        assert_eq!(
+            labels("job J { task Bash@3 {\n    targetType = \"in|").unwrap(),
+            ["filePath", "inline"]
+        );
+        assert_eq!(
+            labels("job J { task Bash@3 { failOnStderr = |").unwrap(),
+            ["true", "false"]
+        );
+        assert_eq!(
+            labels("job J { task Bash@3 { script = |").unwrap(),
+            ["<names>"]
+        );
+        // Not an in-box task: the step's settings only.
+        let got = labels("job J { task Foo@1 { |").unwrap();
+        assert!(got.contains(&"display".into()) && !got.contains(&"script".into()));
     }
 
     #[test]
