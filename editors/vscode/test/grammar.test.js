@@ -138,9 +138,9 @@ test("every keyword of grammar/release.pest is highlighted as a keyword", async 
 });
 
 test("gate kinds are the compiler's list", async () => {
-  const source = read("src/check/gates.rs");
-  const block = source.match(/const KINDS: &\[&str\] = &\[([^\]]*)\]/);
-  assert.ok(block, "KINDS not found in src/check/gates.rs");
+  const source = read("src/schema.rs");
+  const block = source.match(/const GATE_KINDS: &\[&str\] = &\[([^\]]*)\]/);
+  assert.ok(block, "GATE_KINDS not found in src/schema.rs");
   const kinds = [...block[1].matchAll(/"(\w+)"/g)].map((m) => m[1]);
   assert.ok(kinds.length >= 7);
   for (const kind of kinds) {
