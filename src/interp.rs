@@ -52,5 +52,7 @@ pub fn local_user() -> String {
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "local".into())
 }
+pub mod approvals;
 pub mod progress;
 pub mod promote;
+pub mod state;
