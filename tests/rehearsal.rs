@@ -133,3 +133,32 @@ fn a_plan_matches_what_the_run_did() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_approval_given_on_the_command_line_counts_only_from_an_approver() {
+    let dir = state_dir("approve-flag");
+    let sd = dir.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "examples/rehearsal.release",
+            "--no-prompt",
+            "--state-dir",
+            sd,
+            "--as",
+            "Tom",
+        ];
+        args.extend_from_slice(extra);
+        relc(&args)
+    };
+    let (code, out, _) = run(&["--approve", "staging", "--approver", "Tom"]);
+    assert_eq!(code, 3, "Tom is not an approver of staging: {out}");
+    assert!(
+        out.contains("not counted: Tom is not an approver here"),
+        "{out}"
+    );
+    let (code, out, err) = run(&["--approve", "staging", "--approver", "Mara"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("approved by Mara"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -46,7 +46,21 @@ pub(crate) fn tally(
     };
     let mut by: Vec<&str> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
+    let mut ignored: Vec<String> = Vec::new();
     for (_, approve, person, comment) in verdicts_for(state, stage, gate, environment) {
+        // A verdict by someone who may not give one (given with `relc run
+        // --approve`, which cannot know the gate yet) does not count.
+        if let Err(why) = check_verdict(
+            person,
+            &state.requested_for,
+            approvers,
+            requester_can_approve,
+        ) {
+            if !ignored.contains(&why) {
+                ignored.push(why);
+            }
+            continue;
+        }
         if !approve {
             let c = comment.as_ref().map_or(String::new(), |c| format!(": {c}"));
             return Approval::Rejected(format!("rejected by {person}{c}"));
@@ -58,7 +72,6 @@ pub(crate) fn tally(
             }
         }
     }
-    let _ = requester_can_approve; // enforced when a verdict is given (see `check_verdict`)
     if by.len() >= needed {
         let notes = if notes.is_empty() {
             String::new()
@@ -72,8 +85,13 @@ pub(crate) fn tally(
         } else {
             approvers.join(", ")
         };
+        let ignored = if ignored.is_empty() {
+            String::new()
+        } else {
+            format!("; not counted: {}", ignored.join("; "))
+        };
         Approval::Pending(format!(
-            "waiting for approval by {who} ({} of {needed} given)",
+            "waiting for approval by {who} ({} of {needed} given){ignored}",
             by.len()
         ))
     }
@@ -133,19 +151,11 @@ pub(crate) fn approval_of(state: &State, stage: &str, gate: &str) -> Option<(Vec
             wait:
                 GateWait::Validation {
                     approvers,
-                    notify,
                     requester_can_approve,
                     ..
                 },
             ..
-        } => Some((
-            if approvers.is_empty() {
-                notify.clone()
-            } else {
-                approvers.clone()
-            },
-            requester_can_approve.unwrap_or(true),
-        )),
+        } => Some((approvers.clone(), requester_can_approve.unwrap_or(true))),
         _ => None,
     }
 }

@@ -415,17 +415,15 @@ impl Runner {
             }
             GateWait::Validation {
                 approvers,
-                notify,
+                requester_can_approve,
                 timeout_minutes,
                 on_timeout,
                 ..
             } => {
-                let people = if approvers.is_empty() {
-                    notify
-                } else {
-                    approvers
-                };
-                match tally(&self.state, stage, &id, None, people, 1, true) {
+                // Without approvers anyone may validate (in Azure, anyone with
+                // permission on the run); the notified are only told.
+                let can = requester_can_approve.unwrap_or(true);
+                match tally(&self.state, stage, &id, None, approvers, 1, can) {
                     Approval::Approved(w) => Verdict::Pass(w),
                     Approval::Rejected(w) => Verdict::Fail(Outcome::Failed, w),
                     Approval::Pending(w) => {
