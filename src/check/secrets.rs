@@ -364,8 +364,109 @@ static IN_WORD: [bool; 256] = {
     t
 };
 
+/// False when `b` cannot hold a credential of a known shape: every match of
+/// [`shape`] contains one of these substrings, each found here by a byte of it
+/// and a look at its neighbours (one pass, no allocation):
+///
+/// - `PRIVATE KEY` (the private key; `-----BEGIN` is needed too);
+/// - `AK` or `AS` (an AWS key starts `AKIA` or `ASIA`);
+/// - `_` after `ghp`, `gho`, `ghu`, `ghs`, `ghr`, `github` or `npm` (GitHub and npm tokens);
+/// - `xox` (Slack), `eyJ` (a JSON web token);
+/// - `==` (an Azure storage key ends with it);
+/// - `=` after `d`, `y` or `e` in any case (the last letter of the connection-string
+///   fields `password`, `pwd`, `accountkey`, `sharedaccesskey`, `sharedaccesssignature`);
+/// - `://` (a password in a URL).
+pub(crate) fn may_have_shape(b: &[u8]) -> bool {
+    any_byte(b, *b"AP_xJ=:", |i| {
+        let c = b[i];
+        let (before, after) = (&b[..i], &b[i + 1..]);
+        match c {
+            b'A' => matches!(after.first(), Some(b'K' | b'S')),
+            b'P' => after.starts_with(b"RIVATE KEY"),
+            b'_' => [
+                &b"ghp"[..],
+                b"gho",
+                b"ghu",
+                b"ghs",
+                b"ghr",
+                b"github",
+                b"npm",
+            ]
+            .iter()
+            .any(|p| before.ends_with(p)),
+            b'x' => after.starts_with(b"ox"),
+            b'J' => before.ends_with(b"ey"),
+            b'=' => {
+                after.first() == Some(&b'=')
+                    || matches!(before.last().map(|l| l | 0x20), Some(b'd' | b'y' | b'e'))
+            }
+            b':' => after.starts_with(b"//"),
+            _ => false,
+        }
+    })
+}
+
+/// Whether `f(i)` holds for an index `i` of `b` whose byte is one of `set`,
+/// taken in order. Eight bytes are tested at a time, without a branch per
+/// byte (a zero-byte test of the word XOR each byte of the set, exact for
+/// every byte value), so text without such a byte costs about two instructions
+/// a byte.
+#[inline(always)]
+pub(crate) fn any_byte<const N: usize>(
+    b: &[u8],
+    set: [u8; N],
+    mut f: impl FnMut(usize) -> bool,
+) -> bool {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // 0x80 in each byte of `w` that equals one of `set`, 0 elsewhere.
+    let marks = |w: u64| {
+        let mut m = 0;
+        for c in set {
+            let v = w ^ (u64::from(c) * 0x0101_0101_0101_0101);
+            m |= !(((v & LOW7).wrapping_add(LOW7)) | v | LOW7);
+        }
+        m
+    };
+    let mut words = b.chunks_exact(8);
+    let mut base = 0;
+    let mut at = |mut m: u64, base: usize| {
+        while m != 0 {
+            if f(base + (m.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            m &= m - 1;
+        }
+        false
+    };
+    for word in &mut words {
+        let m = marks(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        if m != 0 && at(m, base) {
+            return true;
+        }
+        base += 8;
+    }
+    let rest = words.remainder();
+    if rest.is_empty() {
+        return false;
+    }
+    let mut last = [0u8; 8];
+    last[..rest.len()].copy_from_slice(rest);
+    // Only the bytes of `rest`, not the padding.
+    let keep = u64::MAX >> (8 * (8 - rest.len()));
+    let m = marks(u64::from_le_bytes(last)) & keep;
+    m != 0 && at(m, base)
+}
+
 /// The kind of credential `text` contains, if it has a known shape.
 pub(crate) fn shape(text: &str) -> Option<&'static str> {
+    if !may_have_shape(text.as_bytes()) {
+        return None;
+    }
+    shape_unfiltered(text)
+}
+
+/// [`shape`] without the prefilter.
+fn shape_unfiltered(text: &str) -> Option<&'static str> {
     // The rarer word first: most texts have a `-`, few a `P`.
     if has(text, "PRIVATE KEY") && has(text, "-----BEGIN") {
         return Some("a private key");
@@ -648,6 +749,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every text with a known shape passes the prefilter: texts joined from
+    /// pieces of credentials, fields and separators (a deterministic sample).
+    #[test]
+    fn the_prefilter_lets_every_shape_through() {
+        let pieces = [
+            "AKIA",
+            "ASIA",
+            "IOSFODNN7EXAMPLE",
+            "ghp_",
+            "github_pat_",
+            "npm_",
+            "xoxb-",
+            "eyJ",
+            "hbGciOiJIUzI1NiJ9",
+            ".",
+            "PRIVATE KEY",
+            "-----BEGIN ",
+            "=",
+            "==",
+            "Password",
+            "PWD",
+            "AccountKey",
+            "SharedAccessSignature",
+            ";",
+            "://",
+            "user:",
+            "pw@host",
+            "a1b2c3d4e5f6g7h8i9j0",
+            "ABCDEFGHIJ0123456789",
+            " ",
+            "$(x)",
+            "/",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut found = 0;
+        for _ in 0..200_000 {
+            let mut text = String::new();
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = 1 + (seed >> 60) as usize;
+            for _ in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let p = pieces[(seed >> 33) as usize % pieces.len()];
+                let reps = 1 + (seed >> 61) as usize;
+                text.push_str(&p.repeat(reps));
+            }
+            if shape_unfiltered(&text).is_some() {
+                found += 1;
+                assert!(may_have_shape(text.as_bytes()), "{text}");
+            }
+        }
+        assert!(found > 1000, "only {found} texts with a shape");
     }
 
     #[test]
