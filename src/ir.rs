@@ -329,6 +329,9 @@ pub enum StepKind {
         artifact: String,
         patterns: Option<String>,
     },
+    /// `download none`: no artifact is downloaded, not even the implicit ones
+    /// of a deployment job.
+    NoDownload,
     Checkout {
         repository: String,
         options: IndexMap<String, Scalar>,

@@ -436,6 +436,9 @@ fn step(st: &ir::Step, m: &mut Map) {
         StepKind::Publish { artifact, path } => {
             m.str("publish", path).str("artifact", artifact);
         }
+        StepKind::NoDownload => {
+            m.str("download", "none");
+        }
         StepKind::Download { artifact, patterns } => {
             m.str("download", "current")
                 .str("artifact", artifact)

@@ -116,6 +116,25 @@ impl Checker<'_> {
                     path,
                 }
             }
+            // `download none`: Azure's opt-out of a deployment job's implicit
+            // download of every artifact (unless an artifact is named `none`).
+            A::Download { artifact }
+                if artifact.segments.len() == 1
+                    && artifact.segments[0].text == "none"
+                    && !self.artifacts.contains_key("none") =>
+            {
+                if let Some(v) = st.get("patterns") {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            v.span,
+                            "`download none` downloads nothing, so it takes no `patterns`",
+                        )
+                        .label("nothing to filter"),
+                    );
+                }
+                StepKind::NoDownload
+            }
             A::Download { artifact } => {
                 let name = self.artifact_ref(artifact, scope)?;
                 self.downloads.push(ArtifactUse {

@@ -531,6 +531,7 @@ impl JobRun {
                     Err(e) => Self::done(Outcome::Failed, e),
                 }
             }
+            StepKind::NoDownload => Self::done(Outcome::Succeeded, "nothing to download"),
             StepKind::Download { artifact, .. } => {
                 let Some(fp) = self.artifacts.get(artifact).cloned() else {
                     return Self::done(
@@ -766,6 +767,7 @@ pub fn step_display(step: &ir::Step) -> String {
         StepKind::Task { task, .. } => task.clone(),
         StepKind::Publish { artifact, .. } => format!("Publish {artifact}"),
         StepKind::Download { artifact, .. } => format!("Download {artifact}"),
+        StepKind::NoDownload => "Download none".to_string(),
         StepKind::Checkout { repository, .. } => format!("Checkout {repository}"),
     }
 }
