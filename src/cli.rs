@@ -119,8 +119,8 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         trigger: interp::TriggerArgs,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = interp::RunFormat::Human)]
+        format: interp::RunFormat,
     },
     /// Run a pipeline on this machine: real steps, gates, artifacts, a record to resume.
     #[command(
@@ -197,8 +197,8 @@ enum Command {
     },
     /// Which artifact (by fingerprint) is deployed in each environment, by which run, when.
     Status {
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = interp::RunFormat::Human)]
+        format: interp::RunFormat,
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
@@ -276,7 +276,7 @@ pub fn main() -> ExitCode {
             &file,
             root.as_deref(),
             &trigger,
-            format == Format::Json,
+            format == interp::RunFormat::Json,
             color,
         ),
         Command::Run {
@@ -325,7 +325,7 @@ pub fn main() -> ExitCode {
             state_dir,
         } => interp::logs(&run, selector.as_deref(), state_dir.as_deref()),
         Command::Status { format, state_dir } => {
-            interp::status(format == Format::Json, state_dir.as_deref())
+            interp::status(format == interp::RunFormat::Json, state_dir.as_deref())
         }
         Command::Promote {
             run,

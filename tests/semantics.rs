@@ -48,7 +48,7 @@ fn options(dir: &std::path::Path) -> Options {
         verdicts: Vec::new(),
         prompt: false,
         json: false,
-        task_commands: Vec::new(),
+        task_commands: Default::default(),
         secrets: Vec::new(),
         pinned: Default::default(),
         connections: Vec::new(),

@@ -181,6 +181,17 @@ fn secret_value(name: &str) -> Result<String, String> {
     ))
 }
 
+/// The state directory of commands that take a run (not a file), and the
+/// run's id (`last` or a number).
+fn find_run(
+    given_state_dir: Option<&Path>,
+    run: &str,
+) -> Result<(std::path::PathBuf, u64), ExitCode> {
+    let dir = state_dir(given_state_dir, None);
+    let id = record::resolve(&dir, run).map_err(|e| super::usage_error(&e))?;
+    Ok((dir, id))
+}
+
 /// The simulated trigger and the checked pipeline of `plan` and `run`.
 fn simulated(
     file: &Path,
@@ -238,7 +249,7 @@ fn options(
             && exec.format == RunFormat::Human
             && std::io::stdin().is_terminal(),
         json: exec.format == RunFormat::Json,
-        task_commands: exec.tasks.clone(),
+        task_commands: std::sync::Arc::new(exec.tasks.clone()),
         secrets,
         pinned: Default::default(),
         connections: exec.connections.clone(),
@@ -322,10 +333,9 @@ pub fn resume(
     exec: &ExecArgs,
     given_state_dir: Option<&Path>,
 ) -> ExitCode {
-    let dir = state_dir(given_state_dir, None);
-    let id = match record::resolve(&dir, run_id) {
-        Ok(id) => id,
-        Err(e) => return super::usage_error(&e),
+    let (dir, id) = match find_run(given_state_dir, run_id) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     let (mut state, mut record) = match run::load(&dir, id) {
         Ok(s) => s,
@@ -387,10 +397,9 @@ pub fn verdict(
     approve: bool,
     given_state_dir: Option<&Path>,
 ) -> ExitCode {
-    let dir = state_dir(given_state_dir, None);
-    let id = match record::resolve(&dir, run_id) {
-        Ok(id) => id,
-        Err(e) => return super::usage_error(&e),
+    let (dir, id) = match find_run(given_state_dir, run_id) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     let (state, _) = match run::load(&dir, id) {
         Ok(s) => s,
@@ -478,10 +487,9 @@ pub fn runs(given_state_dir: Option<&Path>) -> ExitCode {
 }
 
 pub fn logs(run_id: &str, selector: Option<&str>, given_state_dir: Option<&Path>) -> ExitCode {
-    let dir = state_dir(given_state_dir, None);
-    let id = match record::resolve(&dir, run_id) {
-        Ok(id) => id,
-        Err(e) => return super::usage_error(&e),
+    let (dir, id) = match find_run(given_state_dir, run_id) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     let logs = record::runs_dir(&dir).join(id.to_string()).join("logs");
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&logs)
@@ -564,10 +572,9 @@ pub fn promote(
     exec: &ExecArgs,
     given_state_dir: Option<&Path>,
 ) -> ExitCode {
-    let dir = state_dir(given_state_dir, None);
-    let id = match record::resolve(&dir, run_id) {
-        Ok(id) => id,
-        Err(e) => return super::usage_error(&e),
+    let (dir, id) = match find_run(given_state_dir, run_id) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     let run_dir = record::runs_dir(&dir).join(id.to_string());
     let (pipeline, events) = match (

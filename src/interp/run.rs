@@ -51,7 +51,7 @@ pub struct Options {
     /// Print events as JSON lines on stdout instead of progress.
     pub json: bool,
     /// `Task@N` → command, for tasks with no local meaning.
-    pub task_commands: Vec<(String, String)>,
+    pub task_commands: Arc<Vec<(String, String)>>,
     /// Secret values, by name.
     pub secrets: Vec<(String, String)>,
     /// Artifacts pinned by `relc promote`: name → fingerprint.
@@ -80,7 +80,6 @@ struct Runner {
     rx: tokio::sync::mpsc::UnboundedReceiver<Report>,
     cancel_tx: tokio::sync::watch::Sender<bool>,
     running: usize,
-    task_commands: Arc<Vec<(String, String)>>,
     /// Events emitted so far: `advance` repeats until a pass changes nothing.
     emitted: usize,
     progress: std::cell::RefCell<super::progress::Progress>,
@@ -688,7 +687,7 @@ impl Runner {
             logs: self.record.dir.join("logs"),
             masker: self.masker.clone(),
             cancel: self.cancel_tx.subscribe(),
-            task_commands: self.task_commands.clone(),
+            task_commands: self.options.task_commands.clone(),
             executor: self.options.executor.clone(),
             prefix: (!self.options.json).then(|| format!("[{stage}/{job}] ")),
             tx: self.tx.clone(),
@@ -991,7 +990,6 @@ pub async fn drive(state: State, record: Record, options: Options) -> Stop {
     for (_, v) in &options.secrets {
         masker.add(v);
     }
-    let task_commands = Arc::new(options.task_commands.clone());
     let live = {
         use std::io::IsTerminal;
         !options.json && !options.quiet && std::io::stdout().is_terminal()
@@ -1005,7 +1003,6 @@ pub async fn drive(state: State, record: Record, options: Options) -> Stop {
         rx,
         cancel_tx,
         running: 0,
-        task_commands,
         emitted: 0,
         progress: std::cell::RefCell::new(super::progress::Progress::new(live)),
         asked: HashMap::new(),

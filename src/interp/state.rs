@@ -63,7 +63,6 @@ pub struct State {
     pub durations: HashMap<(String, String), f64>,
     pub failures: Vec<(String, String, Vec<String>)>,
     pub not_local: Vec<String>,
-    pub waiting_on: Vec<String>,
     /// How each gate was decided, for the summary.
     pub gate_log: Vec<String>,
 }
@@ -117,7 +116,6 @@ impl State {
             durations: HashMap::new(),
             failures: Vec::new(),
             not_local: Vec::new(),
-            waiting_on: Vec::new(),
             gate_log: Vec::new(),
         }
     }
@@ -318,7 +316,7 @@ impl State {
                     s.lock = None;
                 }
             }
-            Event::RunWaiting { on } => self.waiting_on = on.clone(),
+            Event::RunWaiting { .. } => {}
             Event::CancelRequested => self.canceled = true,
             Event::RunFinished { outcome } => self.finished = Some(*outcome),
         }
