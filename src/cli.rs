@@ -645,13 +645,7 @@ fn graph(
     };
     match output {
         Some(path) => {
-            if let Err(e) = write_all(
-                &[Output {
-                    path,
-                    bytes: text.as_bytes(),
-                }],
-                &c.files,
-            ) {
+            if let Err(e) = write_all(&[Output::bytes(path, text.as_bytes())], &c.files) {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
@@ -681,44 +675,44 @@ fn build(
         .pipeline
         .as_ref()
         .expect("compile_pipeline gives a pipeline");
-    let mut main = Vec::with_capacity(1 << 16);
-    let rendered = match emit {
-        Emit::Ir => serde_json::to_writer_pretty(&mut main, pipeline)
-            .map_err(std::io::Error::other)
-            .and_then(|_| main.write_all(b"\n")),
-        Emit::Yaml => backend::azure::emit_to(pipeline, &name, &mut main).map_err(|e| match e {
-            backend::azure::EmitFailure::Io(e) => e,
-            other => std::io::Error::other(other),
-        }),
+    let render = |w: &mut dyn Write| -> std::io::Result<()> {
+        match emit {
+            Emit::Ir => serde_json::to_writer_pretty(&mut *w, pipeline)
+                .map_err(std::io::Error::other)
+                .and_then(|_| w.write_all(b"\n")),
+            Emit::Yaml => backend::azure::emit_to(pipeline, &name, w).map_err(|e| match e {
+                backend::azure::EmitFailure::Io(e) => e,
+                other => std::io::Error::other(other),
+            }),
+        }
     };
-    if let Err(e) = rendered {
-        eprintln!("error: cannot write output: {e}");
-        return ExitCode::from(2);
-    }
     let manifest = checks.map(|_| {
         let manifest = backend::checks::manifest(pipeline, &c.sources);
         serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n"
     });
     // Files first, all or none; stdout last, so a refused or failed file
-    // write leaves nothing half done.
+    // write leaves nothing half done. The YAML is written straight into its
+    // temporary file: a large pipeline is never held in memory whole.
     let mut files = Vec::new();
     if let Some(path) = output {
-        files.push(Output { path, bytes: &main });
+        files.push(Output::stream(path, &render));
     }
     if let (Some(path), Some(text)) = (checks, &manifest) {
-        files.push(Output {
-            path,
-            bytes: text.as_bytes(),
-        });
+        files.push(Output::bytes(path, text.as_bytes()));
     }
     if let Err(e) = write_all(&files, &c.files) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    if output.is_none()
-        && let Err(code) = write_stdout(&main)
-    {
-        return code;
+    if output.is_none() {
+        let mut main = Vec::with_capacity(1 << 16);
+        if let Err(e) = render(&mut main) {
+            eprintln!("error: cannot write output: {e}");
+            return ExitCode::from(2);
+        }
+        if let Err(code) = write_stdout(&main) {
+            return code;
+        }
     }
     if checks.is_none() && backend::checks::has_checks(pipeline) {
         let n: usize = pipeline.environments.values().map(|e| e.checks.len()).sum();
@@ -787,10 +781,7 @@ fn fmt(paths: &[PathBuf], root: Option<&Path>, check: bool, color: bool) -> Exit
     } else {
         let outputs: Vec<Output<'_>> = changed
             .iter()
-            .map(|(path, _, text)| Output {
-                path,
-                bytes: text.as_bytes(),
-            })
+            .map(|(path, _, text)| Output::bytes(path, text.as_bytes()))
             .collect();
         if let Err(e) = write_all(&outputs, &[]) {
             eprintln!("error: {e}");

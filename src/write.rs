@@ -21,7 +21,34 @@ use std::path::{Path, PathBuf};
 /// One file to write.
 pub struct Output<'a> {
     pub path: &'a Path,
-    pub bytes: &'a [u8],
+    pub content: Content<'a>,
+}
+
+/// What goes into an output file.
+pub enum Content<'a> {
+    Bytes(&'a [u8]),
+    /// Produced straight into the temporary file, so a large output is never
+    /// held in memory whole. An error from it abandons every output.
+    Stream(&'a dyn Fn(&mut dyn Write) -> std::io::Result<()>),
+}
+
+impl<'a> Output<'a> {
+    pub fn bytes(path: &'a Path, bytes: &'a [u8]) -> Output<'a> {
+        Output {
+            path,
+            content: Content::Bytes(bytes),
+        }
+    }
+
+    pub fn stream(
+        path: &'a Path,
+        produce: &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Output<'a> {
+        Output {
+            path,
+            content: Content::Stream(produce),
+        }
+    }
 }
 
 /// Why outputs were not written. Nothing was changed unless the message says so.
@@ -157,7 +184,10 @@ fn create_temp(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, File)> {
 fn write_temp(plan: &Plan<'_>) -> std::io::Result<PathBuf> {
     let (tmp, mut file) = create_temp(&plan.dir, plan.output.path)?;
     let done = (|| {
-        file.write_all(plan.output.bytes)?;
+        match &plan.output.content {
+            Content::Bytes(bytes) => file.write_all(bytes)?,
+            Content::Stream(produce) => produce(&mut file)?,
+        }
         if let Some(p) = &plan.permissions {
             file.set_permissions(p.clone())?;
         }
@@ -287,14 +317,8 @@ mod tests {
         let missing_dir = d.join("missing").join("checks.json");
         let err = write_all(
             &[
-                Output {
-                    path: &first,
-                    bytes: b"new",
-                },
-                Output {
-                    path: &missing_dir,
-                    bytes: b"{}",
-                },
+                Output::bytes(&first, b"new"),
+                Output::bytes(&missing_dir, b"{}"),
             ],
             &[],
         )
@@ -307,15 +331,32 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_that_fails_leaves_the_target_and_no_temporary_file() {
+        let d = scratch("stream-fails");
+        let target = d.join("a.yml");
+        std::fs::write(&target, "old").unwrap();
+        let produce = |w: &mut dyn Write| -> std::io::Result<()> {
+            w.write_all(b"half of it")?;
+            Err(std::io::Error::other("the emitter gave up"))
+        };
+        let err = write_all(&[Output::stream(&target, &produce)], &[]).unwrap_err();
+        assert!(err.0.contains("the emitter gave up"), "{err}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        let left: Vec<_> = std::fs::read_dir(&d).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "temporary files left behind: {left:?}");
+        let ok = |w: &mut dyn Write| w.write_all(b"new");
+        write_all(&[Output::stream(&target, &ok)], &[]).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
     fn a_failed_rename_restores_the_targets_already_replaced() {
         let d = scratch("restore");
         let first = d.join("a.yml");
         std::fs::write(&first, "old").unwrap();
         let plan_a = Plan {
-            output: &Output {
-                path: &first,
-                bytes: b"",
-            },
+            output: &Output::bytes(&first, b""),
             dir: d.clone(),
             permissions: None,
             existed: true,
