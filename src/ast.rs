@@ -20,6 +20,7 @@ pub struct File {
     pub pipeline: Option<Pipeline>,
     pub variables: Vec<VarDecl>,
     pub artifacts: Vec<Name>,
+    pub parameters: Vec<RuntimeParam>,
     pub environments: Vec<Environment>,
     pub gates: Vec<GateDecl>,
     pub templates: Vec<Template>,
@@ -86,6 +87,17 @@ pub enum VarDecl {
     Group {
         value: Value,
     },
+}
+
+/// `parameter NAME: TYPE [= DEFAULT] [{ settings }]`: a runtime parameter of the pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeParam {
+    pub name: Name,
+    pub ty: Name,
+    pub default: Option<Value>,
+    /// `{ display "…"  values [...] }`, as written (entries and `when` are errors).
+    pub body: Object,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

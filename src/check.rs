@@ -18,6 +18,7 @@ pub mod functions;
 mod gates;
 mod graph;
 pub mod located;
+mod parameters;
 pub mod recovered;
 mod secrets;
 mod settings;
@@ -142,6 +143,8 @@ pub(crate) struct Checker<'a> {
     /// Task steps already checked against their signature (by the start of the
     /// task's name), so a template used many times is checked once.
     checked_tasks: HashSet<(crate::source::FileId, u32)>,
+    /// Runtime parameters, declared before anything reads them.
+    parameters: parameters::Declared,
 }
 
 const NAME_HELP: &str =
@@ -198,13 +201,17 @@ impl<'a> Checker<'a> {
             publications: Vec::new(),
             downloads: Vec::new(),
             checked_tasks: HashSet::default(),
+            parameters: parameters::Declared::default(),
         }
     }
 
     fn run(&mut self) -> ir::Pipeline {
         self.index_declarations();
         self.scan_runtime_variables();
-        let mut pipeline = ir::Pipeline::default();
+        let mut pipeline = ir::Pipeline {
+            parameters: self.runtime_parameters(),
+            ..ir::Pipeline::default()
+        };
         let root_vars: Vec<&VarDecl> = self
             .ast
             .variables
@@ -237,6 +244,7 @@ impl<'a> Checker<'a> {
         self.check_unused_templates();
         self.check_artifacts(&mut pipeline);
         self.report_unused();
+        self.report_unused_parameters();
         pipeline
     }
 

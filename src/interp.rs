@@ -39,6 +39,7 @@ pub mod job;
 pub mod lock;
 pub mod mask;
 pub mod outcome;
+pub mod parameters;
 pub mod plan;
 pub mod record;
 pub mod run;

@@ -20,6 +20,9 @@ use serde::{Deserialize, Serialize};
 pub struct Pipeline {
     pub title: Option<String>,
     pub run_name: Option<String>,
+    /// Runtime parameters (Azure's root `parameters:`), in source order.
+    #[serde(default)]
+    pub parameters: Vec<Parameter>,
     pub trigger: Trigger,
     pub pr: Option<Trigger>,
     pub schedules: Vec<Schedule>,
@@ -29,6 +32,50 @@ pub struct Pipeline {
     pub environments: IndexMap<String, Environment>,
     pub artifacts: IndexMap<String, Artifact>,
     pub stages: IndexMap<String, Stage>,
+}
+
+/// A runtime parameter: its value is chosen when a run is queued, and Azure
+/// substitutes it wherever the pipeline reads `${{ parameters.NAME }}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Parameter {
+    pub name: String,
+    pub display: Option<String>,
+    pub ty: ParamType,
+    /// Of type `ty` (checked); `None`: the first of `values`, or given at queue time.
+    pub default: Option<Data>,
+    /// The values it may take; empty when any value of its type is allowed.
+    pub values: Vec<Scalar>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamType {
+    String,
+    Number,
+    Boolean,
+    Object,
+}
+
+impl ParamType {
+    /// Azure's name of the type (`type:` in YAML).
+    pub fn key(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Number => "number",
+            ParamType::Boolean => "boolean",
+            ParamType::Object => "object",
+        }
+    }
+}
+
+/// Structured data: an object parameter's value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Data {
+    Scalar(Scalar),
+    List(Vec<Data>),
+    Map(IndexMap<String, Data>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -404,6 +451,9 @@ pub enum ExprKind {
     Variable(String),
     /// A context root other than variables: `dependencies`, `stageDependencies`, `pipeline`.
     Context(String),
+    /// A runtime parameter (`NAME`, or `NAME.field` of an object parameter), which
+    /// Azure substitutes before the condition is evaluated.
+    Parameter(String),
     Property(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
     /// A function, by its canonical Azure name (`succeeded`, `startsWith`, …).

@@ -81,6 +81,8 @@ pub enum Block {
     Checkout,
     /// A template's body, whose settings join the stage or job that uses it.
     Template,
+    /// A runtime parameter: `parameter env: string = "dev" { … }`.
+    Parameter,
 }
 
 /// The kinds of gate written `kind { settings }`, in the order the language
@@ -272,6 +274,12 @@ const DOWNLOAD: &[Setting] = &[s(
     "which files of the artifact to download",
 )];
 
+#[rustfmt::skip]
+const PARAMETER: &[Setting] = &[
+    s("display", Shape::Text, "what the form for queuing a run calls it (`displayName`)"),
+    s("values", Shape::List, "the values it may take; the form offers them as a choice"),
+];
+
 impl Block {
     /// The block a keyword opens with `{` (`job Build {`, `pool {`, `approval {`).
     pub fn opened_by(keyword: &str) -> Option<Block> {
@@ -298,6 +306,7 @@ impl Block {
             "download" => Block::Download,
             "checkout" => Block::Checkout,
             "template" => Block::Template,
+            "parameter" => Block::Parameter,
             _ => return None,
         })
     }
@@ -327,6 +336,7 @@ impl Block {
             Block::Download => "a download step",
             Block::Checkout => "a checkout step",
             Block::Template => "a template",
+            Block::Parameter => "a parameter",
         }
     }
 
@@ -354,6 +364,7 @@ impl Block {
             Block::Task | Block::Publish | Block::Checkout => (STEP, &[]),
             Block::Download => (STEP, DOWNLOAD),
             Block::Template => (STAGE, JOB),
+            Block::Parameter => (PARAMETER, &[]),
         };
         first.iter().chain(
             then.iter()
@@ -457,6 +468,7 @@ mod tests {
         Block::Download,
         Block::Checkout,
         Block::Template,
+        Block::Parameter,
     ];
 
     #[test]
@@ -501,6 +513,7 @@ mod tests {
             "download",
             "checkout",
             "template",
+            "parameter",
         ];
         for &b in ALL {
             assert!(

@@ -15,6 +15,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 /// The stages each example's YAML must have, in order, as in the pipeline it reproduces.
 const EXPECTED_STAGES: &[(&str, &[&str])] = &[
+    ("deploy-on-demand", &["Release"]),
     ("rehearsal", &["Build", "Dev", "Test", "Staging"]),
     ("tailspin", &["Build", "Dev", "Test", "Staging"]),
     ("tailspin-unit4", &["Build", "Dev"]),

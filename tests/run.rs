@@ -1586,3 +1586,67 @@ stage Pr after Build {
         assert_eq!(decided("Pr"), "skip");
     }
 }
+
+// ── Runtime parameters ─────────────────────────────────────────────────────
+
+#[test]
+fn runtime_parameters_take_their_defaults_or_the_values_given_and_are_checked() {
+    let s = Sandbox::with(
+        "runtime-parameters",
+        r#"
+parameter target: string = "dev" { values ["dev", "prod"] }
+parameter smoke: bool = true
+parameter site: object = { region = "westeurope" }
+stage A {
+  job J {
+    script "echo deploy-to-" + parameters.target + " in " + parameters.site.region
+    script "echo smoke" { when parameters.smoke }
+    script "echo prod-only" { when parameters.target == "prod" }
+  }
+}
+"#,
+    );
+    let out = s.run(&[]);
+    let ev = out.events();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        log(&s, "A", "J", 1).contains("deploy-to-dev in westeurope"),
+        "{}",
+        log(&s, "A", "J", 1)
+    );
+    assert_eq!(step_outcome(&ev, "A", "J", 1), "Succeeded");
+    assert_eq!(step_outcome(&ev, "A", "J", 2), "Skipped");
+
+    std::fs::remove_dir_all(s.path(".relc")).unwrap();
+    let out = s.run(&[
+        "--param",
+        "target=prod",
+        "--param",
+        "SMOKE=false",
+        "--param",
+        r#"site={"region":"eastus"}"#,
+    ]);
+    let ev = out.events();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        log(&s, "A", "J", 1).contains("deploy-to-prod in eastus"),
+        "{}",
+        log(&s, "A", "J", 1)
+    );
+    assert_eq!(step_outcome(&ev, "A", "J", 1), "Skipped");
+    assert_eq!(step_outcome(&ev, "A", "J", 2), "Succeeded");
+
+    let out = s.run(&["--param", "target=qa"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("not one of its values: dev, prod"),
+        "{}",
+        out.stderr
+    );
+    let out = s.run(&["--param", "smoke=maybe"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("not true or false"), "{}", out.stderr);
+    let out = s.run(&["--param", "tagret=prod"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("no such parameter"), "{}", out.stderr);
+}

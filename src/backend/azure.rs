@@ -131,6 +131,13 @@ fn write_stage(
 /// Everything before `stages:`.
 fn pipeline_settings(p: &ir::Pipeline, m: &mut Map) {
     m.opt_str("name", p.run_name.as_deref());
+    if !p.parameters.is_empty() {
+        m.seq("parameters", |s| {
+            for param in &p.parameters {
+                s.map(|m| parameter(param, m));
+            }
+        });
+    }
     trigger(m, "trigger", &p.trigger);
     if let Some(pr) = &p.pr {
         trigger(m, "pr", pr);
@@ -409,18 +416,72 @@ fn environment_ref(m: &mut Map, name: &str, envs: &Environments) {
     }
 }
 
+fn parameter(p: &ir::Parameter, m: &mut Map) {
+    m.str("name", &p.name)
+        .opt_str("displayName", p.display.as_deref())
+        .str("type", p.ty.key());
+    if let Some(d) = &p.default {
+        data(m, "default", d);
+    }
+    if !p.values.is_empty() {
+        m.seq("values", |s| {
+            for v in &p.values {
+                seq_scalar(s, v);
+            }
+        });
+    }
+}
+
+/// Structured data (an object parameter's default), as YAML.
+fn data(m: &mut Map, key: &str, d: &ir::Data) {
+    match d {
+        ir::Data::Scalar(v) => scalar(m, key, v),
+        ir::Data::List(items) => {
+            m.seq(key, |s| items.iter().for_each(|i| seq_data(s, i)));
+        }
+        ir::Data::Map(entries) => {
+            m.map(key, |m| entries.iter().for_each(|(k, v)| data(m, k, v)));
+        }
+    }
+}
+
+fn seq_data(s: &mut Seq, d: &ir::Data) {
+    match d {
+        ir::Data::Scalar(v) => seq_scalar(s, v),
+        ir::Data::List(items) => {
+            s.seq(|s| items.iter().for_each(|i| seq_data(s, i)));
+        }
+        ir::Data::Map(entries) => {
+            s.map(|m| entries.iter().for_each(|(k, v)| data(m, k, v)));
+        }
+    }
+}
+
+fn seq_scalar(s: &mut Seq, v: &Scalar) {
+    match v {
+        Scalar::Str(t) => s.str(t),
+        other => s.token(&scalar_token(other)),
+    };
+}
+
+/// The YAML token of a non-string scalar.
+fn scalar_token(v: &Scalar) -> String {
+    match v {
+        Scalar::Str(t) => t.clone(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) if f.is_nan() => ".nan".into(),
+        Scalar::Float(f) if f.is_infinite() => (if *f > 0.0 { ".inf" } else { "-.inf" }).into(),
+        Scalar::Float(f) => f.to_string(),
+    }
+}
+
 /// A scalar as written in `.release`: strings stay strings, booleans and
 /// numbers are written as YAML's.
 fn scalar(m: &mut Map, key: &str, v: &Scalar) {
     match v {
         Scalar::Str(t) => m.str(key, t),
-        Scalar::Bool(b) => m.bool(key, *b),
-        Scalar::Int(i) => m.token(key, &i.to_string()),
-        Scalar::Float(f) if f.is_nan() => m.token(key, ".nan"),
-        Scalar::Float(f) if f.is_infinite() => {
-            m.token(key, if *f > 0.0 { ".inf" } else { "-.inf" })
-        }
-        Scalar::Float(f) => m.token(key, &f.to_string()),
+        other => m.token(key, &scalar_token(other)),
     };
 }
 

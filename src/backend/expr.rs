@@ -41,6 +41,20 @@ fn write_flat(e: &Expr, out: &mut String) {
             out.push(']');
         }
         ExprKind::Context(c) => out.push_str(c),
+        // Azure substitutes the value as text before evaluating: quoted unless it
+        // is a number or a boolean (`True`/`False` are literals of conditions).
+        ExprKind::Parameter(p) => match e.ty {
+            crate::ir::Type::Number | crate::ir::Type::Bool => {
+                out.push_str("${{ parameters.");
+                out.push_str(p);
+                out.push_str(" }}");
+            }
+            _ => {
+                out.push_str("'${{ parameters.");
+                out.push_str(p);
+                out.push_str(" }}'");
+            }
+        },
         ExprKind::Property(base, name) => {
             write_flat(base, out);
             out.push('.');

@@ -239,6 +239,25 @@ impl<'o> Seq<'o> {
         self
     }
 
+    /// `- token` for a token that reads back as the boolean or number it spells.
+    pub fn token(&mut self, token: &str) -> &mut Self {
+        self.dash();
+        self.0.out.push(' ');
+        self.0.out.push_str(token);
+        self
+    }
+
+    /// `- - …`: a sequence as an item (`- []` when `f` writes no item).
+    pub fn seq(&mut self, f: impl FnOnce(&mut Seq<'_>)) -> &mut Self {
+        self.dash();
+        let mut s = Seq(self.0.child(Lead::Inline));
+        f(&mut s);
+        if s.is_empty() {
+            self.0.out.push_str(" []");
+        }
+        self
+    }
+
     /// `- key: …`: a mapping as an item (`- {}` when `f` writes no entry).
     pub fn map(&mut self, f: impl FnOnce(&mut Map<'_>)) -> &mut Self {
         self.dash();

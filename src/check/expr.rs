@@ -259,6 +259,12 @@ impl Checker<'_> {
     }
 
     fn field(&mut self, base: &ast::Expr, name: &ast::Name, span: Span, scope: &Scope) -> Expr {
+        if !scope.params.contains_key("parameters")
+            && let Some(mut segments) = parameter_path(base)
+        {
+            segments.push(name.clone());
+            return self.parameter_expr(&segments, span);
+        }
         if let A::Ident(root) = &base.kind {
             if root == "variables" {
                 return self.variable_ref(&name.text, name.span, span, scope);
@@ -469,6 +475,10 @@ impl Checker<'_> {
         for right in rest {
             self.compare_pair(function, left, right);
             self.compare_pair(function, right, left);
+            if matches!(function, "eq" | "ne") {
+                self.outside_choices(function, left, right, span);
+                self.outside_choices(function, right, left, span);
+            }
         }
         if left.ty == Type::Bool
             && matches!(left.kind, ExprKind::Bool(_))
@@ -480,6 +490,39 @@ impl Checker<'_> {
                     .help("every non-empty text, 'false' included, becomes true; put the variable first and compare with text: `variables['x'] == \"true\"`"),
             );
         }
+    }
+
+    /// `parameters.env == "qa"` where `env` may only be `dev` or `prod`: the same on every run.
+    fn outside_choices(&mut self, function: &str, param: &Expr, other: &Expr, span: Span) {
+        let ExprKind::Parameter(name) = &param.kind else {
+            return;
+        };
+        let text = match &other.kind {
+            ExprKind::Str(t) => t.clone(),
+            ExprKind::Number(n) => super::format_number(*n),
+            _ => return,
+        };
+        let Some(choices) = self.parameter_choices(name) else {
+            return;
+        };
+        if choices
+            .iter()
+            .any(|c| super::parameters::scalar_text(c).eq_ignore_ascii_case(&text))
+        {
+            return;
+        }
+        let listed: Vec<String> = choices.iter().map(super::parameters::scalar_text).collect();
+        let always = if function == "eq" { "false" } else { "true" };
+        self.diags.push(
+            Diagnostic::warning(
+                Code::ConstantCondition,
+                span,
+                format!("this is always {always}: parameter `{name}` is never `{text}`"),
+            )
+            .label(format!("always {always}"))
+            .related(other.span, "not one of the parameter's values")
+            .help(format!("`{name}` takes one of: {}", listed.join(", "))),
+        );
     }
 
     /// Azure orders by the kind of the left operand, and every variable is text: in
@@ -626,6 +669,20 @@ impl Checker<'_> {
                 .label(format!("no {what} has this name"))
                 .did_you_mean(fix_span, name, scope.nodes.iter().map(String::as_str)),
         );
+    }
+}
+
+/// The names after `parameters` in `parameters.a.b`, when `e` is such a path
+/// (without its last field, which the caller holds).
+fn parameter_path(e: &ast::Expr) -> Option<Vec<ast::Name>> {
+    match &e.kind {
+        A::Ident(root) if root == "parameters" => Some(Vec::new()),
+        A::Field { base, name } => {
+            let mut path = parameter_path(base)?;
+            path.push(name.clone());
+            Some(path)
+        }
+        _ => None,
     }
 }
 

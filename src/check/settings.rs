@@ -128,7 +128,12 @@ impl Checker<'_> {
                     })
                     .sum();
                 let mut out = String::with_capacity(capacity);
+                // The text judged for Azure's syntax: `out`, but with a runtime
+                // parameter's `${{ parameters.x }}` (which relc writes on purpose)
+                // replaced by a placeholder. Built only once a parameter appears.
+                let mut judged: Option<String> = None;
                 for p in parts {
+                    let before = out.len();
                     match &p.kind {
                         ValueKind::Str(s) => {
                             if super::secrets::has(s, "$(") {
@@ -144,11 +149,21 @@ impl Checker<'_> {
                         {
                             out.push_str(t);
                         }
+                        ValueKind::Path(path) if is_runtime_parameter(path, scope) => {
+                            out.push_str(&self.text(p, scope)?);
+                            judged
+                                .get_or_insert_with(|| out[..before].to_string())
+                                .push('_');
+                            continue;
+                        }
                         _ => out.push_str(&self.text(p, scope)?),
+                    }
+                    if let Some(j) = &mut judged {
+                        j.push_str(&out[before..]);
                     }
                 }
                 // Judged once joined: `"${" + "{ x }}"` is still an expression.
-                self.check_azure_syntax(&out, v.span);
+                self.check_azure_syntax(judged.as_deref().unwrap_or(&out), v.span);
                 Some(out)
             }
             ValueKind::Path(path) => self.path_text(path, scope),
@@ -162,6 +177,9 @@ impl Checker<'_> {
     fn path_text(&mut self, path: &crate::ast::Path, scope: &Scope) -> Option<String> {
         let first = &path.segments[0];
         let rest = &path.segments[1..];
+        if is_runtime_parameter(path, scope) {
+            return self.parameter_text(path);
+        }
         // A variable with dots in its name (`var web.app_name = …`), unless the
         // first part names a parameter or an environment.
         if !rest.is_empty()
@@ -527,4 +545,11 @@ pub(super) fn azure_spelling(key: &str) -> Option<String> {
         _ => return None,
     };
     Some(hint.to_string())
+}
+
+/// `parameters.NAME…`: a runtime parameter, unless a template parameter is named `parameters`.
+fn is_runtime_parameter(path: &crate::ast::Path, scope: &Scope) -> bool {
+    path.segments.len() > 1
+        && path.segments[0].text == "parameters"
+        && !scope.params.contains_key("parameters")
 }

@@ -27,6 +27,9 @@ pub struct TriggerArgs {
     /// Set a variable (overrides the file's value).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_assignment)]
     pub vars: Vec<(String, String)>,
+    /// Set a runtime parameter (else its default, else the first of its values).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_assignment)]
+    pub params: Vec<(String, String)>,
     /// A secret variable; its value comes from the environment variable NAME,
     /// else a prompt on a terminal.
     #[arg(long = "secret", value_name = "NAME")]
@@ -202,7 +205,10 @@ fn simulated(
 ) -> Result<(trigger::Simulation, crate::ir::Pipeline), ExitCode> {
     let sim = args.simulation().map_err(|e| super::usage_error(&e))?;
     let (_, c) = super::compile_pipeline(file, root, color, verb)?;
-    Ok((sim, c.pipeline.expect("compile_pipeline gives a pipeline")))
+    let mut pipeline = c.pipeline.expect("compile_pipeline gives a pipeline");
+    crate::interp::parameters::bind(&mut pipeline, &args.params)
+        .map_err(|e| super::usage_error(&e))?;
+    Ok((sim, pipeline))
 }
 
 /// The values of these secrets (see [`secret_value`]).

@@ -149,6 +149,8 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Option<Value> {
         ExprKind::Version(v) => Some(Value::Version(v.clone())),
         ExprKind::Bool(b) => Some(Value::Bool(*b)),
         ExprKind::Variable(name) => env.variable(name),
+        // Bound before a run ([`crate::ir::Pipeline::bind_parameters`]); unknown at compile time.
+        ExprKind::Parameter(_) => None,
         ExprKind::Context(_) | ExprKind::Property(..) | ExprKind::Index(..) => {
             let (root, path) = context_path(e, env)?;
             if root.eq_ignore_ascii_case("variables") && path.len() == 1 {

@@ -502,6 +502,7 @@ pub(crate) const TOP_LEVEL: &[&str] = &[
     "secret",
     "group",
     "artifact",
+    "parameter",
     "environment",
     "gate",
     "template",

@@ -83,6 +83,7 @@ fn lower_declarations(cx: &mut Lower<'_>, mut pairs: Pairs<'_, Rule>, out: &mut 
                 .artifacts
                 .push(cx.name(next(&mut item.into_inner().skip(1)))),
             Rule::environment => out.environments.push(cx.environment(item)),
+            Rule::runtime_param => out.parameters.push(cx.runtime_param(item)),
             Rule::gate_decl => {
                 let span = cx.span(&item);
                 let mut inner = item.into_inner().skip(1);
@@ -248,6 +249,28 @@ impl Lower<'_> {
             })
             .collect();
         GateExpr { span, terms }
+    }
+
+    fn runtime_param(&mut self, pair: Pair<'_, Rule>) -> RuntimeParam {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let name = self.name(next(&mut inner));
+        let ty = self.name(next(&mut inner));
+        let mut param = RuntimeParam {
+            name,
+            ty,
+            default: None,
+            body: Object::default(),
+            span,
+        };
+        for item in inner {
+            match item.as_rule() {
+                Rule::value => param.default = Some(self.value(item)),
+                Rule::object => param.body = self.object(item),
+                r => unreachable!("parameter item {r:?}"),
+            }
+        }
+        param
     }
 
     fn template(&mut self, pair: Pair<'_, Rule>) -> Template {
