@@ -7,6 +7,12 @@
 # shared corpus:
 #   azure_equiv.py --cosmetic   same meaning as the reference, display names included
 #   validate_azure_yaml.py      Azure's schema accepts it (warnings are fine)
+# The rewrites of real pipelines in examples/corpus/*.release are compared
+# with their reference as Azure would run it: both expanded by azure_expand.py
+# --keep-external (templates inlined, `${{ }}` and runtime parameters
+# evaluated with their defaults; templates of other repositories stay
+# references), with the extra arguments of an `// Expand: ARGS` header line
+# (`--name-map …`; a realworld2 pipeline gets its repository as template root).
 # Then check that every examples/invalid/*.release is rejected, and that the
 # learner pipeline of PR 180 (a stage after the missing stage `Test`) is
 # rejected with a suggestion of `TestDeployment`.
@@ -20,6 +26,7 @@ cd "$(dirname "$0")/.."
 relc="${CARGO_TARGET_DIR:-target}/release/relc"
 reference=${REFERENCE_DIR:-../shared/reference/azure}
 equiv=$reference/../../tools/azure_equiv.py
+expand=$reference/../../tools/azure_expand.py
 validate=$reference/validate_azure_yaml.py
 
 if [ ! -x "$relc" ]; then
@@ -62,7 +69,40 @@ reference_of() {
   ' "$1"
 }
 
-for example in examples/*.release; do
+# The `// Expand: ARGS` line of a corpus rewrite's leading comment block.
+expand_args_of() {
+  awk '
+    /^[[:space:]]*\/\// {
+      if (match($0, /Expand: .*/)) { print substr($0, RSTART + 8); exit }
+      next
+    }
+    /^[[:space:]]*$/ { next }
+    { exit }
+  ' "$1"
+}
+
+# Expand the reference of corpus rewrite $1 ($2: its path under the corpus) and
+# relc's output $3 into $tmp/NAME.expected.yml and $tmp/NAME.actual.yml.
+expand_pair() {
+  local example=$1 ref=$2 out=$3 name log
+  name=$(basename "$example" .release)
+  log=$tmp/$name.expand.log
+  local -a args
+  read -r -a args <<<"$(expand_args_of "$example")"
+  case $ref in
+    realworld2/*) args+=(--template-root "$reference/$(echo "$ref" | cut -d/ -f1-2)") ;;
+  esac
+  if ! python3 "$expand" "$reference/$ref" --keep-external "${args[@]}" -o "$tmp/$name.expected.yml" >"$log" 2>&1; then
+    fail "$example" "azure_expand.py cannot expand $ref" "$log"
+    return 1
+  fi
+  if ! python3 "$expand" "$out" --keep-external -o "$tmp/$name.actual.yml" >"$log" 2>&1; then
+    fail "$example" "azure_expand.py cannot expand relc's output" "$log"
+    return 1
+  fi
+}
+
+for example in examples/*.release examples/corpus/*.release; do
   [ -e "$example" ] || continue
   name=$(basename "$example" .release)
   ref=$(reference_of "$example")
@@ -90,8 +130,17 @@ for example in examples/*.release; do
     fail "$example" "relc build failed" "$log"
     continue
   fi
-  if ! python3 "$equiv" "$reference/$ref" "$out" --cosmetic >"$log" 2>&1; then
-    if python3 "$equiv" "$reference/$ref" "$out" >/dev/null 2>&1; then
+  expected=$reference/$ref
+  actual=$out
+  case $example in
+    examples/corpus/*)
+      expand_pair "$example" "$ref" "$out" || continue
+      expected=$tmp/$name.expected.yml
+      actual=$tmp/$name.actual.yml
+      ;;
+  esac
+  if ! python3 "$equiv" "$expected" "$actual" --cosmetic >"$log" 2>&1; then
+    if python3 "$equiv" "$expected" "$actual" >/dev/null 2>&1; then
       fail "$example" "display names differ from $ref" "$log"
     else
       fail "$example" "not equivalent to $ref" "$log"
