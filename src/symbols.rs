@@ -301,6 +301,10 @@ impl Indexer<'_> {
         for a in &file.artifacts {
             self.define_global(Kind::Artifact, a, a.span, format!("artifact {}", a.text));
         }
+        for p in &file.parameters {
+            let detail = format!("runtime parameter {}: {}", p.name.text, p.ty.text);
+            self.define_global(Kind::Parameter, &p.name, p.span, detail);
+        }
         let pipeline_vars = file.pipeline.iter().flat_map(|p| p.variables.iter());
         for v in pipeline_vars.chain(file.variables.iter()) {
             if let Some((name, detail)) = var_name(v) {
@@ -475,6 +479,14 @@ impl Indexer<'_> {
                 let Some(first) = p.segments.first() else {
                     return;
                 };
+                if first.text == "parameters"
+                    && !scope.params.contains_key("parameters")
+                    && let Some(name) = p.segments.get(1)
+                {
+                    let d = self.global(Kind::Parameter, &name.text);
+                    self.refer(name.span, d);
+                    return;
+                }
                 // A parameter, an environment's property (`env.app`), a variable, or a
                 // bare environment or artifact given to a template.
                 let single = p.segments.len() == 1;
@@ -592,6 +604,11 @@ impl Indexer<'_> {
                 if let ExprKind::Ident(root) = &base.kind {
                     if root == "variables" {
                         let d = self.variable(&name.text, scope);
+                        self.refer(name.span, d);
+                        return;
+                    }
+                    if root == "parameters" && !scope.params.contains_key("parameters") {
+                        let d = self.global(Kind::Parameter, &name.text);
                         self.refer(name.span, d);
                         return;
                     }
@@ -768,6 +785,19 @@ stage Dev after Build {
         assert_eq!(names(Kind::Gate, "main_only"), ["main_only", "main_only"]);
         assert_eq!(names(Kind::Template, "deploy"), ["deploy", "deploy"]);
         assert_eq!(names(Kind::Parameter, "env"), ["env", "env", "env"]);
+    }
+
+    #[test]
+    fn runtime_parameters_are_referenced_from_text_and_conditions() {
+        let text = r#"parameter target: string = "dev"
+stage S {
+  job J { script "deploy " + parameters.target { when parameters.target == "prod" } }
+}
+"#;
+        let (s, t) = indexed(text);
+        let found = occurrences(&s, &t, Kind::Parameter, "target");
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found.iter().all(|(_, x)| x == "target"));
     }
 
     #[test]
