@@ -141,8 +141,14 @@ pub(crate) struct Checker<'a> {
     publications: Vec<graph::ArtifactUse>,
     downloads: Vec<graph::ArtifactUse>,
     /// Task steps already checked against their signature (by the start of the
-    /// task's name), so a template used many times is checked once.
-    checked_tasks: HashSet<(crate::source::FileId, u32)>,
+    /// task's name), so a template used many times is checked once; the flag is
+    /// [`Self::into_environment_resource`] when it was checked.
+    checked_tasks: HashSet<(crate::source::FileId, u32, bool)>,
+    /// The job being checked deploys into a resource of its environment that may
+    /// be a Kubernetes namespace, whose service connection Azure passes to the
+    /// Kubernetes tasks of the job: their Kubernetes connection input is not
+    /// required there (E134).
+    into_environment_resource: bool,
     /// Runtime parameters, declared before anything reads them.
     parameters: parameters::Declared,
 }
@@ -201,6 +207,7 @@ impl<'a> Checker<'a> {
             publications: Vec::new(),
             downloads: Vec::new(),
             checked_tasks: HashSet::default(),
+            into_environment_resource: false,
             parameters: parameters::Declared::default(),
         }
     }

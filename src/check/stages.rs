@@ -438,8 +438,28 @@ impl<'a> Checker<'a> {
                 environment: self.environment_ref(path, &scope).unwrap_or_default(),
             },
         };
+        // A resource of the environment, unless it is a virtual machine, may be a
+        // Kubernetes namespace (`environment: env.resource` does not say which).
+        let into_resource = match &kind {
+            ir::JobKind::Deployment { environment } => {
+                self.env_decl(environment).is_some_and(|e| {
+                    let setting = |key: &str| e.settings.iter().find(|s| s.key.text == key);
+                    let vm = setting("resource_type").is_some_and(|s| match &s.value.kind {
+                        ast::ValueKind::Path(p) if p.segments.len() == 1 => {
+                            p.segments[0].text.eq_ignore_ascii_case("virtualMachine")
+                        }
+                        ast::ValueKind::Str(t) => t.eq_ignore_ascii_case("virtualMachine"),
+                        _ => false,
+                    });
+                    setting("resource").is_some() && !vm
+                })
+            }
+            _ => false,
+        };
+        let outer = std::mem::replace(&mut self.into_environment_resource, into_resource);
         let mut parts = JobParts::default();
         self.job_body(&j.body, &mut scope, &mut parts, &j.name.text);
+        self.into_environment_resource = outer;
         let st = self.settings_of(&parts.settings, Block::Job);
         let pool = st.get("pool").and_then(|v| self.pool(v, &scope));
         // `timeout none`: Azure's `timeoutInMinutes: 0`, the longest the agent allows.

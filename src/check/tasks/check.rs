@@ -135,9 +135,15 @@ impl<'a> Checker<'a> {
 
     /// Check a `task Name@N { … }` step against the task's signature. A step is
     /// checked once, however many times a template repeats it: nothing here
-    /// depends on template arguments.
+    /// depends on template arguments, only on whether the job deploys into an
+    /// environment's resource.
     pub(crate) fn check_task(&mut self, reference: &str, name_span: Span, inputs: &[ast::Entry]) {
-        if !self.checked_tasks.insert((name_span.file, name_span.start)) {
+        let key = (
+            name_span.file,
+            name_span.start,
+            self.into_environment_resource,
+        );
+        if !self.checked_tasks.insert(key) {
             return;
         }
         let task = match find(reference) {
@@ -333,6 +339,11 @@ impl<'a> Checker<'a> {
     fn missing_inputs(&mut self, task: &Task, written: &Written, name_span: Span) {
         for input in task.inputs {
             if !input.required() || written.get(input).is_some() || !input.default.is_empty() {
+                continue;
+            }
+            // Azure gives a deployment into a Kubernetes resource of an environment
+            // that resource's service connection.
+            if self.into_environment_resource && input.ty == "connectedService:kubernetes" {
                 continue;
             }
             if shown(task, written, input, 0) != Some(true) {
