@@ -13,7 +13,8 @@
 //! | `manual_validation`, `delay` | —                           | agentless gate job                  |
 
 use super::cron::WEEKDAYS;
-use super::{Checker, Scope, lock_behavior};
+use super::pipeline::lock_behavior;
+use super::{Checker, Scope};
 use crate::ast::{self, GateExpr, GateTerm};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Expr, ExprKind, Type};
