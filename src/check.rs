@@ -46,17 +46,17 @@ mod steps;
 pub mod tasks;
 mod templates;
 
-use crate::ast::{self, VarDecl};
+use crate::ast;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::ir;
-use crate::source::{SourceMap, Span};
-use scope::{ParamValue, Scope, VarInfo};
+use crate::source::{FileId, SourceMap, Span};
+use scope::{ParamValue, Scope};
+
 /// Maps and sets keyed by names. foldhash is several times faster than SipHash
 /// on short keys; flooding attacks are no concern for a compiler reading its
 /// user's own files.
 pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
-use std::rc::Rc;
 
 pub use expr::{NAMESPACES, SHORTHANDS, is_predefined};
 pub use settings::format_number;
@@ -69,54 +69,50 @@ pub fn check(file: &ast::File, sources: &SourceMap) -> (ir::Pipeline, Diagnostic
     (pipeline, checker.diags)
 }
 
+/// The state of one check of one file. Each group of fields belongs to one
+/// concern and is documented, with its invariants, in that concern's module.
 pub(crate) struct Checker<'a> {
     ast: &'a ast::File,
     sources: &'a SourceMap,
     diags: Diagnostics,
-    /// Pipeline-level variables by lower-cased name.
-    root_vars: HashMap<String, VarInfo>,
-    root_has_group: bool,
-    /// Variables that scripts set at run time (`##vso[task.setvariable variable=x]`), lower-cased.
-    runtime_vars: HashSet<String>,
-    envs: HashMap<String, usize>,
-    gates: HashMap<String, usize>,
-    templates: HashMap<String, usize>,
-    artifacts: HashMap<String, usize>,
-    used_envs: HashSet<String>,
-    used_gates: HashSet<String>,
-    used_templates: HashSet<String>,
-    /// Resolved declared gates, by index, filled lazily.
-    resolved_gates: HashMap<usize, Rc<Vec<gates::Term>>>,
-    gate_stack: Vec<usize>,
-    /// Whether a chain of gate references too deep has been reported (once per file).
-    gate_depth_reported: bool,
-    template_stack: Vec<String>,
-    /// Jobs and steps built so far, templates expanded (see [`MAX_EXPANDED`]).
-    expanded: usize,
-    /// Whether exceeding [`MAX_EXPANDED`] has been reported.
-    expansion_reported: bool,
-    stage_names: Rc<Vec<String>>,
-    /// Text spans whose `$(…)` need no further checks (see `check_macros`).
-    clean_macro_texts: HashSet<(crate::source::FileId, u32, u32)>,
-    /// What kind of text `text` reads, for Azure's syntax inside it.
+    /// The top-level declarations by name, indexed before anything else is checked.
+    decls: declarations::Declarations,
+    /// Which declarations have been used, for reporting the others.
+    used: declarations::Usage,
+    /// Where template expansion is, and how much it has built.
+    expansion: templates::Expansion,
+    /// Declared gates resolved so far, and the chain being resolved.
+    gate_state: gates::GateState,
+    /// Publications and downloads of artifacts, for checking their order at the end.
+    artifact_uses: graph::ArtifactUses,
+    /// Checks done once per place, however many times templates repeat it.
+    memo: Memo,
+    /// What kind of text `text` reads, for Azure's syntax inside it: set while
+    /// the pipeline block's triggers and a step's script are read, and put back
+    /// to [`azure_syntax::Position::Text`] after them.
     text_position: azure_syntax::Position,
+    /// The pipeline's default pool is agentless (set by the pipeline block,
+    /// before any stage is checked).
+    pipeline_pool_server: bool,
+    /// A dependency graph had unknown names or cycles (already reported), so
+    /// the order of artifact uses is not checked.
+    graph_broken: bool,
+}
+
+/// Checks remembered by the place they were made at, so that a template used
+/// many times costs (and reports) them once. Entries are only ever added.
+#[derive(Default)]
+struct Memo {
+    /// Text spans whose `$(…)` need no further checks (see `check_macros`).
+    clean_macro_texts: HashSet<(FileId, u32, u32)>,
     /// Places where a secret was reported (E090), so each is reported once.
-    reported_secrets: HashSet<(crate::source::FileId, u32, u32)>,
+    reported_secrets: HashSet<(FileId, u32, u32)>,
     /// Whether a key's words say its value is a secret ([`secrets::key_holds_secret`]),
     /// by key: templates judge the same parameter names once per use.
     secret_keys: HashMap<String, bool>,
-    /// The pipeline's default pool is agentless.
-    pipeline_pool_server: bool,
-    /// A dependency graph had unknown names or cycles (already reported).
-    graph_broken: bool,
-    /// The stage being checked, for recording artifact uses.
-    current_stage: String,
-    /// Publications and downloads of artifacts, checked once the stage graph is known.
-    publications: Vec<graph::ArtifactUse>,
-    downloads: Vec<graph::ArtifactUse>,
     /// Task steps already checked against their signature (by the start of the
     /// task's name), so a template used many times is checked once.
-    checked_tasks: HashSet<(crate::source::FileId, u32)>,
+    checked_tasks: HashSet<(FileId, u32)>,
 }
 
 const NAME_HELP: &str =
@@ -146,68 +142,35 @@ impl<'a> Checker<'a> {
             ast,
             sources,
             diags: Diagnostics::new(),
-            root_vars: HashMap::default(),
-            root_has_group: false,
-            runtime_vars: HashSet::default(),
-            envs: HashMap::default(),
-            gates: HashMap::default(),
-            templates: HashMap::default(),
-            artifacts: HashMap::default(),
-            used_envs: HashSet::default(),
-            used_gates: HashSet::default(),
-            used_templates: HashSet::default(),
-            resolved_gates: HashMap::default(),
-            gate_stack: Vec::new(),
-            gate_depth_reported: false,
-            template_stack: Vec::new(),
-            expanded: 0,
-            expansion_reported: false,
-            stage_names: Rc::new(Vec::new()),
-            graph_broken: false,
-            pipeline_pool_server: false,
-            clean_macro_texts: HashSet::default(),
-            reported_secrets: HashSet::default(),
-            secret_keys: HashMap::default(),
+            decls: declarations::Declarations::default(),
+            used: declarations::Usage::default(),
+            expansion: templates::Expansion::default(),
+            gate_state: gates::GateState::default(),
+            artifact_uses: graph::ArtifactUses::default(),
+            memo: Memo::default(),
             text_position: azure_syntax::Position::Text,
-            current_stage: String::new(),
-            publications: Vec::new(),
-            downloads: Vec::new(),
-            checked_tasks: HashSet::default(),
+            pipeline_pool_server: false,
+            graph_broken: false,
         }
     }
 
+    /// The phases, in order: later ones rely on what earlier ones recorded.
     fn run(&mut self) -> ir::Pipeline {
+        let ast = self.ast;
         self.index_declarations();
         self.scan_runtime_variables();
-        let mut pipeline = ir::Pipeline::default();
-        let root_vars: Vec<&VarDecl> = self
-            .ast
-            .variables
-            .iter()
-            .chain(self.ast.pipeline.iter().flat_map(|p| p.variables.iter()))
-            .collect();
-        let root_scope = self.root_scope();
-        pipeline.variables = root_vars
-            .iter()
-            .filter_map(|v| self.variable(v, &root_scope))
-            .collect();
-        if let Some(p) = &self.ast.pipeline {
+        let mut pipeline = ir::Pipeline {
+            variables: self.root_variables(),
+            ..ir::Pipeline::default()
+        };
+        if let Some(p) = &ast.pipeline {
             self.pipeline_block(p, &mut pipeline);
         }
-        for env in &self.ast.environments {
+        for env in &ast.environments {
             let e = self.environment(env);
             pipeline.environments.insert(e.name.clone(), e);
         }
-        for a in &self.ast.artifacts {
-            pipeline.artifacts.insert(
-                a.text.clone(),
-                ir::Artifact {
-                    name: a.text.clone(),
-                    published_by: None,
-                    span: a.span,
-                },
-            );
-        }
+        pipeline.artifacts = self.declared_artifacts();
         pipeline.stages = self.stages();
         self.check_unused_templates();
         self.check_artifacts(&mut pipeline);

@@ -1,11 +1,49 @@
-//! Top-level declarations: indexing them by name (duplicates are E-Duplicate),
-//! and, once everything is checked, reporting those never used.
+//! Top-level declarations: indexed by name (a name declared twice is E020,
+//! compared without regard to case), the declared artifacts as IR, and, once
+//! everything is checked, the declarations never used (W001).
 
-use super::{Checker, HashMap, HashSet, VarInfo};
+use super::scope::VarInfo;
+use super::{Checker, HashMap, HashSet};
 use crate::ast::{self, VarDecl};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::ir;
 use crate::source::Span;
+use indexmap::IndexMap;
 use std::rc::Rc;
+
+/// The top-level declarations of the file and its imports, indexed by
+/// [`Checker::index_declarations`] before anything else is checked and not
+/// changed after that (but for the `used` marks of `root_vars`).
+#[derive(Default)]
+pub(super) struct Declarations {
+    /// Environments, gates, templates and artifacts by lower-cased name: the
+    /// index, in the file's list, of the first declaration with that name.
+    pub envs: HashMap<String, usize>,
+    pub gates: HashMap<String, usize>,
+    pub templates: HashMap<String, usize>,
+    pub artifacts: HashMap<String, usize>,
+    /// Pipeline-level variables (top-level and in the pipeline block) by
+    /// lower-cased name: the first declaration of each name.
+    pub root_vars: HashMap<String, VarInfo>,
+    /// A pipeline-level variable group is declared, so undeclared variables may come from it.
+    pub root_has_group: bool,
+    /// Variables that scripts set at run time (`##vso[task.setvariable variable=x]`),
+    /// lower-cased, found by [`Checker::scan_runtime_variables`].
+    pub runtime_vars: HashSet<String>,
+    /// Every stage's name as written, in file order, duplicates included: the
+    /// names a pipeline-level condition may refer to.
+    pub stage_names: Rc<Vec<String>>,
+}
+
+/// The environments, gates and templates used so far, by lower-cased name;
+/// only ever added to. Those missing at the end are reported by
+/// [`Checker::report_unused`]. (A variable's use is marked on its [`VarInfo`].)
+#[derive(Default)]
+pub(super) struct Usage {
+    pub envs: HashSet<String>,
+    pub gates: HashSet<String>,
+    pub templates: HashSet<String>,
+}
 
 impl<'a> Checker<'a> {
     /// Index top-level declarations, reporting duplicates (case-insensitive).
@@ -27,25 +65,25 @@ impl<'a> Checker<'a> {
         };
         index(
             self,
-            |c| &mut c.envs,
+            |c| &mut c.decls.envs,
             "environment",
             ast.environments.iter().map(|e| &e.name).collect(),
         );
         index(
             self,
-            |c| &mut c.gates,
+            |c| &mut c.decls.gates,
             "gate",
             ast.gates.iter().map(|g| &g.name).collect(),
         );
         index(
             self,
-            |c| &mut c.templates,
+            |c| &mut c.decls.templates,
             "template",
             ast.templates.iter().map(|t| &t.name).collect(),
         );
         index(
             self,
-            |c| &mut c.artifacts,
+            |c| &mut c.decls.artifacts,
             "artifact",
             ast.artifacts.iter().collect(),
         );
@@ -94,20 +132,16 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let root = ast
-            .variables
-            .iter()
-            .chain(ast.pipeline.iter().flat_map(|p| p.variables.iter()));
-        for v in root {
+        for v in self.root_var_decls() {
             match v {
                 VarDecl::Var { name, .. } | VarDecl::Secret { name } => {
                     self.check_var_name(name);
                     let key = name.text.to_ascii_lowercase();
-                    if let Some(first) = self.root_vars.get(&key) {
+                    if let Some(first) = self.decls.root_vars.get(&key) {
                         let first = first.span;
                         self.duplicate("variable", name, first);
                     } else {
-                        self.root_vars.insert(
+                        self.decls.root_vars.insert(
                             key,
                             VarInfo {
                                 name: name.text.clone(),
@@ -117,7 +151,7 @@ impl<'a> Checker<'a> {
                         );
                     }
                 }
-                VarDecl::Group { .. } => self.root_has_group = true,
+                VarDecl::Group { .. } => self.decls.root_has_group = true,
             }
         }
         let mut stages: HashMap<String, Span> = HashMap::default();
@@ -128,7 +162,24 @@ impl<'a> Checker<'a> {
                 stages.insert(s.name.text.to_ascii_lowercase(), first);
             }
         }
-        self.stage_names = Rc::new(ast.stages.iter().map(|s| s.name.text.clone()).collect());
+        self.decls.stage_names = Rc::new(ast.stages.iter().map(|s| s.name.text.clone()).collect());
+    }
+
+    /// The declared artifacts as IR, in file order; who publishes each is
+    /// filled in by [`Checker::check_artifacts`].
+    pub(super) fn declared_artifacts(&self) -> IndexMap<String, ir::Artifact> {
+        let mut out = IndexMap::new();
+        for a in &self.ast.artifacts {
+            out.insert(
+                a.text.clone(),
+                ir::Artifact {
+                    name: a.text.clone(),
+                    published_by: None,
+                    span: a.span,
+                },
+            );
+        }
+        out
     }
 
     pub(super) fn duplicate(&mut self, what: &str, name: &ast::Name, first: Span) {
@@ -149,29 +200,30 @@ impl<'a> Checker<'a> {
         // Gates are resolved where they are used; check the others too, so a
         // mistake in a gate shows before it is first used.
         for i in 0..ast.gates.len() {
-            if !self.resolved_gates.contains_key(&i) {
+            if !self.gate_state.resolved.contains_key(&i) {
                 self.declared_gate(i);
             }
         }
         let mut unused = Vec::new();
-        for v in self.root_vars.values() {
+        for v in self.decls.root_vars.values() {
             if !v.used {
                 unused.push(("variable", v.name.clone(), v.span));
             }
         }
         for e in &ast.environments {
-            if !self.used_envs.contains(&e.name.text.to_ascii_lowercase()) {
+            if !self.used.envs.contains(&e.name.text.to_ascii_lowercase()) {
                 unused.push(("environment", e.name.text.clone(), e.name.span));
             }
         }
         for g in &ast.gates {
-            if !self.used_gates.contains(&g.name.text.to_ascii_lowercase()) {
+            if !self.used.gates.contains(&g.name.text.to_ascii_lowercase()) {
                 unused.push(("gate", g.name.text.clone(), g.name.span));
             }
         }
         for t in &ast.templates {
             if !self
-                .used_templates
+                .used
+                .templates
                 .contains(&t.name.text.to_ascii_lowercase())
             {
                 unused.push(("template", t.name.text.clone(), t.name.span));

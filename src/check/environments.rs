@@ -116,7 +116,7 @@ impl<'a> Checker<'a> {
     }
 
     pub(crate) fn env_key(&self, name: &str) -> Option<usize> {
-        self.envs.get(&name.to_ascii_lowercase()).copied()
+        self.decls.envs.get(&name.to_ascii_lowercase()).copied()
     }
 
     pub(crate) fn env_decl(&self, name: &str) -> Option<&'a ast::Environment> {
@@ -124,6 +124,6 @@ impl<'a> Checker<'a> {
     }
 
     pub(crate) fn mark_env_used(&mut self, name: &str) {
-        self.used_envs.insert(name.to_ascii_lowercase());
+        self.used.envs.insert(name.to_ascii_lowercase());
     }
 }

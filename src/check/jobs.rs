@@ -194,7 +194,10 @@ impl<'a> Checker<'a> {
                 match item {
                     Item::Job(j) => out.push(j.name.text.clone()),
                     Item::Use(u) => {
-                        if let Some(&t) = self.templates.get(&u.template.text.to_ascii_lowercase())
+                        if let Some(&t) = self
+                            .decls
+                            .templates
+                            .get(&u.template.text.to_ascii_lowercase())
                         {
                             stack.push(&self.ast.templates[t].body);
                         }

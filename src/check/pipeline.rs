@@ -1,4 +1,5 @@
-//! The `pipeline` block: its settings, triggers, schedules and default pool.
+//! The `pipeline` block: its settings, triggers and schedules, and the pool
+//! setting (the pipeline's is the default; stages and jobs read theirs here too).
 
 use super::{Checker, HashMap, Scope, azure_syntax, cron};
 use crate::ast;

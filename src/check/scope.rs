@@ -60,8 +60,8 @@ impl<'a> Checker<'a> {
     /// all stages as names for status functions.
     pub(crate) fn root_scope(&self) -> Scope {
         Scope {
-            has_group: self.root_has_group,
-            nodes: self.stage_names.clone(),
+            has_group: self.decls.root_has_group,
+            nodes: self.decls.stage_names.clone(),
             in_stage_condition: true,
             ..Scope::default()
         }
@@ -95,16 +95,33 @@ impl<'a> Checker<'a> {
                 &owned
             }
         };
-        let var = self.root_vars.get_mut(key)?;
+        let var = self.decls.root_vars.get_mut(key)?;
         var.used = true;
         Some(var)
     }
 
     pub(crate) fn visible_vars(&self, scope: &Scope) -> Vec<String> {
         let mut out: Vec<String> = scope.vars.clone();
-        out.extend(self.root_vars.values().map(|v| v.name.clone()));
+        out.extend(self.decls.root_vars.values().map(|v| v.name.clone()));
         out.sort();
         out
+    }
+
+    /// The pipeline-level variable declarations: top-level ones, then those
+    /// of the pipeline block.
+    pub(super) fn root_var_decls(&self) -> impl Iterator<Item = &'a VarDecl> + use<'a> {
+        let ast = self.ast;
+        ast.variables
+            .iter()
+            .chain(ast.pipeline.iter().flat_map(|p| p.variables.iter()))
+    }
+
+    /// The pipeline-level variables as IR.
+    pub(super) fn root_variables(&mut self) -> Vec<ir::Variable> {
+        let scope = self.root_scope();
+        self.root_var_decls()
+            .filter_map(|v| self.variable(v, &scope))
+            .collect()
     }
 
     /// A `var`/`secret`/`group` declaration as IR.
@@ -249,6 +266,6 @@ impl<'a> Checker<'a> {
         for t in &self.ast.templates {
             visit_body(&t.body, &mut out);
         }
-        self.runtime_vars = out;
+        self.decls.runtime_vars = out;
     }
 }

@@ -107,10 +107,10 @@ impl<'a> Checker<'a> {
     }
 
     fn stage(&mut self, s: &'a ast::Stage, depends_on: Vec<String>) -> ir::Stage {
-        self.current_stage = s.name.text.clone();
+        self.artifact_uses.current_stage = s.name.text.clone();
         let errors_before = self.diags.error_count();
         let mut scope = Scope {
-            has_group: self.root_has_group,
+            has_group: self.decls.root_has_group,
             nodes: Rc::new(depends_on.clone()),
             in_stage_condition: true,
             ..Scope::default()

@@ -19,6 +19,19 @@ const MAX_TEMPLATE_DEPTH: usize = 100;
 pub(crate) const MAX_EXPANDED: usize = 1_000_000;
 const MAX_EXPANDED_TEXT: &str = "1,000,000";
 
+/// How far template expansion has gone.
+#[derive(Default)]
+pub(super) struct Expansion {
+    /// The templates being expanded, outermost first, by lower-cased name: a
+    /// use of one of them is a cycle. Empty between stages.
+    pub stack: Vec<String>,
+    /// Jobs, steps and template uses built so far; it only grows, and nothing
+    /// more is built once it passes [`MAX_EXPANDED`] (see [`Checker::spend`]).
+    pub expanded: usize,
+    /// Whether passing [`MAX_EXPANDED`] has been reported (once per file).
+    pub reported: bool,
+}
+
 /// Where a body is being expanded: into a stage (jobs) or into a job (steps).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Level {
@@ -59,10 +72,10 @@ impl<'a> Checker<'a> {
             in_stage_condition: scope.in_stage_condition,
         };
         let before = self.diags.mark();
-        self.template_stack.push(t.name.text.to_ascii_lowercase());
+        self.expansion.stack.push(t.name.text.to_ascii_lowercase());
         expand(self, &t.body, &mut inner);
-        self.template_stack.pop();
-        if self.template_stack.is_empty() {
+        self.expansion.stack.pop();
+        if self.expansion.stack.is_empty() {
             self.report_expansion(
                 u.span,
                 format!("this use of `{}`", t.name.text),
@@ -81,7 +94,7 @@ impl<'a> Checker<'a> {
     ) -> Option<(&'a ast::Template, Bindings)> {
         let ast = self.ast;
         let key = u.template.text.to_ascii_lowercase();
-        let Some(&index) = self.templates.get(&key) else {
+        let Some(&index) = self.decls.templates.get(&key) else {
             let names: Vec<&str> = ast.templates.iter().map(|t| t.name.text.as_str()).collect();
             self.diags.push(
                 Diagnostic::error(
@@ -98,9 +111,9 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
-        self.used_templates.insert(key.clone());
+        self.used.templates.insert(key.clone());
         let t = &ast.templates[index];
-        if self.template_stack.contains(&key) {
+        if self.expansion.stack.contains(&key) {
             self.diags.push(
                 Diagnostic::error(
                     Code::Cycle,
@@ -113,7 +126,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        if self.template_stack.len() >= MAX_TEMPLATE_DEPTH {
+        if self.expansion.stack.len() >= MAX_TEMPLATE_DEPTH {
             self.diags.push(
                 Diagnostic::error(
                     Code::TemplateKind,
@@ -311,7 +324,7 @@ impl<'a> Checker<'a> {
         let ast = self.ast;
         for t in &ast.templates {
             let key = t.name.text.to_ascii_lowercase();
-            if self.used_templates.contains(&key) || t.span.file != crate::source::FileId(0) {
+            if self.used.templates.contains(&key) || t.span.file != crate::source::FileId(0) {
                 continue;
             }
             let root = self.root_scope();
@@ -340,14 +353,14 @@ impl<'a> Checker<'a> {
                 continue;
             }
             // What the expansion records about artifacts belongs to no stage.
-            let publications = std::mem::take(&mut self.publications);
-            let downloads = std::mem::take(&mut self.downloads);
+            let publications = std::mem::take(&mut self.artifact_uses.publications);
+            let downloads = std::mem::take(&mut self.artifact_uses.downloads);
             let mut scope = Scope {
                 params,
                 param_origins: Rc::new(origins),
                 ..root
             };
-            self.template_stack.push(key);
+            self.expansion.stack.push(key);
             if t.body.items.iter().any(|i| matches!(i, Item::Job(_))) {
                 let job_names = Rc::new(self.job_names(&t.body));
                 self.stage_body(&t.body, &mut scope, &mut StageParts::default(), &job_names);
@@ -356,25 +369,25 @@ impl<'a> Checker<'a> {
                 scope.in_stage_condition = false;
                 self.job_body(&t.body, &mut scope, &mut JobParts::default(), &t.name.text);
             }
-            self.template_stack.pop();
-            self.publications = publications;
-            self.downloads = downloads;
+            self.expansion.stack.pop();
+            self.artifact_uses.publications = publications;
+            self.artifact_uses.downloads = downloads;
         }
     }
 
     /// Count `n` more jobs or steps against [`MAX_EXPANDED`]; false once it is spent.
     pub(super) fn spend(&mut self, n: usize) -> bool {
-        self.expanded = self.expanded.saturating_add(n);
-        self.expanded <= MAX_EXPANDED
+        self.expansion.expanded = self.expansion.expanded.saturating_add(n);
+        self.expansion.expanded <= MAX_EXPANDED
     }
 
     /// Report, once, that the pipeline expands past [`MAX_EXPANDED`], at `span`:
     /// the outermost `use` whose expansion crossed it, or the stage.
     pub(super) fn report_expansion(&mut self, span: Span, what: String, template: Option<Span>) {
-        if self.expanded <= MAX_EXPANDED || self.expansion_reported {
+        if self.expansion.expanded <= MAX_EXPANDED || self.expansion.reported {
             return;
         }
-        self.expansion_reported = true;
+        self.expansion.reported = true;
         let mut d = Diagnostic::error(
             Code::TooLarge,
             span,

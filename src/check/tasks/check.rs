@@ -137,7 +137,11 @@ impl<'a> Checker<'a> {
     /// checked once, however many times a template repeats it: nothing here
     /// depends on template arguments.
     pub(crate) fn check_task(&mut self, reference: &str, name_span: Span, inputs: &[ast::Entry]) {
-        if !self.checked_tasks.insert((name_span.file, name_span.start)) {
+        if !self
+            .memo
+            .checked_tasks
+            .insert((name_span.file, name_span.start))
+        {
             return;
         }
         let task = match find(reference) {
