@@ -362,7 +362,8 @@ impl Checker<'_> {
         match self.lookup_var(name, scope) {
             Some(canonical) => lit(ExprKind::Variable(canonical), Type::String, span),
             None => {
-                if !scope.has_group && !self.runtime_vars.contains(&name.to_ascii_lowercase()) {
+                if !scope.has_group && !self.decls.runtime_vars.contains(&name.to_ascii_lowercase())
+                {
                     let candidates = self.visible_vars(scope);
                     let fix_span = self.unquoted(name_span);
                     self.diags.push(
@@ -649,7 +650,7 @@ impl Checker<'_> {
         }
         // Stage conditions see stages, job conditions the jobs of their stage.
         let (code, what, peers) = if scope.in_stage_condition {
-            (Code::UnknownStage, "stage", self.stage_names.clone())
+            (Code::UnknownStage, "stage", self.decls.stage_names.clone())
         } else {
             (Code::UnknownJob, "job", scope.sibling_jobs.clone())
         };

@@ -13,7 +13,8 @@
 //! | `manual_validation`, `delay` | —                           | agentless gate job                  |
 
 use super::cron::WEEKDAYS;
-use super::{Checker, Scope, lock_behavior};
+use super::pipeline::lock_behavior;
+use super::{Checker, Scope};
 use crate::ast::{self, GateExpr, GateTerm};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Expr, ExprKind, Type};
@@ -55,6 +56,19 @@ pub(crate) enum TermKind {
     },
 }
 
+/// Declared gates resolved into terms, each once, when first used (or, for
+/// those never used, by [`Checker::report_unused`]).
+#[derive(Default)]
+pub(super) struct GateState {
+    /// Resolved declared gates, by index in the file's list.
+    pub resolved: super::HashMap<usize, Rc<Vec<Term>>>,
+    /// The declared gates being resolved, outermost first: a reference to one
+    /// of them is a cycle.
+    pub stack: Vec<usize>,
+    /// Whether a chain of gate references too deep has been reported (once per file).
+    pub depth_reported: bool,
+}
+
 impl Checker<'_> {
     /// Flatten a gate expression, resolving references to declared gates.
     ///
@@ -72,7 +86,7 @@ impl Checker<'_> {
                     // (all stages, for a gate declared once and used by several).
                     let mut s = scope.clone();
                     if !s.in_stage_condition {
-                        s.nodes = self.stage_names.clone();
+                        s.nodes = self.decls.stage_names.clone();
                         s.in_stage_condition = true;
                     }
                     let cond = self.condition(e, &s);
@@ -83,7 +97,7 @@ impl Checker<'_> {
                     });
                 }
                 GateTerm::Ref(name) => {
-                    let Some(&index) = self.gates.get(&name.text.to_ascii_lowercase()) else {
+                    let Some(&index) = self.decls.gates.get(&name.text.to_ascii_lowercase()) else {
                         let names: Vec<&str> = self
                             .ast
                             .gates
@@ -110,7 +124,7 @@ impl Checker<'_> {
                         self.diags.push(d);
                         continue;
                     };
-                    self.used_gates.insert(name.text.to_ascii_lowercase());
+                    self.used.gates.insert(name.text.to_ascii_lowercase());
                     for t in self.declared_gate(index).iter() {
                         if seen.insert(t.span) {
                             out.push(t.clone());
@@ -133,12 +147,12 @@ impl Checker<'_> {
 
     /// A declared gate, resolved once.
     pub(crate) fn declared_gate(&mut self, index: usize) -> Rc<Vec<Term>> {
-        if let Some(r) = self.resolved_gates.get(&index) {
+        if let Some(r) = self.gate_state.resolved.get(&index) {
             return r.clone();
         }
         let decl = &self.ast.gates[index];
-        if let Some(pos) = self.gate_stack.iter().position(|&i| i == index) {
-            let mut names: Vec<&str> = self.gate_stack[pos..]
+        if let Some(pos) = self.gate_state.stack.iter().position(|&i| i == index) {
+            let mut names: Vec<&str> = self.gate_state.stack[pos..]
                 .iter()
                 .map(|&i| self.ast.gates[i].name.text.as_str())
                 .collect();
@@ -157,8 +171,8 @@ impl Checker<'_> {
             );
             return Rc::new(Vec::new());
         }
-        if self.gate_stack.len() >= 100 {
-            if std::mem::replace(&mut self.gate_depth_reported, true) {
+        if self.gate_state.stack.len() >= 100 {
+            if std::mem::replace(&mut self.gate_state.depth_reported, true) {
                 return Rc::new(Vec::new());
             }
             self.diags.push(
@@ -174,15 +188,15 @@ impl Checker<'_> {
             );
             return Rc::new(Vec::new());
         }
-        self.gate_stack.push(index);
+        self.gate_state.stack.push(index);
         let scope = self.root_scope();
         let mut terms = self.gate_terms(&decl.gate, &scope);
-        self.gate_stack.pop();
+        self.gate_state.stack.pop();
         for t in &mut terms {
             t.gate.get_or_insert_with(|| decl.name.text.clone());
         }
         let rc = Rc::new(terms);
-        self.resolved_gates.insert(index, rc.clone());
+        self.gate_state.resolved.insert(index, rc.clone());
         rc
     }
 

@@ -194,6 +194,18 @@ fn strongly_connected(edges: &[Vec<(usize, Span)>]) -> Vec<usize> {
     component
 }
 
+/// The artifacts jobs publish and download, recorded as steps are checked and
+/// checked by [`Checker::check_artifacts`] once the stage graph is known.
+#[derive(Default)]
+pub(crate) struct ArtifactUses {
+    /// The stage being checked, recorded with each use.
+    pub current_stage: String,
+    /// Publications and downloads in the order they are checked. What the
+    /// check of a template nothing uses records belongs to no stage and is dropped.
+    pub publications: Vec<ArtifactUse>,
+    pub downloads: Vec<ArtifactUse>,
+}
+
 /// A publication or download of an artifact by a job.
 pub(crate) struct ArtifactUse {
     pub artifact: String,
@@ -293,11 +305,12 @@ impl Checker<'_> {
     pub(crate) fn check_artifacts(&mut self, pipeline: &mut ir::Pipeline) {
         let mut publisher: HashMap<String, usize> = HashMap::default();
         let downloaded: HashSet<String> = self
+            .artifact_uses
             .downloads
             .iter()
             .map(|d| d.artifact.to_ascii_lowercase())
             .collect();
-        let publications = std::mem::take(&mut self.publications);
+        let publications = std::mem::take(&mut self.artifact_uses.publications);
         for (i, p) in publications.iter().enumerate() {
             let key = p.artifact.to_ascii_lowercase();
             if let Some(&first) = publisher.get(&key) {
@@ -321,7 +334,7 @@ impl Checker<'_> {
             }
         }
         let mut checked: Vec<(ArtifactUse, usize)> = Vec::new();
-        for d in std::mem::take(&mut self.downloads) {
+        for d in std::mem::take(&mut self.artifact_uses.downloads) {
             let Some(&pi) = publisher.get(&d.artifact.to_ascii_lowercase()) else {
                 let decl = self
                     .ast

@@ -107,11 +107,11 @@ impl Checker<'_> {
         let Some(folded) = self.fold(value, scope, 0) else {
             return;
         };
-        let holds = match self.secret_keys.get(name) {
+        let holds = match self.memo.secret_keys.get(name) {
             Some(&holds) => holds,
             None => {
                 let holds = key_holds_secret(name);
-                self.secret_keys.insert(name.to_string(), holds);
+                self.memo.secret_keys.insert(name.to_string(), holds);
                 holds
             }
         };
@@ -120,6 +120,7 @@ impl Checker<'_> {
         };
         let origin = folded.origin.unwrap_or(value.span);
         if !self
+            .memo
             .reported_secrets
             .insert((origin.file, origin.start, origin.end))
         {
@@ -158,6 +159,7 @@ impl Checker<'_> {
         };
         let origin = folded.origin.unwrap_or(value.span);
         if !self
+            .memo
             .reported_secrets
             .insert((origin.file, origin.start, origin.end))
         {

@@ -2,7 +2,7 @@
 
 use super::duration::{Duration, parse_duration};
 use super::{Checker, ParamValue, Scope};
-use crate::ast::{Setting, Value, ValueKind};
+use crate::ast::{Entry, Expr, Setting, Value, ValueKind};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::schema::Block;
 
@@ -83,6 +83,36 @@ impl Checker<'_> {
             found.push(s);
         }
         Settings { found }
+    }
+
+    pub(crate) fn no_when(&mut self, when: &[Expr], what: &str) {
+        for w in when {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    w.span,
+                    format!("{what} has no condition"),
+                )
+                .label("`when` is not allowed here"),
+            );
+        }
+    }
+
+    pub(crate) fn no_entries(&mut self, entries: &[Entry], what: &str) {
+        for e in entries {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::UnknownSetting,
+                    e.key.span,
+                    format!(
+                        "{what} takes settings written `key value`, not `{} = …`",
+                        e.key.text
+                    ),
+                )
+                .label("unexpected `=`")
+                .help(format!("write `{} …` without `=`", e.key.text)),
+            );
+        }
     }
 
     fn wrong_kind(&mut self, v: &Value, expected: &str) {

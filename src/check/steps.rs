@@ -105,9 +105,9 @@ impl Checker<'_> {
             A::Publish { artifact, from } => {
                 let name = self.artifact_ref(artifact, scope)?;
                 let path = self.text(from, scope)?;
-                self.publications.push(ArtifactUse {
+                self.artifact_uses.publications.push(ArtifactUse {
                     artifact: name.clone(),
-                    stage: self.current_stage.clone(),
+                    stage: self.artifact_uses.current_stage.clone(),
                     job: job.to_string(),
                     span: s.span,
                 });
@@ -121,7 +121,7 @@ impl Checker<'_> {
             A::Download { artifact }
                 if artifact.segments.len() == 1
                     && artifact.segments[0].text == "none"
-                    && !self.artifacts.contains_key("none") =>
+                    && !self.decls.artifacts.contains_key("none") =>
             {
                 if let Some(v) = st.get("patterns") {
                     self.diags.push(
@@ -137,9 +137,9 @@ impl Checker<'_> {
             }
             A::Download { artifact } => {
                 let name = self.artifact_ref(artifact, scope)?;
-                self.downloads.push(ArtifactUse {
+                self.artifact_uses.downloads.push(ArtifactUse {
                     artifact: name.clone(),
-                    stage: self.current_stage.clone(),
+                    stage: self.artifact_uses.current_stage.clone(),
                     job: job.to_string(),
                     span: s.span,
                 });
@@ -253,11 +253,11 @@ impl Checker<'_> {
             k == "artifactname" || k == "artifact"
         });
         if let Some((_, Scalar::Str(artifact))) = named
-            && let Some(&i) = self.artifacts.get(&artifact.to_ascii_lowercase())
+            && let Some(&i) = self.decls.artifacts.get(&artifact.to_ascii_lowercase())
         {
-            self.publications.push(ArtifactUse {
+            self.artifact_uses.publications.push(ArtifactUse {
                 artifact: self.ast.artifacts[i].text.clone(),
-                stage: self.current_stage.clone(),
+                stage: self.artifact_uses.current_stage.clone(),
                 job: job.to_string(),
                 span,
             });
@@ -306,7 +306,7 @@ impl Checker<'_> {
             if let Some(ParamValue::Artifact(a)) = scope.params.get(&first.text) {
                 return Some(a.clone());
             }
-            if let Some(&i) = self.artifacts.get(&first.text.to_ascii_lowercase()) {
+            if let Some(&i) = self.decls.artifacts.get(&first.text.to_ascii_lowercase()) {
                 return Some(self.ast.artifacts[i].text.clone());
             }
         }
@@ -332,7 +332,7 @@ impl Checker<'_> {
         // Text whose macros are all predefined or pipeline-level is fine in every
         // scope: checked once, however often a template repeats it.
         let key = (span.file, span.start, span.end);
-        if self.clean_macro_texts.contains(&key) {
+        if self.memo.clean_macro_texts.contains(&key) {
             return;
         }
         let mut independent = true;
@@ -371,7 +371,7 @@ impl Checker<'_> {
                 continue;
             }
             let lower = name.to_ascii_lowercase();
-            if self.runtime_vars.contains(&lower) || scope.has_group {
+            if self.decls.runtime_vars.contains(&lower) || scope.has_group {
                 continue;
             }
             let candidates = self.visible_vars(scope);
@@ -413,7 +413,7 @@ impl Checker<'_> {
             }
         }
         if independent {
-            self.clean_macro_texts.insert(key);
+            self.memo.clean_macro_texts.insert(key);
         }
     }
 }

@@ -143,7 +143,7 @@ impl<'a> Checker<'a> {
             name_span.start,
             self.into_environment_resource,
         );
-        if !self.checked_tasks.insert(key) {
+        if !self.memo.checked_tasks.insert(key) {
             return;
         }
         let task = match find(reference) {
