@@ -185,7 +185,12 @@ pub struct Stage {
     pub display: Option<Value>,
     pub after: Option<After>,
     pub body: Body,
+    /// `Some` for the stage the syntax phase makes of jobs or steps written at
+    /// the root of a file (see [`crate::ir::RootForm`]).
+    pub root: Option<RootForm>,
 }
+
+pub use crate::ir::RootForm;
 
 /// `after X`, `after [X, Y]`, `after none`.
 #[derive(Debug, Clone, PartialEq)]

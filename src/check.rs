@@ -184,6 +184,7 @@ impl<'a> Checker<'a> {
         }
         pipeline.artifacts = self.declared_artifacts();
         pipeline.stages = self.stages();
+        pipeline.root = ast.stages.iter().find_map(|s| s.root).unwrap_or_default();
         self.check_unused_templates();
         self.check_artifacts(&mut pipeline);
         self.report_unused();

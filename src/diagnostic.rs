@@ -49,6 +49,7 @@ codes! {
     UnknownSetting = "E003", "unknown setting";
     InvalidValue = "E004", "a setting has a value of the wrong kind";
     RepeatedSetting = "E005", "a setting is given more than once";
+    MixedRoot = "E006", "stages, jobs and steps mixed at the root of a pipeline";
     UnknownStage = "E010", "unknown stage";
     UnknownJob = "E011", "unknown job";
     UnknownEnvironment = "E012", "unknown environment";

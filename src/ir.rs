@@ -32,7 +32,28 @@ pub struct Pipeline {
     pub environments: IndexMap<String, Environment>,
     pub artifacts: IndexMap<String, Artifact>,
     pub stages: IndexMap<String, Stage>,
+    /// How the file wrote its root: stages, or the one implicit stage's jobs, or
+    /// the one implicit job's steps (Azure's root `jobs:` / `steps:`).
+    #[serde(default)]
+    pub root: RootForm,
 }
+
+/// The shape of a pipeline's root. For `Jobs` and `Steps`, `stages` holds one
+/// stage named [`IMPLICIT_STAGE`] (and for `Steps` one job named [`IMPLICIT_JOB`]),
+/// as Azure names them.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RootForm {
+    #[default]
+    Stages,
+    Jobs,
+    Steps,
+}
+
+/// Azure's name of the stage of a pipeline written without stages.
+pub const IMPLICIT_STAGE: &str = "__default";
+/// Azure's name of the job of a pipeline written as steps alone.
+pub const IMPLICIT_JOB: &str = "Job";
 
 /// A runtime parameter: its value is chosen when a run is queued, and Azure
 /// substitutes it wherever the pipeline reads `${{ parameters.NAME }}`.

@@ -109,6 +109,9 @@ pub fn parse(file: FileId, source: &SourceFile) -> (Option<ast::File>, Diagnosti
         }
         from = end;
     }
+    if let Some(stage) = lower.root_stage(&ast) {
+        ast.stages.push(stage);
+    }
     for e in errors {
         diagnostics.push(e);
     }
@@ -155,7 +158,11 @@ mod tests {
         let ast = match parser::parse_file(text) {
             Ok(pairs) => {
                 let mut ast = ast::File::default();
-                lower::Lower::new(FileId(0), &mut diagnostics).declarations(0, pairs, &mut ast);
+                let mut lower = lower::Lower::new(FileId(0), &mut diagnostics);
+                lower.declarations(0, pairs, &mut ast);
+                if let Some(stage) = lower.root_stage(&ast) {
+                    ast.stages.push(stage);
+                }
                 Some(ast)
             }
             Err(err) => {

@@ -20,6 +20,8 @@ pub(super) struct Lower<'d> {
     /// How deep the expression being lowered is nested: a bound on the depth
     /// of the expression trees it builds (see [`MAX_EXPR_DEPTH`]).
     expr_depth: usize,
+    /// Jobs and steps written at the root of the file, in order (see [`Lower::root_stage`]).
+    root: Vec<Item>,
 }
 
 /// Expression trees are at most this deep, so that every later phase can walk
@@ -34,7 +36,89 @@ impl<'d> Lower<'d> {
             base: 0,
             diagnostics,
             expr_depth: 0,
+            root: Vec::new(),
         }
+    }
+
+    /// The implicit stage of jobs or steps written at the root of the file, once
+    /// every piece is lowered: a pipeline is stages, or jobs, or steps (E006).
+    pub(super) fn root_stage(&mut self, file: &File) -> Option<Stage> {
+        let items = std::mem::take(&mut self.root);
+        let first = items.first()?;
+        let span_of = |i: &Item| match i {
+            Item::Job(j) => j.name.span,
+            Item::Step(s) => s.span,
+            _ => unreachable!("only jobs and steps are root items"),
+        };
+        let at = span_of(first);
+        if let Some(stage) = file.stages.first() {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::MixedRoot,
+                    at,
+                    "this pipeline has stages, so its jobs and steps belong in a stage",
+                )
+                .label("at the root of the file")
+                .related(stage.name.span, "a stage of this pipeline")
+                .help("move it into a stage, or write the whole pipeline as root jobs or steps"),
+            );
+            return None;
+        }
+        let jobs = items.iter().any(|i| matches!(i, Item::Job(_)));
+        if jobs && let Some(step) = items.iter().find(|i| matches!(i, Item::Step(_))) {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::MixedRoot,
+                    span_of(step),
+                    "a step at the root of a pipeline that has root jobs",
+                )
+                .label("a step outside any job")
+                .related(at, "a root job")
+                .help("move the step into a job: a pipeline's root holds jobs or steps, not both"),
+            );
+            return None;
+        }
+        let here = Span {
+            end: at.start,
+            ..at
+        };
+        let name = |text: &str| Name {
+            text: text.to_string(),
+            span: here,
+        };
+        let body = if jobs {
+            Body {
+                items,
+                settings: Vec::new(),
+            }
+        } else {
+            Body {
+                items: vec![Item::Job(Job {
+                    name: name(crate::ir::IMPLICIT_JOB),
+                    span: here,
+                    display: None,
+                    environment: None,
+                    after: None,
+                    body: Body {
+                        items,
+                        settings: Vec::new(),
+                    },
+                })],
+                settings: Vec::new(),
+            }
+        };
+        Some(Stage {
+            name: name(crate::ir::IMPLICIT_STAGE),
+            span: here,
+            display: None,
+            after: None,
+            body,
+            root: Some(if jobs {
+                RootForm::Jobs
+            } else {
+                RootForm::Steps
+            }),
+        })
     }
 
     /// Lower the declarations of `pairs`, parsed from the text at offset `base`, into `out`.
@@ -93,6 +177,18 @@ fn lower_declarations(cx: &mut Lower<'_>, mut pairs: Pairs<'_, Rule>, out: &mut 
             }
             Rule::template => out.templates.push(cx.template(item)),
             Rule::stage => out.stages.push(cx.stage(item)),
+            Rule::job | Rule::deployment => {
+                let job = cx.job(item);
+                cx.root.push(Item::Job(job));
+            }
+            Rule::script_step
+            | Rule::task_step
+            | Rule::publish_step
+            | Rule::download_step
+            | Rule::checkout_step => {
+                let step = cx.step(item);
+                cx.root.push(Item::Step(step));
+            }
             Rule::EOI => {}
             r => unreachable!("file item {r:?}"),
         }
@@ -350,6 +446,7 @@ impl Lower<'_> {
             display: None,
             after: None,
             body: Body::default(),
+            root: None,
         };
         for item in inner {
             match item.as_rule() {
