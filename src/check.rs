@@ -11,6 +11,7 @@
 //! [`settings`] (schemas of `keyword value` settings).
 
 mod azure_syntax;
+mod containers;
 pub use crate::cron;
 pub mod duration;
 mod expr;
@@ -19,6 +20,7 @@ mod gates;
 mod graph;
 pub mod located;
 pub mod recovered;
+mod resources;
 mod secrets;
 mod settings;
 mod stages;
@@ -142,6 +144,8 @@ pub(crate) struct Checker<'a> {
     /// Task steps already checked against their signature (by the start of the
     /// task's name), so a template used many times is checked once.
     checked_tasks: HashSet<(crate::source::FileId, u32)>,
+    /// Declared resources and which of them are referred to ([`resources`]).
+    resource_index: resources::ResourceIndex,
 }
 
 const NAME_HELP: &str =
@@ -198,6 +202,7 @@ impl<'a> Checker<'a> {
             publications: Vec::new(),
             downloads: Vec::new(),
             checked_tasks: HashSet::default(),
+            resource_index: Default::default(),
         }
     }
 
@@ -219,6 +224,7 @@ impl<'a> Checker<'a> {
         if let Some(p) = &self.ast.pipeline {
             self.pipeline_block(p, &mut pipeline);
         }
+        pipeline.resources = self.resources();
         for env in &self.ast.environments {
             let e = self.environment(env);
             pipeline.environments.insert(e.name.clone(), e);
@@ -908,6 +914,7 @@ impl<'a> Checker<'a> {
                 unused.push(("template", t.name.text.clone(), t.name.span));
             }
         }
+        unused.extend(self.unused_resources());
         // A name that a reported typo meant is not unused: the typo is the problem.
         let meant: HashSet<String> = self
             .diags

@@ -148,6 +148,8 @@ fn shape_words(shape: Shape) -> String {
         Shape::Filter => "a list, or { include [..] exclude [..] }".into(),
         Shape::Pool => "\"Name\", server, or { vm_image \"…\" }".into(),
         Shape::Entries => "a block of NAME = \"value\"".into(),
+        Shape::Container => "\"image:tag\", a container resource, or { image \"…\" }".into(),
+        Shape::Settings => "a block { … } of settings".into(),
     }
 }
 
@@ -157,10 +159,10 @@ fn setting_item(s: &Setting, order: usize, snippets: bool) -> lsp::CompletionIte
     let snippet = match s.shape {
         Shape::Text => Some(format!("{name} \"$1\"")),
         Shape::List | Shape::Words(_) => Some(format!("{name} [$1]")),
-        Shape::Entries => Some(format!("{name} {{ $1 }}")),
+        Shape::Entries | Shape::Settings => Some(format!("{name} {{ $1 }}")),
         Shape::Bool => Some(format!("{name} ${{1|true,false|}}")),
         Shape::Word(w) => Some(format!("{name} ${{1|{}|}}", w.join(","))),
-        Shape::Duration | Shape::Number | Shape::Filter | Shape::Pool => None,
+        Shape::Duration | Shape::Number | Shape::Filter | Shape::Pool | Shape::Container => None,
     };
     let (insert_text, format) = match snippet {
         Some(snippet) if snippets => (snippet, lsp::InsertTextFormat::SNIPPET),
