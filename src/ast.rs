@@ -18,6 +18,8 @@ pub struct Name {
 pub struct File {
     pub imports: Vec<Import>,
     pub pipeline: Option<Pipeline>,
+    /// The resources of every `resources { … }` block, in source order.
+    pub resources: Vec<Resource>,
     pub variables: Vec<VarDecl>,
     pub artifacts: Vec<Name>,
     pub parameters: Vec<RuntimeParam>,
@@ -71,6 +73,55 @@ pub struct Schedule {
     pub name: Name,
     pub span: Span,
     pub settings: Object,
+}
+
+/// One resource of a `resources { … }` block: `repository tools { … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub kind: ResourceKind,
+    /// The alias the pipeline refers to it by (`checkout tools`, `download ci.drop`).
+    pub name: Name,
+    pub span: Span,
+    pub trigger: Option<ResourceTrigger>,
+    pub settings: Vec<Setting>,
+    /// `key = value` entries, which no resource takes (reported by the checker).
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Repository,
+    Pipeline,
+    Container,
+    Package,
+    Webhook,
+}
+
+impl ResourceKind {
+    /// The keyword that declares it, which is also how diagnostics name it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ResourceKind::Repository => "repository",
+            ResourceKind::Pipeline => "pipeline",
+            ResourceKind::Container => "container",
+            ResourceKind::Package => "package",
+            ResourceKind::Webhook => "webhook",
+        }
+    }
+}
+
+/// A resource's `trigger none`, `trigger true`/`false` or `trigger { … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceTrigger {
+    pub span: Span,
+    pub kind: ResourceTriggerKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResourceTriggerKind {
+    None,
+    Bool(bool),
+    Filter(Object),
 }
 
 /// `var`, `secret` or `group`, at any scope.

@@ -26,6 +26,7 @@
 //! [`duration`], [`functions`], [`located`] and [`recovered`].
 
 mod azure_syntax;
+mod containers;
 pub use crate::cron;
 mod declarations;
 pub mod duration;
@@ -39,6 +40,7 @@ pub mod located;
 mod parameters;
 mod pipeline;
 pub mod recovered;
+mod resources;
 mod scope;
 mod secrets;
 mod settings;
@@ -105,6 +107,8 @@ pub(crate) struct Checker<'a> {
     into_environment_resource: bool,
     /// Runtime parameters, declared before anything reads them.
     parameters: parameters::Declared,
+    /// Declared resources and which of them are referred to ([`resources`]).
+    resource_index: resources::ResourceIndex,
 }
 
 /// Checks remembered by the place they were made at, so that a template used
@@ -162,6 +166,7 @@ impl<'a> Checker<'a> {
             graph_broken: false,
             into_environment_resource: false,
             parameters: parameters::Declared::default(),
+            resource_index: Default::default(),
         }
     }
 
@@ -178,6 +183,7 @@ impl<'a> Checker<'a> {
         if let Some(p) = &ast.pipeline {
             self.pipeline_block(p, &mut pipeline);
         }
+        pipeline.resources = self.resources();
         for env in &ast.environments {
             let e = self.environment(env);
             pipeline.environments.insert(e.name.clone(), e);

@@ -58,6 +58,7 @@ codes! {
     UnknownVariable = "E015", "unknown variable";
     UnknownTemplate = "E016", "unknown template";
     UnknownProperty = "E017", "unknown property or parameter";
+    UnknownResource = "E018", "unknown resource (repository, pipeline, container)";
     Duplicate = "E020", "duplicate name";
     InvalidName = "E021", "name that Azure Pipelines rejects";
     TemplateArguments = "E022", "template arguments that do not match its parameters";

@@ -67,6 +67,7 @@ pub(crate) fn load(
         );
         main.variables.append(&mut file.variables);
         main.artifacts.append(&mut file.artifacts);
+        main.resources.append(&mut file.resources);
         main.environments.append(&mut file.environments);
         main.gates.append(&mut file.gates);
         main.templates.append(&mut file.templates);

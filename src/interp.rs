@@ -30,6 +30,7 @@ macro_rules! say_inline {
     }};
 }
 
+pub mod container;
 pub mod context;
 pub mod exec;
 pub mod files;

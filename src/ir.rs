@@ -29,6 +29,8 @@ pub struct Pipeline {
     pub variables: Vec<Variable>,
     pub pool: Option<Pool>,
     pub lock_behavior: Option<LockBehavior>,
+    #[serde(default)]
+    pub resources: Resources,
     pub environments: IndexMap<String, Environment>,
     pub artifacts: IndexMap<String, Artifact>,
     pub stages: IndexMap<String, Stage>,
@@ -287,6 +289,10 @@ pub struct Job {
     pub cancel_timeout_minutes: Option<u64>,
     pub continue_on_error: bool,
     pub variables: Vec<Variable>,
+    /// Its container, service containers and workspace cleaning; `None` when
+    /// it has none of them (most jobs).
+    #[serde(default)]
+    pub resources: Option<Box<JobResources>>,
     pub steps: Vec<Step>,
     pub span: Span,
 }
@@ -404,6 +410,12 @@ pub enum StepKind {
         repository: String,
         options: IndexMap<String, Scalar>,
     },
+    /// `download ci.drop`: an artifact of a pipeline resource (`None`: all of them).
+    DownloadPipeline {
+        pipeline: String,
+        artifact: Option<String>,
+        patterns: Option<String>,
+    },
 }
 
 /// The program that runs a script step; its YAML key is its name.
@@ -519,6 +531,152 @@ impl Expr {
             ExprKind::Property(b, _) => b.has_status_function(),
             ExprKind::Index(b, i) => b.has_status_function() || i.has_status_function(),
             _ => false,
+        }
+    }
+}
+
+/// What the pipeline uses from outside itself (`resources:`). Invariant: every
+/// alias is unique within its kind (case-insensitively) and every reference to
+/// one (a checkout, a download, a job's container or service) names a declared one.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Resources {
+    pub repositories: IndexMap<String, Repository>,
+    pub pipelines: IndexMap<String, PipelineResource>,
+    pub containers: IndexMap<String, Container>,
+    pub packages: IndexMap<String, Package>,
+    pub webhooks: IndexMap<String, Webhook>,
+}
+
+impl Resources {
+    pub fn is_empty(&self) -> bool {
+        self.repositories.is_empty()
+            && self.pipelines.is_empty()
+            && self.containers.is_empty()
+            && self.packages.is_empty()
+            && self.webhooks.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Repository {
+    pub alias: String,
+    /// `git`, `github`, `githubenterprise` or `bitbucket`.
+    pub kind: String,
+    pub name: String,
+    pub git_ref: Option<String>,
+    pub endpoint: Option<String>,
+    /// `None`: Azure's default (no trigger on a repository resource).
+    pub trigger: Option<Trigger>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PipelineResource {
+    pub alias: String,
+    pub source: String,
+    pub project: Option<String>,
+    pub version: Option<String>,
+    pub branch: Option<String>,
+    pub tags: Vec<String>,
+    pub trigger: Option<ResourceTrigger>,
+    pub span: Span,
+}
+
+/// The trigger of a pipeline or package resource.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ResourceTrigger {
+    None,
+    /// `trigger: true`: every completion (every branch, every version).
+    All,
+    Filter {
+        enabled: Option<bool>,
+        branches: Option<Filter>,
+        stages: Vec<String>,
+        tags: Vec<String>,
+    },
+}
+
+/// A container image and how to run it: a container resource, or a job's
+/// inline `container: { image: … }`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Container {
+    pub image: String,
+    pub endpoint: Option<String>,
+    pub env: IndexMap<String, String>,
+    pub ports: Vec<String>,
+    pub volumes: Vec<String>,
+    pub options: Option<String>,
+    pub map_docker_socket: Option<bool>,
+    /// `work`, `externals`, `tools`, `tasks` → mounted read-only or not.
+    pub mount_read_only: IndexMap<String, bool>,
+    /// Resources only: use a locally tagged image, never pulled.
+    pub local_image: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Package {
+    pub alias: String,
+    pub kind: String,
+    pub connection: String,
+    pub name: String,
+    pub version: Option<String>,
+    pub tag: Option<String>,
+    /// `Some(true)`: `trigger: true`; `Some(false)`: `trigger: none`.
+    pub trigger: Option<bool>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Webhook {
+    pub alias: String,
+    pub connection: String,
+    pub kind: Option<String>,
+    /// `(path, value)` pairs that the payload must match.
+    pub filters: Vec<(String, String)>,
+    pub span: Span,
+}
+
+/// A job's `container`, `services` and `workspace`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct JobResources {
+    pub container: Option<ContainerRef>,
+    /// Service name → its container, in source order.
+    pub services: IndexMap<String, ContainerRef>,
+    pub workspace_clean: Option<WorkspaceClean>,
+}
+
+/// Where a job's container or a service comes from. Invariant: an `Image`
+/// never has the spelling of a declared container alias (Azure would read it
+/// as the alias), so the YAML string form is unambiguous.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum ContainerRef {
+    /// A declared container resource, by alias.
+    Resource(String),
+    /// An image, e.g. `ubuntu:22.04`.
+    Image(String),
+    /// A container written in the job (`container { image "…" options "…" }`).
+    Inline(Box<Container>),
+}
+
+/// `workspace: { clean: … }`: what the agent deletes before the job.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceClean {
+    Outputs,
+    Resources,
+    All,
+}
+
+impl WorkspaceClean {
+    pub const WORDS: &'static [&'static str] = &["outputs", "resources", "all"];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            WorkspaceClean::Outputs => "outputs",
+            WorkspaceClean::Resources => "resources",
+            WorkspaceClean::All => "all",
         }
     }
 }

@@ -32,6 +32,10 @@ pub enum Shape {
     Pool,
     /// A block of `NAME = "value"` entries.
     Entries,
+    /// A job's container: `"image:tag"`, a container resource, or `{ image "…" … }`.
+    Container,
+    /// A block of settings of its own: `{ clean all }`.
+    Settings,
 }
 
 impl Shape {
@@ -83,7 +87,30 @@ pub enum Block {
     Template,
     /// A runtime parameter: `parameter env: string = "dev" { … }`.
     Parameter,
+    /// `resources { repository NAME { … } }`
+    Repository,
+    /// `resources { pipeline NAME { … } }`
+    PipelineResource,
+    /// `trigger { … }` of a pipeline resource.
+    PipelineTrigger,
+    /// `resources { container NAME { … } }`, and a job's `container { … }`.
+    Container,
+    /// `mount_read_only { … }` of a container.
+    MountReadOnly,
+    /// `resources { package NAME { … } }`
+    Package,
+    /// `resources { webhook NAME { … } }`
+    Webhook,
+    /// A job's `workspace { … }`.
+    Workspace,
 }
+
+/// The kinds of repository a repository resource can be.
+pub const REPOSITORY_TYPES: &[&str] = &["git", "github", "githubenterprise", "bitbucket"];
+/// What `workspace { clean … }` deletes before a job.
+pub const WORKSPACE_CLEAN: &[&str] = crate::ir::WorkspaceClean::WORDS;
+/// The directories of the agent a container can mount read-only.
+pub const READ_ONLY_MOUNTS: &[&str] = &["work", "externals", "tools", "tasks"];
 
 /// The kinds of gate written `kind { settings }`, in the order the language
 /// reference lists them.
@@ -247,7 +274,79 @@ const JOB: &[Setting] = &[
     s("timeout", Shape::Duration, "how long it may run, 1m to 35790m, or `none` (no limit)"),
     s("cancel_timeout", Shape::Duration, "how long it may take to cancel, 1m to 35790m"),
     s("continue_on_error", Shape::Bool, "a failure does not fail the run"),
+    s("container", Shape::Container, "the container its steps run in: an image, a container resource, or `{ image \"…\" … }`"),
+    s("services", Shape::Entries, "service containers beside it: `name = container_resource` or `name = \"image\"`"),
+    s("workspace", Shape::Settings, "what the agent deletes before the job: `{ clean outputs | resources | all }`"),
 ];
+
+#[rustfmt::skip]
+const REPOSITORY: &[Setting] = &[
+    s("type", Shape::Word(REPOSITORY_TYPES), "where the repository lives (default git: Azure Repos)"),
+    s("name", Shape::Text, "the repository's name, e.g. \"contoso/tools\" or \"Project/repo\" (required)"),
+    s("ref", Shape::Text, "the ref checked out, e.g. \"refs/heads/main\" (default the default branch)"),
+    s("endpoint", Shape::Text, "the service connection to it (required for github, githubenterprise, bitbucket)"),
+];
+
+#[rustfmt::skip]
+const PIPELINE_RESOURCE: &[Setting] = &[
+    s("source", Shape::Text, "the name of the pipeline that produces the artifacts (required)"),
+    s("project", Shape::Text, "the project of that pipeline (default this project)"),
+    s("version", Shape::Text, "the run number to take artifacts from (default the latest successful run)"),
+    s("branch", Shape::Text, "the branch to take artifacts from (default every branch)"),
+    s("tags", Shape::List, "tags the run must have for its artifacts to be taken"),
+];
+
+#[rustfmt::skip]
+const PIPELINE_TRIGGER: &[Setting] = &[
+    s("enabled", Shape::Bool, "whether the trigger is on (default true)"),
+    s("branches", Shape::Filter, "the branches whose completed runs start this pipeline"),
+    s("stages", Shape::List, "the stages that must have completed"),
+    s("tags", Shape::List, "the tags the completed run must have"),
+];
+
+#[rustfmt::skip]
+const CONTAINER: &[Setting] = &[
+    s("image", Shape::Text, "the image, e.g. \"mysql:8.0\" (required)"),
+    s("endpoint", Shape::Text, "the service connection to a private registry"),
+    s("env", Shape::Entries, "environment variables of the container: `NAME = \"value\"`"),
+    s("ports", Shape::List, "ports to expose, e.g. [\"3306:3306\"]"),
+    s("volumes", Shape::List, "volumes to mount, e.g. [\"/src:/dst\"]"),
+    s("options", Shape::Text, "options passed to `docker create`, e.g. \"--cpus 2\""),
+    s("map_docker_socket", Shape::Bool, "whether the agent mounts /var/run/docker.sock (default true)"),
+    s("mount_read_only", Shape::Settings, "agent directories mounted read-only: `{ work true  tasks true }`"),
+    s("local_image", Shape::Bool, "a container resource only: use a locally tagged image, never pulled"),
+];
+
+#[rustfmt::skip]
+const MOUNT_READ_ONLY: &[Setting] = &[
+    s("work", Shape::Bool, "the work directory"),
+    s("externals", Shape::Bool, "the agent's externals directory"),
+    s("tools", Shape::Bool, "the tools directory"),
+    s("tasks", Shape::Bool, "the tasks directory"),
+];
+
+#[rustfmt::skip]
+const PACKAGE: &[Setting] = &[
+    s("type", Shape::Text, "the kind of package, e.g. npm or NuGet (required)"),
+    s("connection", Shape::Text, "the service connection to its feed (required)"),
+    s("name", Shape::Text, "the package's name, e.g. \"contoso/tool\" (required)"),
+    s("version", Shape::Text, "the version to use, e.g. \"1.x\""),
+    s("tag", Shape::Text, "the tag to use"),
+];
+
+#[rustfmt::skip]
+const WEBHOOK: &[Setting] = &[
+    s("connection", Shape::Text, "the incoming-webhook service connection (required)"),
+    s("type", Shape::Text, "the webhook extension; leave it out for an offline webhook"),
+    s("filters", Shape::Entries, "JSON paths of the payload and the values they must have: `path = \"value\"`"),
+];
+
+#[rustfmt::skip]
+const WORKSPACE: &[Setting] = &[s(
+    "clean",
+    Shape::Word(WORKSPACE_CLEAN),
+    "outputs (Build.BinariesDirectory), resources (the sources) or all (the whole workspace)",
+)];
 
 /// Settings every step accepts.
 #[rustfmt::skip]
@@ -307,6 +406,12 @@ impl Block {
             "checkout" => Block::Checkout,
             "template" => Block::Template,
             "parameter" => Block::Parameter,
+            "repository" => Block::Repository,
+            "container" => Block::Container,
+            "mount_read_only" => Block::MountReadOnly,
+            "package" => Block::Package,
+            "webhook" => Block::Webhook,
+            "workspace" => Block::Workspace,
             _ => return None,
         })
     }
@@ -337,6 +442,14 @@ impl Block {
             Block::Checkout => "a checkout step",
             Block::Template => "a template",
             Block::Parameter => "a parameter",
+            Block::Repository => "a repository resource",
+            Block::PipelineResource => "a pipeline resource",
+            Block::PipelineTrigger => "a pipeline resource's trigger",
+            Block::Container => "a container",
+            Block::MountReadOnly => "mount_read_only",
+            Block::Package => "a package resource",
+            Block::Webhook => "a webhook resource",
+            Block::Workspace => "a workspace",
         }
     }
 
@@ -365,6 +478,14 @@ impl Block {
             Block::Download => (STEP, DOWNLOAD),
             Block::Template => (STAGE, JOB),
             Block::Parameter => (PARAMETER, &[]),
+            Block::Repository => (REPOSITORY, &[]),
+            Block::PipelineResource => (PIPELINE_RESOURCE, &[]),
+            Block::PipelineTrigger => (PIPELINE_TRIGGER, &[]),
+            Block::Container => (CONTAINER, &[]),
+            Block::MountReadOnly => (MOUNT_READ_ONLY, &[]),
+            Block::Package => (PACKAGE, &[]),
+            Block::Webhook => (WEBHOOK, &[]),
+            Block::Workspace => (WORKSPACE, &[]),
         };
         first.iter().chain(
             then.iter()
@@ -469,6 +590,14 @@ mod tests {
         Block::Checkout,
         Block::Template,
         Block::Parameter,
+        Block::Repository,
+        Block::PipelineResource,
+        Block::PipelineTrigger,
+        Block::Container,
+        Block::MountReadOnly,
+        Block::Package,
+        Block::Webhook,
+        Block::Workspace,
     ];
 
     #[test]
@@ -514,8 +643,19 @@ mod tests {
             "checkout",
             "template",
             "parameter",
+            "repository",
+            "container",
+            "mount_read_only",
+            "package",
+            "webhook",
+            "workspace",
         ];
         for &b in ALL {
+            // Opened by a keyword that another block shares: `pipeline NAME {`
+            // in `resources`, a pipeline resource's `trigger {`.
+            if matches!(b, Block::PipelineResource | Block::PipelineTrigger) {
+                continue;
+            }
             assert!(
                 keywords.iter().any(|k| Block::opened_by(k) == Some(b)),
                 "{b:?}"
@@ -545,7 +685,10 @@ mod tests {
                 "skippable",
                 "timeout",
                 "cancel_timeout",
-                "continue_on_error"
+                "continue_on_error",
+                "container",
+                "services",
+                "workspace"
             ]
         );
     }

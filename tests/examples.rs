@@ -36,6 +36,7 @@ const EXPECTED_STAGES: &[(&str, &[&str])] = &[
     ("jmeter", &["Build", "Dev", "Test", "Staging"]),
     ("release-branch", &["Build", "Deploy"]),
     ("gated-release", &["Build", "QA", "Production"]),
+    ("integration-tests", &["integrationTests"]),
 ];
 
 fn examples_dir() -> PathBuf {

@@ -10,6 +10,8 @@
 //! settings before `stages:`, then the stages, with a blank line between
 //! top-level sections and between stages.
 
+mod resources;
+
 use super::expr::to_azure_pretty;
 use super::yaml::{Map, Seq, comment_text};
 use crate::ir::{self, JobKind, Pool, Scalar, StepKind, Trigger, Variable};
@@ -185,6 +187,7 @@ fn pipeline_settings(p: &ir::Pipeline, m: &mut Map) {
             }
         });
     }
+    resources::resources(m, &p.resources);
     variables(m, &p.variables);
     if let Some(pl) = &p.pool {
         pool(m, pl);
@@ -381,6 +384,7 @@ fn job(j: &ir::Job, envs: &Environments, m: &mut Map) {
         m.bool("continueOnError", true);
     }
     variables(m, &j.variables);
+    resources::job(m, j.resources.as_deref());
     let steps = |m: &mut Map| {
         m.seq("steps", |s| {
             if let JobKind::Gate { wait, .. } = &j.kind {
@@ -539,6 +543,15 @@ fn step(st: &ir::Step, m: &mut Map) {
         StepKind::Download { artifact, patterns } => {
             m.str("download", "current")
                 .str("artifact", artifact)
+                .opt_str("patterns", patterns.as_deref());
+        }
+        StepKind::DownloadPipeline {
+            pipeline,
+            artifact,
+            patterns,
+        } => {
+            m.str("download", pipeline)
+                .opt_str("artifact", artifact.as_deref())
                 .opt_str("patterns", patterns.as_deref());
         }
         StepKind::Checkout {

@@ -229,6 +229,7 @@ impl<'a> Checker<'a> {
                 unused.push(("template", t.name.text.clone(), t.name.span));
             }
         }
+        unused.extend(self.unused_resources());
         // A name that a reported typo meant is not unused: the typo is the problem.
         let meant: HashSet<String> = self
             .diags

@@ -98,6 +98,7 @@ impl<'a> Checker<'a> {
                     .help("agentless jobs run server tasks only (Delay, ManualValidation, InvokeRESTAPI, …); give this job an agent pool"),
             );
         }
+        let resources = self.job_resources(&st, &scope, pool.as_ref(), j.name.span);
         ir::Job {
             name: j.name.text.clone(),
             display,
@@ -113,6 +114,7 @@ impl<'a> Checker<'a> {
             cancel_timeout_minutes: cancel,
             continue_on_error,
             variables: parts.vars,
+            resources,
             // Steps arrive one by one (templates included); give back the growth slack,
             // which is a third of the IR of a large pipeline.
             steps: {

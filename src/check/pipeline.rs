@@ -39,7 +39,7 @@ impl<'a> Checker<'a> {
         self.text_position = azure_syntax::Position::Text;
     }
 
-    fn trigger(&mut self, t: &ast::Trigger, pr: bool) -> ir::Trigger {
+    pub(super) fn trigger(&mut self, t: &ast::Trigger, pr: bool) -> ir::Trigger {
         let Some(obj) = &t.filter else {
             return ir::Trigger::None;
         };
@@ -62,7 +62,7 @@ impl<'a> Checker<'a> {
     }
 
     /// `["a", "b"]` (include) or `{ include [..] exclude [..] }`.
-    fn filter(&mut self, v: &ast::Value) -> ir::Filter {
+    pub(super) fn filter(&mut self, v: &ast::Value) -> ir::Filter {
         let scope = self.root_scope();
         match &v.kind {
             ast::ValueKind::Object(obj) => {

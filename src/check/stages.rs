@@ -401,6 +401,7 @@ fn gate_job(name: String, t: Term) -> ir::Job {
         cancel_timeout_minutes: None,
         continue_on_error: false,
         variables: Vec::new(),
+        resources: None,
         steps: Vec::new(),
         span: t.span,
     }

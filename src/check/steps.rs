@@ -135,6 +135,9 @@ impl Checker<'_> {
                 }
                 StepKind::NoDownload
             }
+            A::Download { artifact } if self.is_pipeline_download(artifact, scope) => {
+                self.pipeline_download(artifact, st.get("patterns"), scope)?
+            }
             A::Download { artifact } => {
                 let name = self.artifact_ref(artifact, scope)?;
                 self.artifact_uses.downloads.push(ArtifactUse {
@@ -156,7 +159,7 @@ impl Checker<'_> {
                     }
                 }
                 StepKind::Checkout {
-                    repository: repo.text.clone(),
+                    repository: self.checkout_ref(repo),
                     options,
                 }
             }

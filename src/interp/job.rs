@@ -59,6 +59,10 @@ pub struct JobRun {
     /// When the job's `timeout` runs out (set when the job starts).
     pub deadline: Option<Instant>,
     pub tx: UnboundedSender<Report>,
+    /// The pipeline's container resources, for the job's container and services.
+    pub container_resources: IndexMap<String, ir::Container>,
+    /// The job's running containers, while it runs ([`super::container`]).
+    pub session: Option<super::container::Session>,
 }
 
 /// The [`Env`] of a step condition.
@@ -222,6 +226,38 @@ impl JobRun {
         for sub in ["s", "a", "b", "_temp"] {
             let _ = std::fs::create_dir_all(self.dir(sub));
         }
+        // The scheduler runs a job that needs containers only when a runtime works.
+        if let Some(rt) = super::container::runtime()
+            && super::container::needs(&self.job).is_some()
+        {
+            let name: Vec<String> = self
+                .workspace
+                .iter()
+                .rev()
+                .take(2)
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect();
+            match super::container::Session::start(
+                rt,
+                &self.job,
+                &self.container_resources,
+                &self.workspace,
+                &name.join("-"),
+            ) {
+                Ok(s) => self.session = Some(s),
+                Err(e) => {
+                    self.line(&format!("error: cannot start the job's containers: {e}"));
+                    let _ = self.tx.send(Report::Done {
+                        stage: self.stage.clone(),
+                        job: self.job.name.clone(),
+                        outcome: Outcome::Failed,
+                        outputs: IndexMap::new(),
+                        seconds: started.elapsed().as_secs_f64(),
+                    });
+                    return;
+                }
+            }
+        }
         let is_agent = matches!(self.job.kind, ir::JobKind::Agent);
         let explicit_checkout = self
             .job
@@ -362,6 +398,9 @@ impl JobRun {
                 job: self.job.name.clone(),
                 artifacts,
             });
+        }
+        if let Some(mut s) = self.session.take() {
+            s.stop();
         }
         let _ = self.tx.send(Report::Done {
             stage: self.stage.clone(),
@@ -504,7 +543,12 @@ impl JobRun {
                     Shell::Script | Shell::Bash => Program::Bash(text),
                     Shell::Pwsh | Shell::PowerShell => Program::Pwsh(text),
                 };
-                exec::run(self.spec(step, i, program)).await
+                let mut spec = self.spec(step, i, program);
+                if let Some(s) = &self.session {
+                    let p = std::mem::replace(&mut spec.program, Program::Bash(String::new()));
+                    spec.program = s.wrap(p, &spec.workdir, &spec.env);
+                }
+                exec::run(spec).await
             }
             StepKind::Publish { artifact, path } => {
                 let path = expand(path, &self.vars);
@@ -575,10 +619,24 @@ impl JobRun {
                     ));
                     Self::done(
                         Outcome::Skipped,
-                        format!("repository `{other}` is not available locally"),
+                        format!("not done locally: checkout of repository `{other}` (simulated)"),
                     )
                 }
             },
+            StepKind::DownloadPipeline {
+                pipeline, artifact, ..
+            } => {
+                let what = artifact.as_deref().unwrap_or("the artifacts");
+                self.line(&format!(
+                    "warning: {what} of pipeline resource `{pipeline}` is not downloaded locally"
+                ));
+                Self::done(
+                    Outcome::Skipped,
+                    format!(
+                        "not done locally: download {what} of pipeline resource `{pipeline}` (simulated)"
+                    ),
+                )
+            }
             StepKind::Task { task, inputs } => self.task(step, i, task, inputs).await,
         }
     }
@@ -769,6 +827,12 @@ pub fn step_display(step: &ir::Step) -> String {
         StepKind::Download { artifact, .. } => format!("Download {artifact}"),
         StepKind::NoDownload => "Download none".to_string(),
         StepKind::Checkout { repository, .. } => format!("Checkout {repository}"),
+        StepKind::DownloadPipeline {
+            pipeline, artifact, ..
+        } => match artifact {
+            Some(a) => format!("Download {pipeline}.{a}"),
+            None => format!("Download {pipeline}"),
+        },
     }
 }
 

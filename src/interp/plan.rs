@@ -34,6 +34,9 @@ pub struct Plan {
     /// Why it does not, when it does not.
     pub reason: Option<String>,
     pub variables: IndexMap<String, String>,
+    /// The declared resources, one line each (`container mysql: mysql:8.0`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
     pub stages: Vec<StagePlan>,
 }
 
@@ -69,6 +72,16 @@ pub struct JobPlan {
     pub downloads: Vec<String>,
     /// Tasks with no local meaning: reported, not run, unless mapped to a command.
     pub not_local: Vec<String>,
+    /// What the job needs containers for (`container mysql and services db`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containers: Option<String>,
+    /// Why `relc run` would not run it on this machine (no container runtime).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_run_locally: Option<String>,
+    /// Steps `relc run` reports without doing them: checkouts of repository
+    /// resources, downloads from pipeline resources.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub simulated: Vec<String>,
 }
 
 /// The variables every condition and step starts from: the trigger's
@@ -392,8 +405,45 @@ pub fn plan(p: &ir::Pipeline, start: &Start, vars: &Vars, at: DateTime) -> Plan 
         starts: start.not_started.is_none(),
         reason: start.not_started.clone(),
         variables: start.variables.iter().cloned().collect(),
+        resources: resource_lines(&p.resources),
         stages,
     }
+}
+
+/// One line per declared resource, for a person.
+fn resource_lines(r: &ir::Resources) -> Vec<String> {
+    let mut out = Vec::new();
+    for x in r.repositories.values() {
+        let at = x
+            .git_ref
+            .as_ref()
+            .map_or(String::new(), |g| format!(" at {g}"));
+        out.push(format!("repository {}: {} {}{at}", x.alias, x.kind, x.name));
+    }
+    for x in r.pipelines.values() {
+        let project = x
+            .project
+            .as_ref()
+            .map_or(String::new(), |p| format!(" in {p}"));
+        out.push(format!(
+            "pipeline {}: runs of {}{project}",
+            x.alias, x.source
+        ));
+    }
+    for (alias, c) in &r.containers {
+        out.push(format!("container {alias}: {}", c.image));
+    }
+    for x in r.packages.values() {
+        let v = x
+            .version
+            .as_ref()
+            .map_or(String::new(), |v| format!(" {v}"));
+        out.push(format!("package {}: {} {}{v}", x.alias, x.kind, x.name));
+    }
+    for x in r.webhooks.values() {
+        out.push(format!("webhook {}: calls to {}", x.alias, x.connection));
+    }
+    out
 }
 
 /// The outcome a plan assumes: what runs succeeds, what waits is let through.
@@ -465,8 +515,20 @@ fn plan_job(
     let mut publishes = Vec::new();
     let mut downloads = Vec::new();
     let mut not_local = Vec::new();
+    let mut simulated = Vec::new();
     for step in &job.steps {
         match &step.kind {
+            StepKind::Checkout { repository, .. }
+                if repository != "self" && repository != "none" =>
+            {
+                simulated.push(format!("checkout {repository}"))
+            }
+            StepKind::DownloadPipeline {
+                pipeline, artifact, ..
+            } => simulated.push(match artifact {
+                Some(a) => format!("download {pipeline}.{a}"),
+                None => format!("download {pipeline}"),
+            }),
             StepKind::Publish { artifact, .. } => publishes.push(artifact.clone()),
             StepKind::Download { artifact, .. } => {
                 downloads.push(match publisher.get(artifact.as_str()) {
@@ -491,6 +553,9 @@ fn plan_job(
         publishes,
         downloads,
         not_local,
+        containers: super::container::needs(job),
+        not_run_locally: super::container::not_local(job),
+        simulated,
     }
 }
 
@@ -507,6 +572,12 @@ pub fn render(plan: &Plan) -> String {
     for (k, v) in &plan.variables {
         if k.starts_with("Build.Reason") || k.starts_with("Build.SourceBranch") {
             let _ = writeln!(out, "  {k} = {v}");
+        }
+    }
+    if !plan.resources.is_empty() {
+        let _ = writeln!(out, "\nresources");
+        for r in &plan.resources {
+            let _ = writeln!(out, "      {r}");
         }
     }
     for s in &plan.stages {
@@ -556,6 +627,22 @@ pub fn render(plan: &Plan) -> String {
                     out,
                     "              not run locally: {}",
                     j.not_local.join(", ")
+                );
+            }
+            match (&j.not_run_locally, &j.containers) {
+                (Some(why), _) => {
+                    let _ = writeln!(out, "              {why}");
+                }
+                (None, Some(needs)) => {
+                    let _ = writeln!(out, "              runs with {needs} in local containers");
+                }
+                _ => {}
+            }
+            if !j.simulated.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "              simulated, not done locally: {}",
+                    j.simulated.join(", ")
                 );
             }
         }

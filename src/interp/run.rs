@@ -357,6 +357,15 @@ impl Runner {
                 self.gate_job(name, jname, wait);
                 continue;
             }
+            // Never its steps on the host as if they were in the container.
+            if let Some(reason) = super::container::not_local(job) {
+                self.emit(Event::JobSkipped {
+                    stage: name.to_string(),
+                    job: jname.to_string(),
+                    reason,
+                });
+                continue;
+            }
             if self.running >= self.options.max_parallel {
                 continue;
             }
@@ -692,6 +701,8 @@ impl Runner {
             prefix: (!self.options.json).then(|| format!("[{stage}/{job}] ")),
             tx: self.tx.clone(),
             deadline: None,
+            container_resources: pipeline.resources.containers.clone(),
+            session: None,
         };
         self.running += 1;
         tokio::spawn(run.run());

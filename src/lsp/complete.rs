@@ -66,6 +66,14 @@ pub(super) fn in_block(text: &str, offset: usize, snippets: bool) -> Answer {
     let Some(block) = block_of(inner) else {
         return Answer::Unknown;
     };
+    // `pipeline NAME {` in `resources { … }` is a pipeline resource, and its
+    // `trigger {` that resource's trigger.
+    let opener_at = |back: usize| open.len().checked_sub(back).and_then(|i| open[i].opener);
+    let block = match (block, opener_at(2), opener_at(3)) {
+        (Block::Pipeline, Some("resources"), _) => Block::PipelineResource,
+        (Block::Trigger, Some("pipeline"), Some("resources")) => Block::PipelineTrigger,
+        (b, _, _) => b,
+    };
     // In `task Name@N { … }` of an in-box task: its inputs and their values too.
     let task = (block == Block::Task)
         .then(|| super::tasks::task_of_block(text, inner.at))
@@ -148,6 +156,8 @@ fn shape_words(shape: Shape) -> String {
         Shape::Filter => "a list, or { include [..] exclude [..] }".into(),
         Shape::Pool => "\"Name\", server, or { vm_image \"…\" }".into(),
         Shape::Entries => "a block of NAME = \"value\"".into(),
+        Shape::Container => "\"image:tag\", a container resource, or { image \"…\" }".into(),
+        Shape::Settings => "a block { … } of settings".into(),
     }
 }
 
@@ -157,10 +167,10 @@ fn setting_item(s: &Setting, order: usize, snippets: bool) -> lsp::CompletionIte
     let snippet = match s.shape {
         Shape::Text => Some(format!("{name} \"$1\"")),
         Shape::List | Shape::Words(_) => Some(format!("{name} [$1]")),
-        Shape::Entries => Some(format!("{name} {{ $1 }}")),
+        Shape::Entries | Shape::Settings => Some(format!("{name} {{ $1 }}")),
         Shape::Bool => Some(format!("{name} ${{1|true,false|}}")),
         Shape::Word(w) => Some(format!("{name} ${{1|{}|}}", w.join(","))),
-        Shape::Duration | Shape::Number | Shape::Filter | Shape::Pool => None,
+        Shape::Duration | Shape::Number | Shape::Filter | Shape::Pool | Shape::Container => None,
     };
     let (insert_text, format) = match snippet {
         Some(snippet) if snippets => (snippet, lsp::InsertTextFormat::SNIPPET),
@@ -253,6 +263,40 @@ mod tests {
         assert_eq!(
             at("pipeline {\n  schedule nightly {\n    |"),
             "cron display branches always batch"
+        );
+    }
+
+    #[test]
+    fn resources_and_job_containers_offer_their_settings() {
+        let at = |text: &str| labels(text).unwrap().join(" ");
+        assert_eq!(
+            at("resources {\n  repository tools {\n    |"),
+            "type name ref endpoint"
+        );
+        assert_eq!(
+            at("resources {\n  pipeline ci {\n    |"),
+            "source project version branch tags"
+        );
+        assert_eq!(
+            at("resources {\n  pipeline ci { trigger { |"),
+            "enabled branches stages tags"
+        );
+        assert!(at("resources { container mysql { |").starts_with("image endpoint env ports"));
+        assert_eq!(
+            at("resources { package p { |"),
+            "type connection name version tag"
+        );
+        assert_eq!(at("resources { webhook w { |"), "connection type filters");
+        assert!(at("job J {\n  |").contains("container services workspace"));
+        assert!(at("job J { container { |").starts_with("image endpoint"));
+        assert_eq!(at("job J { workspace { |"), "clean");
+        assert_eq!(
+            labels("job J { workspace { clean |").unwrap(),
+            ["outputs", "resources", "all"]
+        );
+        assert_eq!(
+            labels("resources { repository r { type |").unwrap(),
+            ["git", "github", "githubenterprise", "bitbucket"]
         );
     }
 

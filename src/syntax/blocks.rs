@@ -182,8 +182,12 @@ fn fits_header(keyword: &str, rest: &[Token]) -> bool {
             && r.len() % 2 == 1
     };
     match keyword {
-        "pipeline" => matches!(rest, [] | [Str]),
-        "schedule" | "download" | "checkout" | "task" => matches!(rest, [Word(_)]),
+        // `pipeline NAME {` is a pipeline resource, in `resources { … }`.
+        "pipeline" => matches!(rest, [] | [Str] | [Word(_)]),
+        "schedule" | "download" | "checkout" | "task" | "repository" | "package" | "webhook" => {
+            matches!(rest, [Word(_)])
+        }
+        "container" => matches!(rest, [] | [Word(_)]),
         "environment" => matches!(rest, [Word(_)] | [Word(_), Word("protected")]),
         "template" => matches!(rest, [Word(_), Group]),
         "stage" | "job" => {

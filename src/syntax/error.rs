@@ -16,13 +16,18 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::secret_decl | Rule::kw_secret => "`secret`",
         Rule::group_decl | Rule::kw_group => "`group`",
         Rule::artifact_decl | Rule::kw_artifact => "`artifact`",
+        Rule::runtime_param | Rule::kw_parameter => "`parameter`",
         Rule::environment | Rule::kw_environment => "`environment`",
         Rule::gate_decl | Rule::gate_use | Rule::kw_gate => "`gate`",
         Rule::template | Rule::kw_template => "`template`",
         Rule::stage | Rule::kw_stage => "`stage`",
         Rule::job | Rule::kw_job => "`job`",
         Rule::deployment | Rule::kw_deployment => "`deployment`",
-        Rule::trigger | Rule::kw_trigger => "`trigger`",
+        Rule::trigger | Rule::resource_trigger | Rule::kw_trigger => "`trigger`",
+        Rule::resources | Rule::kw_resources => "`resources`",
+        Rule::resource | Rule::resource_kind => {
+            "a resource (`repository`, `pipeline`, `container`, `package`, `webhook`)"
+        }
         Rule::pr_trigger | Rule::kw_pr => "`pr`",
         Rule::schedule | Rule::kw_schedule => "`schedule`",
         Rule::use_decl | Rule::kw_use => "`use`",
@@ -46,7 +51,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::duration => "a duration such as `30m`",
         Rule::boolean => "`true` or `false`",
         Rule::list | Rule::name_list | Rule::expr_list => "a list `[…]`",
-        Rule::object | Rule::step_body => "a block `{ … }`",
+        Rule::object | Rule::step_body | Rule::resource_body => "a block `{ … }`",
         Rule::path => "a name",
         Rule::name | Rule::ident | Rule::gate_ref | Rule::var_name => "a name",
         Rule::gate_kind => "a gate kind such as `approval { … }`",
@@ -498,6 +503,7 @@ fn declaration_words(before: &str) -> Option<(String, Option<String>)> {
 pub(crate) const TOP_LEVEL: &[&str] = &[
     "import",
     "pipeline",
+    "resources",
     "var",
     "secret",
     "group",
@@ -671,6 +677,7 @@ pub(super) struct Cuts {
 const DECLARATION_ONLY: &[&str] = &[
     "import",
     "pipeline",
+    "resources",
     "artifact",
     "environment",
     "template",

@@ -163,6 +163,11 @@ fn lower_declarations(cx: &mut Lower<'_>, mut pairs: Pairs<'_, Rule>, out: &mut 
             Rule::var_decl | Rule::secret_decl | Rule::group_decl => {
                 out.variables.push(cx.var(item))
             }
+            Rule::resources => {
+                for r in item.into_inner().skip(1) {
+                    out.resources.push(cx.resource(r));
+                }
+            }
             Rule::artifact_decl => out
                 .artifacts
                 .push(cx.name(next(&mut item.into_inner().skip(1)))),
@@ -273,6 +278,59 @@ impl Lower<'_> {
             }
         }
         p
+    }
+
+    /// `repository tools { type github  trigger { … } … }`
+    fn resource(&mut self, pair: Pair<'_, Rule>) -> Resource {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let kind = match next(&mut inner).as_str() {
+            "repository" => ResourceKind::Repository,
+            "pipeline" => ResourceKind::Pipeline,
+            "container" => ResourceKind::Container,
+            "package" => ResourceKind::Package,
+            _ => ResourceKind::Webhook,
+        };
+        let name = self.name(next(&mut inner));
+        let mut r = Resource {
+            kind,
+            name,
+            span,
+            trigger: None,
+            settings: Vec::new(),
+            entries: Vec::new(),
+        };
+        for item in next(&mut inner).into_inner() {
+            match item.as_rule() {
+                Rule::resource_trigger => {
+                    let span = self.span(&item);
+                    let body = next(&mut item.into_inner().skip(1));
+                    let kind = match body.as_rule() {
+                        Rule::object => ResourceTriggerKind::Filter(self.object(body)),
+                        Rule::boolean => ResourceTriggerKind::Bool(body.as_str() == "true"),
+                        _ => ResourceTriggerKind::None,
+                    };
+                    if let Some(first) = &r.trigger {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::RepeatedSetting,
+                                span,
+                                "`trigger` is given twice",
+                            )
+                            .label("second one")
+                            .related(first.span, "first one here")
+                            .help("merge them into one `trigger { … }`"),
+                        );
+                    } else {
+                        r.trigger = Some(ResourceTrigger { span, kind });
+                    }
+                }
+                Rule::setting => r.settings.push(self.setting(item)),
+                Rule::input => r.entries.push(self.entry(item)),
+                rule => unreachable!("resource item {rule:?}"),
+            }
+        }
+        r
     }
 
     fn var(&mut self, pair: Pair<'_, Rule>) -> VarDecl {
