@@ -91,6 +91,7 @@ codes! {
     TaskInputNotBoolean = "E133", "task input that must be true or false";
     MissingTaskInput = "E134", "required task input missing";
     AgentTaskInAgentlessJob = "E135", "task that needs an agent in an agentless job";
+    StrategyMisplaced = "E140", "strategy that does not fit its job";
     Unused = "W001", "unused declaration";
     UndeclaredVariable = "W002", "variable not declared in this file";
     GateAlwaysPasses = "W003", "gate that passes without checking anything";

@@ -32,6 +32,12 @@ pub enum Shape {
     Pool,
     /// A block of `NAME = "value"` entries.
     Entries,
+    /// A matrix: legs written `name { VAR = "value" … }`.
+    Legs,
+    /// A count, or a percentage written as text: `2`, `"25%"`.
+    CountOrPercent,
+    /// A list of numbers: `[10, 20]`.
+    Numbers,
 }
 
 impl Shape {
@@ -81,7 +87,31 @@ pub enum Block {
     Checkout,
     /// A template's body, whose settings join the stage or job that uses it.
     Template,
+    /// `strategy run_once { … }` of a deployment job.
+    RunOnce,
+    /// `strategy rolling { … }`.
+    Rolling,
+    /// `strategy canary { … }`.
+    Canary,
+    /// A lifecycle hook of a deployment strategy: `deploy { … }`.
+    Hook,
 }
+
+/// The deployment strategies, as written after `strategy` (Azure's `runOnce`,
+/// `rolling`, `canary`).
+pub const STRATEGIES: &[&str] = &["run_once", "rolling", "canary"];
+
+/// The lifecycle hooks of a deployment strategy, in the order Azure runs them
+/// (Azure's `preDeploy`, `deploy`, `routeTraffic`, `postRouteTraffic`,
+/// `on: failure`, `on: success`).
+pub const HOOKS: &[&str] = &[
+    "pre_deploy",
+    "deploy",
+    "route_traffic",
+    "post_route_traffic",
+    "on_failure",
+    "on_success",
+];
 
 /// The kinds of gate written `kind { settings }`, in the order the language
 /// reference lists them.
@@ -245,6 +275,27 @@ const JOB: &[Setting] = &[
     s("timeout", Shape::Duration, "how long it may run, 1m to 35790m, or `none` (no limit)"),
     s("cancel_timeout", Shape::Duration, "how long it may take to cancel, 1m to 35790m"),
     s("continue_on_error", Shape::Bool, "a failure does not fail the run"),
+    s("matrix", Shape::Legs, "copies of the job, one per leg, each with its variables (agent jobs)"),
+    s("max_parallel", Shape::Number, "how many matrix legs run at once (default: no limit)"),
+    s("parallel", Shape::Number, "run the job this many times, as slices (agent jobs)"),
+];
+
+#[rustfmt::skip]
+const RUN_ONCE: &[Setting] = &[];
+
+#[rustfmt::skip]
+const ROLLING: &[Setting] = &[
+    s("max_parallel", Shape::CountOrPercent, "how many targets are updated at once: a count or \"25%\""),
+];
+
+#[rustfmt::skip]
+const CANARY: &[Setting] = &[
+    s("increments", Shape::Numbers, "the percentages of targets to update before all of them, e.g. [10, 20]"),
+];
+
+#[rustfmt::skip]
+const HOOK: &[Setting] = &[
+    s("pool", Shape::Pool, "the agents the hook runs on (default: the deployment's)"),
 ];
 
 /// Settings every step accepts.
@@ -298,6 +349,11 @@ impl Block {
             "download" => Block::Download,
             "checkout" => Block::Checkout,
             "template" => Block::Template,
+            // `strategy rolling {`: the word before the brace names the block.
+            "run_once" => Block::RunOnce,
+            "rolling" => Block::Rolling,
+            "canary" => Block::Canary,
+            h if HOOKS.contains(&h) => Block::Hook,
             _ => return None,
         })
     }
@@ -327,6 +383,10 @@ impl Block {
             Block::Download => "a download step",
             Block::Checkout => "a checkout step",
             Block::Template => "a template",
+            Block::RunOnce => "a run_once strategy",
+            Block::Rolling => "a rolling strategy",
+            Block::Canary => "a canary strategy",
+            Block::Hook => "a hook",
         }
     }
 
@@ -354,6 +414,10 @@ impl Block {
             Block::Task | Block::Publish | Block::Checkout => (STEP, &[]),
             Block::Download => (STEP, DOWNLOAD),
             Block::Template => (STAGE, JOB),
+            Block::RunOnce => (RUN_ONCE, &[]),
+            Block::Rolling => (ROLLING, &[]),
+            Block::Canary => (CANARY, &[]),
+            Block::Hook => (HOOK, &[]),
         };
         first.iter().chain(
             then.iter()
@@ -375,6 +439,7 @@ impl Block {
     /// `when`), as the grammar's items of that block have them, less those the
     /// checker rejects there (a step directly in a stage, a gate in a job).
     pub fn keywords(self) -> &'static [&'static str] {
+        // Steps and `use` first: they are what a hook holds.
         const STEPS_AND_MORE: &[&str] = &[
             "script",
             "bash",
@@ -389,6 +454,7 @@ impl Block {
             "var",
             "secret",
             "group",
+            "strategy",
         ];
         match self {
             Block::Pipeline => &["trigger", "pr", "schedule", "var", "secret", "group"],
@@ -404,6 +470,10 @@ impl Block {
                 "group",
             ],
             Block::Job => STEPS_AND_MORE,
+            // Hooks parse as any name (so a misspelt one gets a did-you-mean):
+            // they are keywords of the block without being the grammar's.
+            Block::RunOnce | Block::Rolling | Block::Canary => HOOKS,
+            Block::Hook => &STEPS_AND_MORE[..9],
             Block::Template => &[
                 "job",
                 "deployment",
@@ -457,6 +527,10 @@ mod tests {
         Block::Download,
         Block::Checkout,
         Block::Template,
+        Block::RunOnce,
+        Block::Rolling,
+        Block::Canary,
+        Block::Hook,
     ];
 
     #[test]
@@ -501,6 +575,10 @@ mod tests {
             "download",
             "checkout",
             "template",
+            "run_once",
+            "rolling",
+            "canary",
+            "deploy",
         ];
         for &b in ALL {
             assert!(
@@ -510,6 +588,11 @@ mod tests {
         }
         let grammar = include_str!("../grammar/release.pest");
         for &b in ALL {
+            if matches!(b, Block::RunOnce | Block::Rolling | Block::Canary) {
+                // Hooks: names in the grammar, the schema's HOOKS.
+                assert_eq!(b.keywords(), HOOKS);
+                continue;
+            }
             for k in b.keywords() {
                 assert!(
                     grammar.contains(&format!("\"{k}\"")),
@@ -532,7 +615,10 @@ mod tests {
                 "skippable",
                 "timeout",
                 "cancel_timeout",
-                "continue_on_error"
+                "continue_on_error",
+                "matrix",
+                "max_parallel",
+                "parallel"
             ]
         );
     }

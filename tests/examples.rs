@@ -16,6 +16,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 /// The stages each example's YAML must have, in order, as in the pipeline it reproduces.
 const EXPECTED_STAGES: &[(&str, &[&str])] = &[
     ("rehearsal", &["Build", "Dev", "Test", "Staging"]),
+    ("strategies", &["Build", "Staging", "Production"]),
     ("tailspin", &["Build", "Dev", "Test", "Staging"]),
     ("tailspin-unit4", &["Build", "Dev"]),
     ("tailspin-unit5", &["Build", "Dev", "Test"]),

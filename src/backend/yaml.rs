@@ -239,6 +239,14 @@ impl<'o> Seq<'o> {
         self
     }
 
+    /// `- token` for a token that reads back as the number it spells (`10`).
+    pub fn token(&mut self, token: &str) -> &mut Self {
+        self.dash();
+        self.0.out.push(' ');
+        self.0.out.push_str(token);
+        self
+    }
+
     /// `- key: …`: a mapping as an item (`- {}` when `f` writes no entry).
     pub fn map(&mut self, f: impl FnOnce(&mut Map<'_>)) -> &mut Self {
         self.dash();

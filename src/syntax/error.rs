@@ -22,6 +22,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::stage | Rule::kw_stage => "`stage`",
         Rule::job | Rule::kw_job => "`job`",
         Rule::deployment | Rule::kw_deployment => "`deployment`",
+        Rule::strategy | Rule::kw_strategy => "`strategy`",
+        Rule::hook => "a hook such as `deploy { … }`",
         Rule::trigger | Rule::kw_trigger => "`trigger`",
         Rule::pr_trigger | Rule::kw_pr => "`pr`",
         Rule::schedule | Rule::kw_schedule => "`schedule`",
