@@ -19,6 +19,10 @@ use crate::ir;
 use crate::schema::{self, Block};
 use crate::source::Span;
 
+/// Azure's limit on the copies of a job (its engine's default cap,
+/// SEMANTICS.md §2.5); it also bounds what `relc run` expands a job into.
+const MAX_SLICES: u64 = 100;
+
 /// Azure's limit on the length of a matrix leg's name.
 const MAX_LEG_NAME: usize = 100;
 
@@ -153,6 +157,20 @@ impl<'a> Checker<'a> {
         }
         if let Some(p) = parallel {
             let n = self.positive(&p.value, scope, "`parallel`")?;
+            if n > MAX_SLICES {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::OutOfRange,
+                        p.value.span,
+                        format!("Azure runs at most {MAX_SLICES} slices of a job"),
+                    )
+                    .label("too many slices")
+                    .help(
+                        "Azure expands a job into at most 100 copies; split the work differently",
+                    ),
+                );
+                return None;
+            }
             return Some(Box::new(ir::Strategy::Parallel { count: n }));
         }
         let m = matrix?;
