@@ -259,6 +259,27 @@ pub struct Job {
     pub environment: Option<Path>,
     pub after: Option<After>,
     pub body: Body,
+    /// `strategy …` blocks, in source order (more than one is reported by the checker).
+    pub strategies: Vec<Strategy>,
+}
+
+/// `strategy rolling { max_parallel 2  pre_deploy { … }  deploy { … } }`: how a
+/// deployment job rolls out. Names (of the strategy and of its hooks) are as
+/// written; the checker resolves them against [`crate::schema`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Strategy {
+    pub name: Name,
+    pub span: Span,
+    pub settings: Vec<Setting>,
+    pub hooks: Vec<Hook>,
+}
+
+/// `deploy { pool { … }  script "…" }`: one lifecycle hook of a strategy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hook {
+    pub name: Name,
+    pub span: Span,
+    pub body: Body,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -46,6 +46,7 @@ mod secrets;
 mod settings;
 mod stages;
 mod steps;
+mod strategies;
 pub mod tasks;
 mod templates;
 

@@ -94,6 +94,7 @@ codes! {
     MissingTaskInput = "E134", "required task input missing";
     AgentTaskInAgentlessJob = "E135", "task that needs an agent in an agentless job";
     ParameterValue = "E140", "runtime parameter value of the wrong type or outside its values";
+    StrategyMisplaced = "E150", "strategy that does not fit its job";
     Unused = "W001", "unused declaration";
     UndeclaredVariable = "W002", "variable not declared in this file";
     GateAlwaysPasses = "W003", "gate that passes without checking anything";

@@ -45,6 +45,7 @@ pub mod plan;
 pub mod record;
 pub mod run;
 pub mod store;
+pub mod strategy;
 pub mod tasks;
 pub mod trigger;
 

@@ -293,8 +293,145 @@ pub struct Job {
     /// it has none of them (most jobs).
     #[serde(default)]
     pub resources: Option<Box<JobResources>>,
+    /// An agent job's steps; a deployment job's `deploy` hook.
     pub steps: Vec<Step>,
+    /// `strategy:`: how Azure multiplies an agent job or rolls out a deployment.
+    /// `None` for an agent job without one and for a deployment whose only hook
+    /// is `deploy` (emitted as `runOnce`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Box<Strategy>>,
+    /// How `relc run` runs this job on this machine: set only by
+    /// [`crate::interp::strategy::localize`], never by the checker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<Box<Local>>,
     pub span: Span,
+}
+
+/// A job's `strategy`. Invariants (checked): matrix and parallel only on agent
+/// jobs, the others only on deployment jobs; a matrix has at least one leg,
+/// with valid and unique (ignoring case) names; counts are at least 1;
+/// increments are strictly increasing, each in 1–99; rolling and canary have
+/// deploy steps (the job's `steps`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Strategy {
+    Matrix {
+        legs: Vec<Leg>,
+        max_parallel: Option<u64>,
+    },
+    Parallel {
+        count: u64,
+    },
+    RunOnce {
+        hooks: Hooks,
+    },
+    Rolling {
+        max_parallel: Option<MaxParallel>,
+        hooks: Hooks,
+    },
+    Canary {
+        increments: Vec<u64>,
+        hooks: Hooks,
+    },
+}
+
+impl Strategy {
+    /// The deployment strategy's hooks (none for matrix and parallel).
+    pub fn hooks(&self) -> Option<&Hooks> {
+        match self {
+            Strategy::RunOnce { hooks }
+            | Strategy::Rolling { hooks, .. }
+            | Strategy::Canary { hooks, .. } => Some(hooks),
+            _ => None,
+        }
+    }
+
+    /// Azure's key for a deployment strategy (`runOnce`, …).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Strategy::Matrix { .. } => "matrix",
+            Strategy::Parallel { .. } => "parallel",
+            Strategy::RunOnce { .. } => "runOnce",
+            Strategy::Rolling { .. } => "rolling",
+            Strategy::Canary { .. } => "canary",
+        }
+    }
+}
+
+/// One copy of a matrix job: its name and its variables, in source order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Leg {
+    pub name: String,
+    pub variables: Vec<(String, String)>,
+}
+
+/// A rolling deployment's batch size.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MaxParallel {
+    Count(u64),
+    Percent(u64),
+}
+
+impl MaxParallel {
+    pub fn text(self) -> String {
+        match self {
+            MaxParallel::Count(n) => n.to_string(),
+            MaxParallel::Percent(p) => format!("{p}%"),
+        }
+    }
+}
+
+/// The hooks of a deployment strategy other than `deploy`, whose steps are the
+/// job's own; `deploy_pool` is the deploy hook's pool.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Hooks {
+    pub pre_deploy: Option<Hook>,
+    pub deploy_pool: Option<Pool>,
+    pub route_traffic: Option<Hook>,
+    pub post_route_traffic: Option<Hook>,
+    pub on_failure: Option<Hook>,
+    pub on_success: Option<Hook>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Hook {
+    pub pool: Option<Pool>,
+    pub steps: Vec<Step>,
+}
+
+/// How `relc run` runs a job whose strategy multiplies or stages it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Local {
+    /// A matrix or parallel job: it runs no steps of its own; it finishes when
+    /// its legs (jobs of the same stage, listed here, which it depends on)
+    /// have, with the worst of their results, and lets `max_parallel` of them
+    /// run at once.
+    Legs {
+        legs: Vec<String>,
+        max_parallel: Option<u64>,
+        /// `matrix` or `parallel`.
+        strategy: String,
+    },
+    /// One copy of a matrix or parallel job.
+    Leg { of: String },
+    /// A deployment's hooks flattened into its `steps`, in the order they run.
+    Hooks {
+        strategy: String,
+        phases: Vec<Phase>,
+    },
+}
+
+/// A run of consecutive steps of a flattened deployment: one hook, in one cycle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Phase {
+    /// Azure's key of the hook (`preDeploy`, `deploy`, …, `on.failure`).
+    pub hook: String,
+    /// The canary increment it runs for (`10`, …, `100`), if any.
+    pub increment: Option<u64>,
+    /// How many steps of the job's `steps` it holds, from the end of the previous phase.
+    pub steps: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -36,6 +36,12 @@ pub enum Shape {
     Container,
     /// A block of settings of its own: `{ clean all }`.
     Settings,
+    /// A matrix: legs written `name { VAR = "value" … }`.
+    Legs,
+    /// A count, or a percentage written as text: `2`, `"25%"`.
+    CountOrPercent,
+    /// A list of numbers: `[10, 20]`.
+    Numbers,
 }
 
 impl Shape {
@@ -103,6 +109,14 @@ pub enum Block {
     Webhook,
     /// A job's `workspace { … }`.
     Workspace,
+    /// `strategy run_once { … }` of a deployment job.
+    RunOnce,
+    /// `strategy rolling { … }`.
+    Rolling,
+    /// `strategy canary { … }`.
+    Canary,
+    /// A lifecycle hook of a deployment strategy: `deploy { … }`.
+    Hook,
 }
 
 /// The kinds of repository a repository resource can be.
@@ -111,6 +125,22 @@ pub const REPOSITORY_TYPES: &[&str] = &["git", "github", "githubenterprise", "bi
 pub const WORKSPACE_CLEAN: &[&str] = crate::ir::WorkspaceClean::WORDS;
 /// The directories of the agent a container can mount read-only.
 pub const READ_ONLY_MOUNTS: &[&str] = &["work", "externals", "tools", "tasks"];
+
+/// The deployment strategies, as written after `strategy` (Azure's `runOnce`,
+/// `rolling`, `canary`).
+pub const STRATEGIES: &[&str] = &["run_once", "rolling", "canary"];
+
+/// The lifecycle hooks of a deployment strategy, in the order Azure runs them
+/// (Azure's `preDeploy`, `deploy`, `routeTraffic`, `postRouteTraffic`,
+/// `on: failure`, `on: success`).
+pub const HOOKS: &[&str] = &[
+    "pre_deploy",
+    "deploy",
+    "route_traffic",
+    "post_route_traffic",
+    "on_failure",
+    "on_success",
+];
 
 /// The kinds of gate written `kind { settings }`, in the order the language
 /// reference lists them.
@@ -277,6 +307,27 @@ const JOB: &[Setting] = &[
     s("container", Shape::Container, "the container its steps run in: an image, a container resource, or `{ image \"…\" … }`"),
     s("services", Shape::Entries, "service containers beside it: `name = container_resource` or `name = \"image\"`"),
     s("workspace", Shape::Settings, "what the agent deletes before the job: `{ clean outputs | resources | all }`"),
+    s("matrix", Shape::Legs, "copies of the job, one per leg, each with its variables (agent jobs)"),
+    s("max_parallel", Shape::Number, "how many matrix legs run at once (default: no limit)"),
+    s("parallel", Shape::Number, "run the job this many times, as slices (agent jobs)"),
+];
+
+#[rustfmt::skip]
+const RUN_ONCE: &[Setting] = &[];
+
+#[rustfmt::skip]
+const ROLLING: &[Setting] = &[
+    s("max_parallel", Shape::CountOrPercent, "how many targets are updated at once: a count or \"25%\""),
+];
+
+#[rustfmt::skip]
+const CANARY: &[Setting] = &[
+    s("increments", Shape::Numbers, "the percentages of targets to update before all of them, e.g. [10, 20]"),
+];
+
+#[rustfmt::skip]
+const HOOK: &[Setting] = &[
+    s("pool", Shape::Pool, "the agents the hook runs on (default: the deployment's)"),
 ];
 
 #[rustfmt::skip]
@@ -412,6 +463,11 @@ impl Block {
             "package" => Block::Package,
             "webhook" => Block::Webhook,
             "workspace" => Block::Workspace,
+            // `strategy rolling {`: the word before the brace names the block.
+            "run_once" => Block::RunOnce,
+            "rolling" => Block::Rolling,
+            "canary" => Block::Canary,
+            h if HOOKS.contains(&h) => Block::Hook,
             _ => return None,
         })
     }
@@ -450,6 +506,10 @@ impl Block {
             Block::Package => "a package resource",
             Block::Webhook => "a webhook resource",
             Block::Workspace => "a workspace",
+            Block::RunOnce => "a run_once strategy",
+            Block::Rolling => "a rolling strategy",
+            Block::Canary => "a canary strategy",
+            Block::Hook => "a hook",
         }
     }
 
@@ -486,6 +546,10 @@ impl Block {
             Block::Package => (PACKAGE, &[]),
             Block::Webhook => (WEBHOOK, &[]),
             Block::Workspace => (WORKSPACE, &[]),
+            Block::RunOnce => (RUN_ONCE, &[]),
+            Block::Rolling => (ROLLING, &[]),
+            Block::Canary => (CANARY, &[]),
+            Block::Hook => (HOOK, &[]),
         };
         first.iter().chain(
             then.iter()
@@ -507,6 +571,7 @@ impl Block {
     /// `when`), as the grammar's items of that block have them, less those the
     /// checker rejects there (a step directly in a stage, a gate in a job).
     pub fn keywords(self) -> &'static [&'static str] {
+        // Steps and `use` first: they are what a hook holds.
         const STEPS_AND_MORE: &[&str] = &[
             "script",
             "bash",
@@ -521,6 +586,7 @@ impl Block {
             "var",
             "secret",
             "group",
+            "strategy",
         ];
         match self {
             Block::Pipeline => &["trigger", "pr", "schedule", "var", "secret", "group"],
@@ -536,6 +602,10 @@ impl Block {
                 "group",
             ],
             Block::Job => STEPS_AND_MORE,
+            // Hooks parse as any name (so a misspelt one gets a did-you-mean):
+            // they are keywords of the block without being the grammar's.
+            Block::RunOnce | Block::Rolling | Block::Canary => HOOKS,
+            Block::Hook => &STEPS_AND_MORE[..9],
             Block::Template => &[
                 "job",
                 "deployment",
@@ -598,6 +668,10 @@ mod tests {
         Block::Package,
         Block::Webhook,
         Block::Workspace,
+        Block::RunOnce,
+        Block::Rolling,
+        Block::Canary,
+        Block::Hook,
     ];
 
     #[test]
@@ -649,6 +723,10 @@ mod tests {
             "package",
             "webhook",
             "workspace",
+            "run_once",
+            "rolling",
+            "canary",
+            "deploy",
         ];
         for &b in ALL {
             // Opened by a keyword that another block shares: `pipeline NAME {`
@@ -663,6 +741,11 @@ mod tests {
         }
         let grammar = include_str!("../grammar/release.pest");
         for &b in ALL {
+            if matches!(b, Block::RunOnce | Block::Rolling | Block::Canary) {
+                // Hooks: names in the grammar, the schema's HOOKS.
+                assert_eq!(b.keywords(), HOOKS);
+                continue;
+            }
             for k in b.keywords() {
                 assert!(
                     grammar.contains(&format!("\"{k}\"")),
@@ -688,7 +771,10 @@ mod tests {
                 "continue_on_error",
                 "container",
                 "services",
-                "workspace"
+                "workspace",
+                "matrix",
+                "max_parallel",
+                "parallel"
             ]
         );
     }

@@ -423,6 +423,10 @@ impl Indexer<'_> {
         let parent = scope.jobs.get(&key(&j.name.text)).copied();
         let mut inner = scope.clone();
         self.body(&j.body, &mut inner, parent, false);
+        // A strategy's hooks hold steps of this job.
+        for h in j.strategies.iter().flat_map(|s| &s.hooks) {
+            self.body(&h.body, &mut inner, parent, false);
+        }
     }
 
     fn step(&mut self, s: &ast::Step, scope: &Scope) {

@@ -17,6 +17,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 const EXPECTED_STAGES: &[(&str, &[&str])] = &[
     ("deploy-on-demand", &["Release"]),
     ("rehearsal", &["Build", "Dev", "Test", "Staging"]),
+    ("strategies", &["Build", "Staging", "Production"]),
     ("tailspin", &["Build", "Dev", "Test", "Staging"]),
     ("tailspin-unit4", &["Build", "Dev"]),
     ("tailspin-unit5", &["Build", "Dev", "Test"]),

@@ -178,3 +178,78 @@ fn a_bad_time_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("is not a time"), "{err}");
 }
+
+/// A matrix job is planned as its legs and then itself; a parallel job as its
+/// slices; a deployment with a strategy shows its hooks in the order they run.
+#[test]
+fn strategies_plan_as_legs_slices_and_hooks_in_order() {
+    let (code, text, err) = relc(&["plan", "examples/strategies.release", "--branch", "main"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains(
+            "hooks: preDeploy → deploy → routeTraffic → postRouteTraffic → on.failure | on.success"
+        ),
+        "{text}"
+    );
+    let (code, json, err) = relc(&[
+        "plan",
+        "examples/strategies.release",
+        "--branch",
+        "main",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let p: serde_json::Value = serde_json::from_str(&json).expect("json plan");
+    let jobs = |stage: usize| -> Vec<String> {
+        p["stages"][stage]["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        jobs(0),
+        [
+            "Test linux",
+            "Test mac",
+            "Test windows",
+            "Test",
+            "Integration 1",
+            "Integration 2",
+            "Integration 3",
+            "Integration 4",
+            "Integration",
+            "Package"
+        ]
+    );
+    let test = &p["stages"][0]["jobs"][3];
+    assert_eq!(test["decision"], "run");
+    assert!(
+        test["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("matrix: 3 legs, at most 2 at a time"),
+        "{test}"
+    );
+    let canary = &p["stages"][1]["jobs"][0];
+    let hooks: Vec<&str> = canary["hooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hooks,
+        [
+            "deploy 10%",
+            "postRouteTraffic 10%",
+            "deploy 50%",
+            "postRouteTraffic 50%",
+            "deploy 100%",
+            "postRouteTraffic 100%",
+            "on.failure | on.success"
+        ]
+    );
+}

@@ -1650,3 +1650,212 @@ stage A {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("no such parameter"), "{}", out.stderr);
 }
+
+// ── Strategies: matrix legs, parallel slices, deployment hooks ─────────────
+
+#[test]
+fn a_matrix_runs_one_job_per_leg_at_most_max_parallel_at_once_and_dependants_wait_for_all() {
+    let s = Sandbox::with(
+        "matrix-legs",
+        r#"
+stage A {
+  job Test {
+    matrix {
+      one   { word = "alpha" }
+      two   { word = "beta" }
+      three { word = "gamma" }
+    }
+    max_parallel 1
+    script "echo leg=$(word) at $(System.JobPositionInPhase)/$(System.TotalJobsInPhase)"
+  }
+  job After after Test { script "echo after" }
+}
+"#,
+    );
+    let out = s.run(&["--max-parallel", "8"]);
+    let ev = out.events();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for (leg, word, at) in [
+        ("one", "alpha", 1),
+        ("two", "beta", 2),
+        ("three", "gamma", 3),
+    ] {
+        let job = format!("Test {leg}");
+        assert_eq!(job_outcome(&ev, "A", &job), "Succeeded");
+        assert!(
+            log(&s, "A", &job, 1).contains(&format!("leg={word} at {at}/3")),
+            "{}",
+            log(&s, "A", &job, 1)
+        );
+    }
+    // max_parallel 1: each leg starts after the one before it finished.
+    let started = |j: &str| pos(&ev, "job_started", |e| at(e, "job_started", "A", j));
+    let finished = |j: &str| pos(&ev, "job_finished", |e| at(e, "job_finished", "A", j));
+    assert!(finished("Test one") < started("Test two"), "{}", dump(&ev));
+    assert!(
+        finished("Test two") < started("Test three"),
+        "{}",
+        dump(&ev)
+    );
+    // The job itself finishes after its legs; the job after it starts after that.
+    assert_eq!(job_outcome(&ev, "A", "Test"), "Succeeded");
+    assert!(finished("Test three") < finished("Test"));
+    assert!(finished("Test") < started("After"));
+}
+
+#[test]
+fn a_failed_matrix_leg_fails_the_job_and_skips_its_dependants() {
+    let s = Sandbox::with(
+        "matrix-leg-fails",
+        r#"
+stage A {
+  job Test {
+    matrix {
+      good { code = "0" }
+      bad  { code = "3" }
+    }
+    script "exit $(code)"
+  }
+  job After after Test { script "echo after" }
+}
+"#,
+    );
+    let out = s.run(&[]);
+    let ev = out.events();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(job_outcome(&ev, "A", "Test good"), "Succeeded");
+    assert_eq!(job_outcome(&ev, "A", "Test bad"), "Failed");
+    assert_eq!(job_outcome(&ev, "A", "Test"), "Failed");
+    assert!(skipped_job(&ev, "A", "After"));
+}
+
+#[test]
+fn parallel_slices_know_their_position_and_the_total() {
+    let s = Sandbox::with(
+        "parallel-slices",
+        r#"
+stage A {
+  job Slice {
+    parallel 3
+    script "echo slice $(System.JobPositionInPhase) of $(System.TotalJobsInPhase)"
+  }
+}
+"#,
+    );
+    let out = s.run(&["--max-parallel", "8"]);
+    let ev = out.events();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for i in 1..=3 {
+        let job = format!("Slice {i}");
+        assert!(log(&s, "A", &job, 1).contains(&format!("slice {i} of 3")));
+    }
+    assert_eq!(job_outcome(&ev, "A", "Slice"), "Succeeded");
+}
+
+#[test]
+fn deployment_hooks_run_in_azure_order_then_on_success() {
+    let s = Sandbox::with(
+        "hooks-success",
+        r#"
+environment prod { }
+stage D {
+  deployment Web to prod {
+    strategy rolling {
+      max_parallel 2
+      on_success { script "echo success" }
+      on_failure { script "echo failure" }
+      post_route_traffic { script "echo post" }
+      route_traffic { script "echo route" }
+      deploy { script "echo deploy $(Strategy.Name)" }
+      pre_deploy { script "echo pre" }
+    }
+  }
+}
+"#,
+    );
+    let out = s.run(&[]);
+    let ev = out.events();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Azure's order, whatever the order written.
+    let words = [
+        "pre",
+        "deploy rolling",
+        "route",
+        "post",
+        "failure",
+        "success",
+    ];
+    for (i, w) in words.iter().enumerate() {
+        let outcome = step_outcome(&ev, "D", "Web", i as u64);
+        if *w == "failure" {
+            assert_eq!(outcome, "Skipped");
+        } else {
+            assert_eq!(outcome, "Succeeded", "step {i}");
+            assert!(log(&s, "D", "Web", i + 1).contains(w), "step {i}");
+        }
+    }
+    assert_eq!(job_outcome(&ev, "D", "Web"), "Succeeded");
+}
+
+#[test]
+fn a_failed_hook_skips_the_hooks_after_it_runs_on_failure_and_fails_the_job() {
+    let s = Sandbox::with(
+        "hooks-failure",
+        r#"
+environment prod { }
+stage D {
+  deployment Web to prod {
+    strategy run_once {
+      pre_deploy { script "echo pre" }
+      deploy { script "exit 4" }
+      route_traffic { script "echo route" }
+      on_failure { script "echo rollback" }
+      on_success { script "echo success" }
+    }
+  }
+}
+"#,
+    );
+    let out = s.run(&[]);
+    let ev = out.events();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(step_outcome(&ev, "D", "Web", 0), "Succeeded");
+    assert_eq!(step_outcome(&ev, "D", "Web", 1), "Failed");
+    assert_eq!(step_outcome(&ev, "D", "Web", 2), "Skipped");
+    assert_eq!(step_outcome(&ev, "D", "Web", 3), "Succeeded");
+    assert!(log(&s, "D", "Web", 4).contains("rollback"));
+    assert_eq!(step_outcome(&ev, "D", "Web", 4), "Skipped");
+    // A rollback that succeeds does not make the deployment succeed.
+    assert_eq!(job_outcome(&ev, "D", "Web"), "Failed");
+}
+
+#[test]
+fn a_canary_deploys_once_per_increment_then_to_all() {
+    let s = Sandbox::with(
+        "canary",
+        r#"
+environment prod { }
+stage D {
+  deployment Web to prod {
+    strategy canary {
+      increments [10, 50]
+      pre_deploy { script "echo pre" }
+      deploy { script "echo deploy $(Strategy.Increment)" }
+    }
+  }
+}
+"#,
+    );
+    let out = s.run(&[]);
+    let ev = out.events();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(log(&s, "D", "Web", 1).contains("pre"));
+    for (step, inc) in [(2, 10), (3, 50), (4, 100)] {
+        assert!(
+            log(&s, "D", "Web", step).contains(&format!("deploy {inc}")),
+            "step {step}: {}",
+            log(&s, "D", "Web", step)
+        );
+    }
+    assert_eq!(count(&ev, |e| at(e, "step_started", "D", "Web")), 4);
+}

@@ -395,14 +395,97 @@ fn job(j: &ir::Job, envs: &Environments, m: &mut Map) {
             }
         });
     };
+    let strategy = j.strategy.as_deref();
     if is_deployment {
+        // A deployment without a strategy is Azure's `runOnce` with its steps as `deploy`.
+        let key = strategy.map_or("runOnce", ir::Strategy::key);
         m.map("strategy", |m| {
-            m.map("runOnce", |m| {
-                m.map("deploy", steps);
-            });
+            m.map(key, |m| deployment_strategy(strategy, steps, m));
         });
     } else {
+        match strategy {
+            Some(ir::Strategy::Matrix { legs, max_parallel }) => {
+                m.map("strategy", |m| {
+                    m.map("matrix", |m| {
+                        for leg in legs {
+                            m.map(&leg.name, |m| {
+                                for (k, v) in &leg.variables {
+                                    m.str(k, v);
+                                }
+                            });
+                        }
+                    });
+                    m.opt_uint("maxParallel", *max_parallel);
+                });
+            }
+            Some(ir::Strategy::Parallel { count }) => {
+                m.map("strategy", |m| {
+                    m.opt_uint("parallel", Some(*count));
+                });
+            }
+            _ => {}
+        }
         steps(m);
+    }
+}
+
+/// The body of `strategy: { runOnce | rolling | canary: … }`: its settings,
+/// then its hooks in the order Azure runs them; `deploy` holds the job's steps.
+fn deployment_strategy(strategy: Option<&ir::Strategy>, steps: impl FnOnce(&mut Map), m: &mut Map) {
+    match strategy {
+        Some(ir::Strategy::Rolling {
+            max_parallel: Some(mp),
+            ..
+        }) => match mp {
+            ir::MaxParallel::Count(n) => {
+                m.opt_uint("maxParallel", Some(*n));
+            }
+            ir::MaxParallel::Percent(_) => {
+                m.str("maxParallel", &mp.text());
+            }
+        },
+        Some(ir::Strategy::Canary { increments, .. }) if !increments.is_empty() => {
+            m.seq("increments", |s| {
+                for i in increments {
+                    s.token(&i.to_string());
+                }
+            });
+        }
+        _ => {}
+    }
+    let none = ir::Hooks::default();
+    let hooks = strategy.and_then(ir::Strategy::hooks).unwrap_or(&none);
+    let hook = |m: &mut Map, key: &str, h: &Option<ir::Hook>| {
+        if let Some(h) = h {
+            m.map(key, |m| hook_body(h.pool.as_ref(), &h.steps, m));
+        }
+    };
+    hook(m, "preDeploy", &hooks.pre_deploy);
+    m.map("deploy", |m| {
+        steps(m);
+        if let Some(p) = &hooks.deploy_pool {
+            pool(m, p);
+        }
+    });
+    hook(m, "routeTraffic", &hooks.route_traffic);
+    hook(m, "postRouteTraffic", &hooks.post_route_traffic);
+    if hooks.on_failure.is_some() || hooks.on_success.is_some() {
+        m.map("on", |m| {
+            hook(m, "failure", &hooks.on_failure);
+            hook(m, "success", &hooks.on_success);
+        });
+    }
+}
+
+/// A lifecycle hook: `steps`, then its `pool` if it has its own.
+fn hook_body(p: Option<&Pool>, steps: &[ir::Step], m: &mut Map) {
+    m.seq("steps", |s| {
+        for st in steps {
+            s.map(|m| step(st, m));
+        }
+    });
+    if let Some(p) = p {
+        pool(m, p);
     }
 }
 

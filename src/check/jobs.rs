@@ -36,6 +36,7 @@ impl<'a> Checker<'a> {
             in_stage_condition: false,
             ..stage_scope.clone()
         };
+        self.declare_matrix_vars(j, &mut scope);
         let kind = match &j.environment {
             None => ir::JobKind::Agent,
             Some(path) => ir::JobKind::Deployment {
@@ -80,6 +81,11 @@ impl<'a> Checker<'a> {
             .bool(st.get("continue_on_error"), &scope)
             .unwrap_or(false);
         let display = self.display(j.display.as_ref(), st.get("display"), &scope);
+        let (strategy, deploy_steps) =
+            self.job_strategy(j, &st, &scope, parts.steps.first().map(|s| s.span));
+        if let Some(steps) = deploy_steps {
+            parts.steps = steps;
+        }
         let has_conditions = !parts.conditions.is_empty();
         if pool == Some(ir::Pool::Server) {
             let origin = st.get("pool").map_or(j.name.span, |v| v.span);
@@ -122,8 +128,22 @@ impl<'a> Checker<'a> {
                 steps.shrink_to_fit();
                 steps
             },
+            strategy,
+            local: None,
             span: j.name.span,
         }
+    }
+
+    /// The steps and settings of a strategy's hook, expanded as a job's body is.
+    pub(super) fn hook_body(
+        &mut self,
+        body: &'a ast::Body,
+        scope: &mut Scope,
+        job: &str,
+    ) -> (Vec<ir::Step>, Vec<&'a ast::Setting>) {
+        let mut parts = JobParts::default();
+        self.job_body(body, scope, &mut parts, job);
+        (parts.steps, parts.settings)
     }
 
     pub(super) fn job_body(

@@ -246,7 +246,12 @@ impl<'a> Checker<'a> {
         fn visit_body(b: &ast::Body, out: &mut HashSet<String>) {
             for item in &b.items {
                 match item {
-                    ast::Item::Job(j) => visit_body(&j.body, out),
+                    ast::Item::Job(j) => {
+                        visit_body(&j.body, out);
+                        for h in j.strategies.iter().flat_map(|s| &s.hooks) {
+                            visit_body(&h.body, out);
+                        }
+                    }
                     ast::Item::Step(s) => {
                         if let ast::StepKind::Script { text, .. } = &s.kind {
                             visit_value(text, out);

@@ -19,6 +19,11 @@ impl<'a> Settings<'a> {
             .find(|s| s.key.text == key)
             .map(|s| &s.value)
     }
+
+    /// The setting itself (its key's span with its value).
+    pub fn setting(&self, key: &str) -> Option<&'a Setting> {
+        self.found.iter().find(|s| s.key.text == key).copied()
+    }
 }
 
 impl Checker<'_> {

@@ -403,6 +403,8 @@ fn gate_job(name: String, t: Term) -> ir::Job {
         variables: Vec::new(),
         resources: None,
         steps: Vec::new(),
+        strategy: None,
+        local: None,
         span: t.span,
     }
 }

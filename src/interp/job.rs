@@ -184,17 +184,57 @@ impl JobRun {
         set(v, "System.PhaseName", &self.job.name.clone());
         if let Some(env) = &self.environment {
             set(v, "Environment.Name", &env.name.clone());
-            set(v, "Strategy.Name", "runOnce");
+            let strategy = match self.job.local.as_deref() {
+                Some(ir::Local::Hooks { strategy, .. }) => strategy.clone(),
+                _ => "runOnce".to_string(),
+            };
+            set(v, "Strategy.Name", &strategy);
         }
+    }
+
+    /// The hooks of a flattened deployment: for each step, the phase it is in
+    /// (empty for any other job).
+    fn phases(&self) -> Vec<Option<ir::Phase>> {
+        let Some(ir::Local::Hooks { phases, .. }) = self.job.local.as_deref() else {
+            return Vec::new();
+        };
+        phases
+            .iter()
+            .flat_map(|p| std::iter::repeat_n(Some(p.clone()), p.steps))
+            .collect()
+    }
+
+    /// Entering a hook: the strategy's variables for it (Azure's
+    /// `Strategy.CycleName`, and for a canary `strategy.increment` and
+    /// `strategy.action`).
+    fn enter_hook(&mut self, p: &ir::Phase) {
+        let cycle = match p.hook.as_str() {
+            "preDeploy" => "PreIteration",
+            h if h.starts_with("on.") => "PostIteration",
+            _ => "Iteration",
+        };
+        self.vars.set("Strategy.CycleName", cycle, false);
+        if let Some(i) = p.increment {
+            self.vars.set("Strategy.Increment", i.to_string(), false);
+            self.vars.set("Strategy.Action", "deploy", false);
+        }
+        self.line(&format!(
+            "hook {}{}",
+            p.hook,
+            p.increment.map_or(String::new(), |i| format!(" ({i}%)"))
+        ));
     }
 
     /// The steps this job runs: its own, then the environment's local deploy.
     fn steps(&self) -> Vec<ir::Step> {
         let mut steps = self.job.steps.clone();
+        // Flattened hooks already run the local deploy in each `deploy` hook.
+        let flattened = matches!(self.job.local.as_deref(), Some(ir::Local::Hooks { .. }));
         if let Some(cmd) = self
             .environment
             .as_ref()
             .and_then(|e| e.local_deploy.clone())
+            .filter(|_| !flattened)
         {
             steps.push(ir::Step {
                 kind: StepKind::Script {
@@ -280,11 +320,62 @@ impl JobRun {
         // Only a cancellation while it runs cancels it (SEMANTICS.md §2.3).
         let canceled_before = *self.cancel.borrow();
         let canceled_now = |job: &Self| *job.cancel.borrow() && !canceled_before;
+        // A deployment's hooks (SEMANTICS.md §6.2): each has its own
+        // `Agent.JobStatus` (`status`, reset as a hook starts); a failed hook
+        // skips the hooks after it and selects `on.failure` over `on.success`;
+        // the job's result is the worst of the hooks that ran (`overall`).
+        let phases = self.phases();
+        let mut overall = Outcome::Succeeded;
+        let mut hook_failed = false;
         for (i, step) in steps.iter().enumerate() {
             let reference = step.options().name.clone();
+            let phase = phases.get(i).cloned().flatten();
+            let previous = i
+                .checked_sub(1)
+                .and_then(|j| phases.get(j).cloned().flatten());
+            let starts_hook = phase.as_ref().is_some_and(|p| {
+                previous
+                    .as_ref()
+                    .is_none_or(|q| (&q.hook, q.increment) != (&p.hook, p.increment))
+            });
+            if starts_hook {
+                overall = merge_step(overall, status);
+                hook_failed |= !status.is_success();
+                status = Outcome::Succeeded;
+            }
+            let hook_skipped = phase.as_ref().and_then(|p| match p.hook.as_str() {
+                "on.failure" if !hook_failed => {
+                    Some("on.failure runs only when a hook before it failed")
+                }
+                "on.success" if hook_failed => {
+                    Some("on.success runs only when every hook succeeded")
+                }
+                h if hook_failed && !h.starts_with("on.") => Some("a hook before it failed"),
+                _ => None,
+            });
+            if let Some(p) = phase
+                .as_ref()
+                .filter(|_| starts_hook && hook_skipped.is_none())
+            {
+                self.enter_hook(p);
+            }
             if let Some((outcome, vars)) = done.get(i) {
                 status = merge_step(status, *outcome);
                 self.apply(vars, reference.as_deref(), &mut outputs, &[]);
+                continue;
+            }
+            if let Some(reason) = hook_skipped {
+                self.send(Event::StepFinished {
+                    stage: self.stage.clone(),
+                    job: self.job.name.clone(),
+                    step: i,
+                    outcome: Outcome::Skipped,
+                    reason: Some(reason.to_string()),
+                    variables: Vec::new(),
+                    issues: Vec::new(),
+                    tail: Vec::new(),
+                    seconds: 0.0,
+                });
                 continue;
             }
             let display = step_display(step);
@@ -381,6 +472,7 @@ impl JobRun {
                 seconds: began.elapsed().as_secs_f64(),
             });
         }
+        let status = merge_step(overall, status);
         if status.is_success()
             && let Some(env) = &self.environment
         {

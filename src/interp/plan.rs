@@ -82,6 +82,9 @@ pub struct JobPlan {
     /// resources, downloads from pipeline resources.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub simulated: Vec<String>,
+    /// A deployment's hooks in the order they run here (empty without a strategy).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<String>,
 }
 
 /// The variables every condition and step starts from: the trigger's
@@ -292,6 +295,9 @@ pub fn minutes_text(m: u64) -> String {
 
 /// The plan for a pipeline and a simulated start.
 pub fn plan(p: &ir::Pipeline, start: &Start, vars: &Vars, at: DateTime) -> Plan {
+    // The jobs as they run here: a matrix job's legs, a deployment's hooks in order.
+    let localized = super::strategy::localize(p.clone());
+    let p = &localized;
     let reference = vars.get("Build.SourceBranch").unwrap_or("").to_string();
     let mut finished: HashMap<String, Finished> = HashMap::new();
     let mut stage_jobs: HashMap<String, Finished> = HashMap::new();
@@ -544,6 +550,27 @@ fn plan_job(
             _ => {}
         }
     }
+    let mut hooks = Vec::new();
+    match job.local.as_deref() {
+        Some(ir::Local::Legs {
+            legs,
+            max_parallel,
+            strategy,
+        }) if decision == Decision::Run => {
+            let what = if strategy == "matrix" {
+                "legs"
+            } else {
+                "slices"
+            };
+            let limit = max_parallel.map_or(String::new(), |m| format!(", at most {m} at a time"));
+            reason = format!(
+                "{strategy}: {} {what}{limit}, then done with the worst of their results",
+                legs.len()
+            );
+        }
+        Some(ir::Local::Hooks { phases, .. }) => hooks = super::strategy::hook_order(phases),
+        _ => {}
+    }
     JobPlan {
         name: job.name.clone(),
         kind,
@@ -556,6 +583,7 @@ fn plan_job(
         containers: super::container::needs(job),
         not_run_locally: super::container::not_local(job),
         simulated,
+        hooks,
     }
 }
 
@@ -616,6 +644,9 @@ pub fn render(plan: &Plan) -> String {
                 j.kind,
                 j.name
             );
+            if !j.hooks.is_empty() {
+                let _ = writeln!(out, "              hooks: {}", j.hooks.join(" → "));
+            }
             for a in &j.publishes {
                 let _ = writeln!(out, "              publishes {a}");
             }

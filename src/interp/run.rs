@@ -327,6 +327,26 @@ impl Runner {
             }) {
                 continue;
             }
+            // A matrix or parallel job runs nothing itself: it is done when its copies are.
+            if let Some(ir::Local::Legs { legs, .. }) = job.local.as_deref() {
+                let outcome = Outcome::merge(legs.iter().map(|l| {
+                    match self.state.stages[name]
+                        .jobs
+                        .get(l.as_str())
+                        .map(|j| &j.status)
+                    {
+                        Some(JobStatus::Done(o)) => *o,
+                        _ => Outcome::Skipped,
+                    }
+                }));
+                self.emit(Event::JobFinished {
+                    stage: name.to_string(),
+                    job: jname.to_string(),
+                    outcome,
+                    seconds: 0.0,
+                });
+                continue;
+            }
             if status == JobStatus::Pending {
                 let finished = self.state.finished_jobs(name);
                 let upstream = self.state.upstream_jobs(name);
@@ -366,7 +386,7 @@ impl Runner {
                 });
                 continue;
             }
-            if self.running >= self.options.max_parallel {
+            if self.running >= self.options.max_parallel || self.legs_at_limit(stage, job) {
                 continue;
             }
             self.start_job(name, jname);
@@ -397,6 +417,31 @@ impl Runner {
                 outcome,
             });
         }
+    }
+
+    /// Whether `job` is a copy of a matrix job whose `max_parallel` copies already run.
+    fn legs_at_limit(&self, stage: &ir::Stage, job: &ir::Job) -> bool {
+        let Some(ir::Local::Leg { of }) = job.local.as_deref() else {
+            return false;
+        };
+        let Some(ir::Local::Legs {
+            legs,
+            max_parallel: Some(max),
+            ..
+        }) = stage.jobs.get(of).and_then(|p| p.local.as_deref())
+        else {
+            return false;
+        };
+        let running = legs
+            .iter()
+            .filter(|l| {
+                self.state.stages[&stage.name]
+                    .jobs
+                    .get(l.as_str())
+                    .is_some_and(|j| j.status == JobStatus::Running)
+            })
+            .count();
+        running as u64 >= *max
     }
 
     fn running_in(&self, stage: &str) -> usize {
@@ -1044,6 +1089,8 @@ pub fn start(
     if let Some(why) = &start.not_started {
         return Err(format!("no run starts: {why}"));
     }
+    // The record holds the jobs as they run here: matrix legs, flattened hooks.
+    let pipeline = super::strategy::localize(pipeline);
     let (id, mut record) = Record::create(&options.state_dir, &pipeline).map_err(|e| {
         format!(
             "cannot create the run record under {}: {e}",

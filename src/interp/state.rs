@@ -306,8 +306,10 @@ impl State {
             } => {
                 self.durations
                     .insert((stage.clone(), job.clone()), *seconds);
+                let outputs = self.leg_outputs(stage, job);
                 if let Some(j) = self.job_mut(stage, job) {
                     j.status = JobStatus::Done(*outcome);
+                    j.outputs.extend(outputs);
                 }
             }
             Event::StageFinished { stage, outcome } => {
@@ -320,6 +322,32 @@ impl State {
             Event::CancelRequested => self.canceled = true,
             Event::RunFinished { outcome } => self.finished = Some(*outcome),
         }
+    }
+
+    /// The outputs of a matrix or parallel job: its copies', keyed as Azure
+    /// keys them, `leg.step.var` (none for any other job).
+    fn leg_outputs(&self, stage: &str, job: &str) -> Vec<(String, String)> {
+        let legs = match self
+            .pipeline
+            .stages
+            .get(stage)
+            .and_then(|s| s.jobs.get(job))
+            .and_then(|j| j.local.as_deref())
+        {
+            Some(ir::Local::Legs { legs, .. }) => legs,
+            _ => return Vec::new(),
+        };
+        let prefix = format!("{job} ");
+        let mut out = Vec::new();
+        for l in legs {
+            let short = l.strip_prefix(&prefix).unwrap_or(l);
+            if let Some(js) = self.stages.get(stage).and_then(|s| s.jobs.get(l.as_str())) {
+                for (k, v) in &js.outputs {
+                    out.push((format!("{short}.{k}"), v.clone()));
+                }
+            }
+        }
+        out
     }
 
     pub(crate) fn stage_done(&self, name: &str) -> Option<Outcome> {

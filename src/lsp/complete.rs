@@ -158,6 +158,9 @@ fn shape_words(shape: Shape) -> String {
         Shape::Entries => "a block of NAME = \"value\"".into(),
         Shape::Container => "\"image:tag\", a container resource, or { image \"…\" }".into(),
         Shape::Settings => "a block { … } of settings".into(),
+        Shape::Legs => "a block of legs: name { VAR = \"value\" }".into(),
+        Shape::CountOrPercent => "a number, or a percentage such as \"25%\"".into(),
+        Shape::Numbers => "a list of numbers".into(),
     }
 }
 
@@ -167,10 +170,16 @@ fn setting_item(s: &Setting, order: usize, snippets: bool) -> lsp::CompletionIte
     let snippet = match s.shape {
         Shape::Text => Some(format!("{name} \"$1\"")),
         Shape::List | Shape::Words(_) => Some(format!("{name} [$1]")),
-        Shape::Entries | Shape::Settings => Some(format!("{name} {{ $1 }}")),
+        Shape::Entries | Shape::Settings | Shape::Legs => Some(format!("{name} {{ $1 }}")),
+        Shape::Numbers => Some(format!("{name} [$1]")),
         Shape::Bool => Some(format!("{name} ${{1|true,false|}}")),
         Shape::Word(w) => Some(format!("{name} ${{1|{}|}}", w.join(","))),
-        Shape::Duration | Shape::Number | Shape::Filter | Shape::Pool | Shape::Container => None,
+        Shape::Duration
+        | Shape::Number
+        | Shape::CountOrPercent
+        | Shape::Filter
+        | Shape::Pool
+        | Shape::Container => None,
     };
     let (insert_text, format) = match snippet {
         Some(snippet) if snippets => (snippet, lsp::InsertTextFormat::SNIPPET),
@@ -297,6 +306,27 @@ mod tests {
         assert_eq!(
             labels("resources { repository r { type |").unwrap(),
             ["git", "github", "githubenterprise", "bitbucket"]
+        );
+    }
+
+    #[test]
+    fn strategies_offer_their_settings_and_hooks_and_hooks_their_steps() {
+        let at = |text: &str| labels(text).unwrap().join(" ");
+        let job = at("stage S {\n  job J {\n    |");
+        assert!(job.contains("matrix max_parallel parallel") && job.ends_with("strategy"));
+        assert_eq!(
+            at("deployment D to e {\n  strategy rolling {\n    |"),
+            "max_parallel pre_deploy deploy route_traffic post_route_traffic on_failure on_success"
+        );
+        assert!(at("deployment D to e { strategy canary { |").starts_with("increments pre_deploy"));
+        assert!(at("deployment D to e { strategy run_once { |").starts_with("pre_deploy deploy"));
+        assert_eq!(
+            at("deployment D to e { strategy canary { on_failure {\n  |"),
+            "pool script bash pwsh powershell task publish download checkout use"
+        );
+        assert_eq!(
+            at("deployment D to e { strategy canary { deploy { pool { |"),
+            "vm_image name demands"
         );
     }
 

@@ -28,6 +28,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::resource | Rule::resource_kind => {
             "a resource (`repository`, `pipeline`, `container`, `package`, `webhook`)"
         }
+        Rule::strategy | Rule::kw_strategy => "`strategy`",
+        Rule::hook => "a hook such as `deploy { … }`",
         Rule::pr_trigger | Rule::kw_pr => "`pr`",
         Rule::schedule | Rule::kw_schedule => "`schedule`",
         Rule::use_decl | Rule::kw_use => "`use`",

@@ -99,6 +99,7 @@ impl<'d> Lower<'d> {
                     display: None,
                     environment: None,
                     after: None,
+                    strategies: Vec::new(),
                     body: Body {
                         items,
                         settings: Vec::new(),
@@ -527,6 +528,7 @@ impl Lower<'_> {
             environment: None,
             after: None,
             body: Body::default(),
+            strategies: Vec::new(),
         };
         for item in inner {
             match item.as_rule() {
@@ -534,12 +536,45 @@ impl Lower<'_> {
                 Rule::kw_to => {}
                 Rule::path => job.environment = Some(self.path(item)),
                 Rule::after => job.after = Some(self.after(item)),
+                Rule::strategy => {
+                    let s = self.strategy(item);
+                    job.strategies.push(s);
+                }
                 _ => self.body_item(item, &mut job.body),
             }
         }
         job.body.items.shrink_to_fit();
         job.body.settings.shrink_to_fit();
         job
+    }
+
+    fn strategy(&mut self, pair: Pair<'_, Rule>) -> Strategy {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let name = self.name(next(&mut inner));
+        let mut strategy = Strategy {
+            name,
+            span,
+            settings: Vec::new(),
+            hooks: Vec::new(),
+        };
+        for item in inner {
+            match item.as_rule() {
+                Rule::setting => strategy.settings.push(self.setting(item)),
+                Rule::hook => {
+                    let span = self.span(&item);
+                    let mut parts = item.into_inner();
+                    let name = self.name(next(&mut parts));
+                    let mut body = Body::default();
+                    for i in parts {
+                        self.body_item(i, &mut body);
+                    }
+                    strategy.hooks.push(Hook { name, span, body });
+                }
+                r => unreachable!("strategy item {r:?}"),
+            }
+        }
+        strategy
     }
 
     fn step(&mut self, pair: Pair<'_, Rule>) -> Step {
