@@ -227,6 +227,16 @@ pub enum Item {
     When(Expr),
     Var(VarDecl),
     Step(Step),
+    /// `if … { … } else …`: decided before the run.
+    If(If),
+}
+
+/// `if c1 { b1 } else if c2 { b2 } else { b3 }`: the branches in order, the
+/// last one without a condition when there is an `else`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct If {
+    pub span: Span,
+    pub branches: Vec<(Option<Expr>, Body)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

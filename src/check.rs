@@ -10,12 +10,15 @@
 //!
 //! 1. [`declarations`]: index the top-level declarations by name (duplicates
 //!    reported); [`scope`]: find the variables scripts set at run time.
-//! 2. [`scope`]: pipeline-level variables as IR.
-//! 3. [`pipeline`]: the pipeline block (settings, triggers, schedules, pool).
+//! 2. [`parameters`]: runtime parameters; [`scope`]: pipeline-level variables as IR.
+//! 3. [`pipeline`]: the pipeline block (settings, triggers, schedules, pool);
+//!    [`resources`]: the pipeline's resources.
 //! 4. [`environments`]: environments and their checks ([`gates`]).
 //! 5. [`stages`], [`jobs`], [`steps`]: the stages, with [`templates`] expanded
-//!    in place, [`gates`] placed, conditions checked ([`expr`]), and the
-//!    dependency graphs checked ([`graph`]).
+//!    in place, compile-time `if` decided or guarded ([`compile_time`]),
+//!    strategies ([`strategies`]) and containers ([`containers`]) of jobs,
+//!    [`gates`] placed, conditions checked ([`expr`]), and the dependency
+//!    graphs checked ([`graph`]).
 //! 6. [`templates`]: the templates nothing used, checked with stand-in arguments.
 //! 7. [`graph`]: the order of artifact publications and downloads.
 //! 8. [`declarations`]: declarations never used.
@@ -26,6 +29,7 @@
 //! [`duration`], [`functions`], [`located`] and [`recovered`].
 
 mod azure_syntax;
+mod compile_time;
 mod containers;
 pub use crate::cron;
 mod declarations;
@@ -108,6 +112,8 @@ pub(crate) struct Checker<'a> {
     into_environment_resource: bool,
     /// Runtime parameters, declared before anything reads them.
     parameters: parameters::Declared,
+    /// Undecided `if` conditions around the item being built ([`compile_time`]).
+    guards: Vec<ir::Expr>,
     /// Declared resources and which of them are referred to ([`resources`]).
     resource_index: resources::ResourceIndex,
 }
@@ -167,6 +173,7 @@ impl<'a> Checker<'a> {
             graph_broken: false,
             into_environment_resource: false,
             parameters: parameters::Declared::default(),
+            guards: Vec::new(),
             resource_index: Default::default(),
         }
     }

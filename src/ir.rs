@@ -293,6 +293,10 @@ pub struct Job {
     /// it has none of them (most jobs).
     #[serde(default)]
     pub resources: Option<Box<JobResources>>,
+    /// Kept only when this compile-time condition holds (Azure's `${{ if }}`),
+    /// which reads runtime parameters; `None` for a job always kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Box<Expr>>,
     /// An agent job's steps; a deployment job's `deploy` hook.
     pub steps: Vec<Step>,
     /// `strategy:`: how Azure multiplies an agent job or rolls out a deployment.
@@ -509,6 +513,9 @@ pub struct StepOptions {
     /// A script step fails when it writes to stderr (`failOnStderr`).
     #[serde(default)]
     pub fail_on_stderr: bool,
+    /// Kept only when this compile-time condition holds (see [`Job::guard`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Expr>,
 }
 
 impl Step {

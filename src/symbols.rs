@@ -400,6 +400,14 @@ impl Indexer<'_> {
                 }
                 Item::Var(v) => self.var_value(v, scope),
                 Item::Step(s) => self.step(s, scope),
+                Item::If(i) => {
+                    for (condition, branch) in &i.branches {
+                        if let Some(c) = condition {
+                            self.expr(c, scope);
+                        }
+                        self.body(branch, scope, parent, stage_level);
+                    }
+                }
             }
         }
     }

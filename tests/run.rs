@@ -1859,3 +1859,54 @@ stage D {
     }
     assert_eq!(count(&ev, |e| at(e, "step_started", "D", "Web")), 4);
 }
+
+#[test]
+fn a_compile_time_if_on_a_runtime_parameter_keeps_or_drops_jobs_and_steps_as_azure_would() {
+    let s = Sandbox::with(
+        "compile-time-if",
+        r#"
+parameter target: string = "dev" { values ["dev", "prod"] }
+template checks(strict: bool) {
+  if strict { script "echo strict" } else { script "echo lenient" }
+}
+stage A {
+  job Build {
+    script "echo build"
+    if parameters.target == "prod" { script "echo release-checks" } else { script "echo quick-checks" }
+    use checks(true)
+  }
+  if parameters.target == "prod" {
+    job Sign { script "echo sign" }
+  }
+}
+"#,
+    );
+    let out = s.run(&[]);
+    let ev = out.events();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!started_job(&ev, "A", "Sign"), "{}", dump(&ev));
+    assert_eq!(
+        count(&ev, |e| at(e, "step_started", "A", "Build")),
+        3,
+        "{}",
+        dump(&ev)
+    );
+    assert!(
+        log(&s, "A", "Build", 2).contains("quick-checks"),
+        "{}",
+        log(&s, "A", "Build", 2)
+    );
+    assert!(log(&s, "A", "Build", 3).contains("strict"));
+
+    std::fs::remove_dir_all(s.path(".relc")).unwrap();
+    let out = s.run(&["--param", "target=prod"]);
+    let ev = out.events();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(job_outcome(&ev, "A", "Sign"), "Succeeded");
+    assert!(
+        log(&s, "A", "Build", 2).contains("release-checks"),
+        "{}",
+        log(&s, "A", "Build", 2)
+    );
+    assert!(log(&s, "A", "Sign", 1).contains("sign"));
+}

@@ -131,18 +131,11 @@ fn root_shorthand(p: &ir::Pipeline, doc: &mut Map) {
     };
     match p.root {
         ir::RootForm::Jobs => {
-            doc.seq("jobs", |s| {
-                for j in st.jobs.values() {
-                    s.map(|m| job(j, &p.environments, m));
-                }
-            });
+            doc.seq("jobs", |s| jobs(s, st, &p.environments));
         }
         _ => {
-            doc.seq("steps", |s| {
-                for st in st.jobs.values().flat_map(|j| &j.steps) {
-                    s.map(|m| step(st, m));
-                }
-            });
+            let all: Vec<&ir::Step> = st.jobs.values().flat_map(|j| &j.steps).collect();
+            doc.seq("steps", |s| steps(s, &all));
         }
     }
 }
@@ -348,11 +341,64 @@ fn stage(st: &ir::Stage, envs: &Environments, m: &mut Map) {
         pool(m, p);
     }
     variables(m, &st.variables);
-    m.seq("jobs", |s| {
-        for j in st.jobs.values() {
+    m.seq("jobs", |s| jobs(s, st, envs));
+}
+
+/// A stage's jobs, as items of `jobs:`.
+fn jobs(s: &mut Seq, st: &ir::Stage, envs: &Environments) {
+    let all: Vec<&ir::Job> = st.jobs.values().collect();
+    guarded(
+        s,
+        &all,
+        |j| j.guard.as_deref(),
+        |s, j| {
             s.map(|m| job(j, envs, m));
-        }
-    });
+        },
+    );
+}
+
+/// Steps as items of `steps:`.
+fn steps(s: &mut Seq, all: &[&ir::Step]) {
+    guarded(
+        s,
+        all,
+        |st| st.options().guard.as_ref(),
+        |s, st| {
+            s.map(|m| step(st, m));
+        },
+    );
+}
+
+/// Items in order; each run of consecutive items with the same compile-time
+/// guard goes under one `- ${{ if … }}:` item, as Azure writes a conditional
+/// part of a sequence.
+fn guarded<T>(
+    s: &mut Seq,
+    items: &[&T],
+    guard: impl Fn(&T) -> Option<&ir::Expr>,
+    write: impl Fn(&mut Seq, &T),
+) {
+    let mut i = 0;
+    while i < items.len() {
+        let Some(g) = guard(items[i]) else {
+            write(s, items[i]);
+            i += 1;
+            continue;
+        };
+        let end = items[i..]
+            .iter()
+            .position(|t| guard(t) != Some(g))
+            .map_or(items.len(), |n| i + n);
+        let key = format!("${{{{ if {} }}}}", super::expr::to_azure_template(g));
+        s.map(|m| {
+            m.seq(&key, |inner| {
+                for t in &items[i..end] {
+                    write(inner, t);
+                }
+            });
+        });
+        i = end;
+    }
 }
 
 fn depends_on(m: &mut Map, deps: &[String]) {
@@ -390,9 +436,8 @@ fn job(j: &ir::Job, envs: &Environments, m: &mut Map) {
             if let JobKind::Gate { wait, .. } = &j.kind {
                 s.map(|m| gate_task(wait, m));
             }
-            for st in &j.steps {
-                s.map(|m| step(st, m));
-            }
+            let all: Vec<&ir::Step> = j.steps.iter().collect();
+            steps(s, &all);
         });
     };
     let strategy = j.strategy.as_deref();
@@ -479,11 +524,8 @@ fn deployment_strategy(strategy: Option<&ir::Strategy>, steps: impl FnOnce(&mut 
 
 /// A lifecycle hook: `steps`, then its `pool` if it has its own.
 fn hook_body(p: Option<&Pool>, steps: &[ir::Step], m: &mut Map) {
-    m.seq("steps", |s| {
-        for st in steps {
-            s.map(|m| step(st, m));
-        }
-    });
+    let all: Vec<&ir::Step> = steps.iter().collect();
+    m.seq("steps", |s| self::steps(s, &all));
     if let Some(p) = p {
         pool(m, p);
     }

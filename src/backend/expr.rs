@@ -13,6 +13,21 @@ pub fn to_azure(e: &Expr) -> String {
     out
 }
 
+/// Azure's text for a template expression (`${{ if … }}`), where a runtime
+/// parameter is read as `parameters.NAME` rather than substituted into text.
+pub fn to_azure_template(e: &Expr) -> String {
+    let mut out = String::new();
+    write_in(e, Mode::Template, &mut out);
+    out
+}
+
+/// Where an expression is written: a run-time condition, or a template expression.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Condition,
+    Template,
+}
+
 /// Azure's text for a condition: one line if it fits, otherwise the outer
 /// calls broken over lines the way the reference pipeline writes them.
 pub fn to_azure_pretty(e: &Expr) -> String {
@@ -30,6 +45,10 @@ fn number(n: f64) -> String {
 }
 
 fn write_flat(e: &Expr, out: &mut String) {
+    write_in(e, Mode::Condition, out)
+}
+
+fn write_in(e: &Expr, mode: Mode, out: &mut String) {
     match &e.kind {
         ExprKind::Str(s) => out.push_str(&quote(s)),
         ExprKind::Number(n) => out.push_str(&number(*n)),
@@ -43,6 +62,10 @@ fn write_flat(e: &Expr, out: &mut String) {
         ExprKind::Context(c) => out.push_str(c),
         // Azure substitutes the value as text before evaluating: quoted unless it
         // is a number or a boolean (`True`/`False` are literals of conditions).
+        ExprKind::Parameter(p) if mode == Mode::Template => {
+            out.push_str("parameters.");
+            out.push_str(p);
+        }
         ExprKind::Parameter(p) => match e.ty {
             crate::ir::Type::Number | crate::ir::Type::Bool => {
                 out.push_str("${{ parameters.");
@@ -56,14 +79,14 @@ fn write_flat(e: &Expr, out: &mut String) {
             }
         },
         ExprKind::Property(base, name) => {
-            write_flat(base, out);
+            write_in(base, mode, out);
             out.push('.');
             out.push_str(name);
         }
         ExprKind::Index(base, index) => {
-            write_flat(base, out);
+            write_in(base, mode, out);
             out.push('[');
-            write_flat(index, out);
+            write_in(index, mode, out);
             out.push(']');
         }
         ExprKind::Call(name, args) => {
@@ -73,7 +96,7 @@ fn write_flat(e: &Expr, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_flat(a, out);
+                write_in(a, mode, out);
             }
             out.push(')');
         }

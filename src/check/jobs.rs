@@ -121,6 +121,7 @@ impl<'a> Checker<'a> {
             continue_on_error,
             variables: parts.vars,
             resources,
+            guard: None,
             // Steps arrive one by one (templates included); give back the growth slack,
             // which is a third of the IR of a large pipeline.
             steps: {
@@ -165,10 +166,16 @@ impl<'a> Checker<'a> {
                     if !self.spend(1) {
                         continue;
                     }
-                    if let Some(step) = self.step(s, scope, job) {
+                    if let Some(mut step) = self.step(s, scope, job) {
+                        if let Some(g) = self.guard() {
+                            step.options.get_or_insert_default().guard = Some(g);
+                        }
                         parts.steps.push(step);
                     }
                 }
+                Item::If(i) => self.compile_time_if(i, scope, |c, body, inner| {
+                    c.job_body(body, inner, parts, job)
+                }),
                 Item::Use(u) => self.expand_use(u, scope, Level::Job, |c, body, inner| {
                     c.job_body(body, inner, parts, job)
                 }),
@@ -235,6 +242,7 @@ impl<'a> Checker<'a> {
             for item in &b.items {
                 match item {
                     Item::Job(j) => out.push(j.name.text.clone()),
+                    Item::If(i) => stack.extend(i.branches.iter().map(|(_, b)| b)),
                     Item::Use(u) => {
                         if let Some(&t) = self
                             .decls

@@ -252,6 +252,11 @@ impl<'a> Checker<'a> {
                             visit_body(&h.body, out);
                         }
                     }
+                    ast::Item::If(i) => {
+                        for (_, branch) in &i.branches {
+                            visit_body(branch, out);
+                        }
+                    }
                     ast::Item::Step(s) => {
                         if let ast::StepKind::Script { text, .. } = &s.kind {
                             visit_value(text, out);

@@ -288,9 +288,17 @@ impl<'a> Checker<'a> {
                     if !self.spend(1) {
                         continue;
                     }
-                    let job = self.job(j, scope, job_names);
+                    // The job's guard covers its steps: they are built without it.
+                    let guard = self.guard();
+                    let outer = std::mem::take(&mut self.guards);
+                    let mut job = self.job(j, scope, job_names);
+                    self.guards = outer;
+                    job.guard = guard.map(Box::new);
                     parts.jobs.push((job, j.after.as_ref()));
                 }
+                Item::If(i) => self.compile_time_if(i, scope, |c, body, inner| {
+                    c.stage_body(body, inner, parts, job_names)
+                }),
                 Item::Use(u) => self.expand_use(u, scope, Level::Stage, |c, body, inner| {
                     c.stage_body(body, inner, parts, job_names)
                 }),
@@ -402,6 +410,7 @@ fn gate_job(name: String, t: Term) -> ir::Job {
         continue_on_error: false,
         variables: Vec::new(),
         resources: None,
+        guard: None,
         steps: Vec::new(),
         strategy: None,
         local: None,

@@ -200,6 +200,7 @@ impl Checker<'_> {
             })
             .collect();
         let options = ir::StepOptions {
+            guard: None,
             name,
             condition: (!conditions.is_empty())
                 .then(|| super::stages::full_condition(conditions, s.span)),

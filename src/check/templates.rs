@@ -138,7 +138,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        let has_jobs = t.body.items.iter().any(|i| matches!(i, Item::Job(_)));
+        let has_jobs = holds_jobs(&t.body);
         let has_steps = t.body.items.iter().any(|i| matches!(i, Item::Step(_)));
         let fits = match level {
             Level::Stage => !has_steps,
@@ -361,7 +361,7 @@ impl<'a> Checker<'a> {
                 ..root
             };
             self.expansion.stack.push(key);
-            if t.body.items.iter().any(|i| matches!(i, Item::Job(_))) {
+            if holds_jobs(&t.body) {
                 let job_names = Rc::new(self.job_names(&t.body));
                 self.stage_body(&t.body, &mut scope, &mut StageParts::default(), &job_names);
             } else {
@@ -400,4 +400,13 @@ impl<'a> Checker<'a> {
         }
         self.diags.push(d);
     }
+}
+
+/// Whether a template's body is a stage's (it holds jobs, perhaps inside `if`s).
+fn holds_jobs(body: &crate::ast::Body) -> bool {
+    body.items.iter().any(|i| match i {
+        Item::Job(_) => true,
+        Item::If(i) => i.branches.iter().any(|(_, b)| holds_jobs(b)),
+        _ => false,
+    })
 }

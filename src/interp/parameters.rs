@@ -4,8 +4,11 @@
 //! runs: every `${{ parameters.NAME }}` in the pipeline's text, and every
 //! parameter read by a condition.
 //!
-//! After [`bind`], the pipeline holds no reference to a parameter: what the
-//! scheduler, the record and `relc resume` see is the pipeline of this run.
+//! Jobs and steps under a compile-time `if` on a parameter (their `guard`) are
+//! then kept or dropped, as Azure does when it expands `${{ if }}`.
+//!
+//! After [`bind`], the pipeline holds no reference to a parameter and no guard:
+//! what the scheduler, the record and `relc resume` see is the pipeline of this run.
 
 use crate::ir::{self, Data, ParamType, Scalar};
 use serde_json::Value as Json;
@@ -72,6 +75,7 @@ pub fn bind(pipeline: &mut ir::Pipeline, given: &[(String, String)]) -> Result<(
     }
     let mut tree = serde_json::to_value(&*pipeline).map_err(|e| e.to_string())?;
     substitute(&mut tree, &values);
+    prune(&mut tree);
     let parameters = std::mem::take(&mut pipeline.parameters);
     *pipeline = serde_json::from_value(tree).map_err(|e| e.to_string())?;
     pipeline.parameters = parameters;
@@ -155,6 +159,49 @@ fn substitute(tree: &mut Json, values: &[(String, Json)]) {
                 return;
             }
             map.values_mut().for_each(|v| substitute(v, values));
+        }
+        _ => {}
+    }
+}
+
+/// Whether a job or step (as JSON, parameters substituted) is kept: no guard,
+/// or a guard that holds. Its guard is removed.
+fn kept(item: &mut Json) -> bool {
+    let Json::Object(map) = item else {
+        return true;
+    };
+    // Only a job or a step has a guard (user data such as `env` never has a
+    // `span` that is a span).
+    let is_node = map.get("span").is_some_and(Json::is_object)
+        && (map.contains_key("steps") || map.contains_key("options"));
+    if !is_node {
+        return true;
+    }
+    let guard = map.remove("guard").or_else(|| {
+        map.get_mut("options")
+            .and_then(Json::as_object_mut)
+            .and_then(|o| o.remove("guard"))
+    });
+    let Some(guard) = guard.filter(|g| !g.is_null()) else {
+        return true;
+    };
+    match serde_json::from_value::<ir::Expr>(guard) {
+        Ok(e) => ir::eval::eval(&e, &ir::eval::CompileTime).is_none_or(|v| v.truthy()),
+        Err(_) => true,
+    }
+}
+
+/// Drop the jobs and steps whose guard does not hold, at any depth (stages'
+/// jobs, jobs' steps, strategy hooks' steps).
+fn prune(tree: &mut Json) {
+    match tree {
+        Json::Array(items) => {
+            items.retain_mut(kept);
+            items.iter_mut().for_each(prune);
+        }
+        Json::Object(map) => {
+            map.retain(|_, v| kept(v));
+            map.values_mut().for_each(prune);
         }
         _ => {}
     }

@@ -453,6 +453,44 @@ impl Lower<'_> {
         }
     }
 
+    fn if_item(&mut self, pair: Pair<'_, Rule>) -> If {
+        let span = self.span(&pair);
+        let mut branches = Vec::new();
+        let mut condition = None;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::kw_if | Rule::kw_else => {}
+                Rule::expr => condition = Some(self.expr(part)),
+                Rule::if_block => {
+                    let body = self.if_block(part);
+                    branches.push((condition.take(), body));
+                }
+                Rule::else_if | Rule::else_block => {
+                    for p in part.into_inner() {
+                        match p.as_rule() {
+                            Rule::expr => condition = Some(self.expr(p)),
+                            Rule::if_block => {
+                                let body = self.if_block(p);
+                                branches.push((condition.take(), body));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                r => unreachable!("if item {r:?}"),
+            }
+        }
+        If { span, branches }
+    }
+
+    fn if_block(&mut self, pair: Pair<'_, Rule>) -> Body {
+        let mut body = Body::default();
+        for item in pair.into_inner() {
+            self.body_item(item, &mut body);
+        }
+        body
+    }
+
     fn body_item(&mut self, item: Pair<'_, Rule>, body: &mut Body) {
         let it = match item.as_rule() {
             Rule::job | Rule::deployment => Item::Job(self.job(item)),
@@ -479,6 +517,7 @@ impl Lower<'_> {
             | Rule::publish_step
             | Rule::download_step
             | Rule::checkout_step => Item::Step(self.step(item)),
+            Rule::if_item => Item::If(self.if_item(item)),
             r => unreachable!("body item {r:?}"),
         };
         body.items.push(it);
