@@ -145,3 +145,20 @@ fn a_literal_has_no_properties() {
     let codes: Vec<String> = findings(text).into_iter().map(|f| f.0).collect();
     assert!(codes.contains(&"E017".to_string()), "{codes:?}");
 }
+
+#[test]
+fn always_and_a_condition_without_status_is_written_as_azure_writes_it() {
+    // A condition without a status function is Azure's `always()` and it: relc
+    // writes `when always() && X` as `X`, and keeps `always()` where another
+    // status function is read or nothing else is there.
+    let y = stage_when("always() && branch == \"main\"");
+    assert!(
+        y.contains("condition: \"eq(variables['Build.SourceBranchName'], 'main')\""),
+        "{y}"
+    );
+    assert!(stage_when("always()").contains("condition: always()"));
+    let y = stage_when("always() && failed()");
+    assert!(y.contains("and(always(), failed())"), "{y}");
+    let y = stage_when("branch == \"main\"");
+    assert!(y.contains("and(succeeded(), eq("), "{y}");
+}

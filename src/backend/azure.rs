@@ -318,11 +318,35 @@ fn lock(l: ir::LockBehavior) -> &'static str {
 
 /// A condition on one line, or broken over lines as a literal block.
 fn condition(m: &mut Map, e: &ir::Expr) {
-    let mut text = to_azure_pretty(e);
+    let azure = azure_form(e);
+    let mut text = to_azure_pretty(azure.as_ref().unwrap_or(e));
     if text.contains('\n') {
         text.push('\n');
     }
     m.str("condition", &text);
+}
+
+/// `and(always(), X…)` where nothing else reads a status: Azure's own way to
+/// write it is `X…` alone, since a condition without a status function runs
+/// whatever came before, canceled runs included (SEMANTICS.md 2.3) — exactly
+/// what `always()` adds. `None` when the condition is not of that form.
+fn azure_form(e: &ir::Expr) -> Option<ir::Expr> {
+    let ir::ExprKind::Call("and", args) = &e.kind else {
+        return None;
+    };
+    let is_always =
+        |a: &ir::Expr| matches!(&a.kind, ir::ExprKind::Call("always", x) if x.is_empty());
+    if args.iter().filter(|a| is_always(a)).count() != 1 {
+        return None;
+    }
+    let rest: Vec<ir::Expr> = args.iter().filter(|a| !is_always(a)).cloned().collect();
+    if rest.is_empty() || rest.iter().any(ir::Expr::has_status_function) {
+        return None;
+    }
+    Some(match <[ir::Expr; 1]>::try_from(rest) {
+        Ok([one]) => one,
+        Err(rest) => ir::Expr::call("and", rest, e.span),
+    })
 }
 
 fn stage(st: &ir::Stage, envs: &Environments, m: &mut Map) {
