@@ -30,6 +30,9 @@ pub(crate) enum Position {
     Script,
     /// Branch, path and tag filters of triggers, and schedules.
     Trigger,
+    /// A template's `string` argument: its logging commands are judged where
+    /// the template uses the parameter (a script, or other text).
+    Argument,
 }
 
 const TEMPLATE: &str = "${{";
@@ -55,18 +58,31 @@ impl Checker<'_> {
                 .help("relc text is literal: write conditions with `when`, and set a computed value from a script (`##vso[task.setvariable …]`) to read it as `$(name)`; a `relc-allow E100` comment hands the expression to Azure"),
             );
         }
-        if self.text_position != Position::Script && logging {
-            let at = self.precise(span, LOGGING, "]");
-            self.diags.push(
-                Diagnostic::warning(
-                    Code::LoggingCommand,
-                    at,
-                    "this text holds an Azure logging command, which the agent runs whenever a step prints it",
-                )
-                .label("`##vso[` logging command")
-                .help("logging commands belong in scripts: `script \"echo '##vso[task.setvariable variable=x]1'\"`"),
-            );
+        if !matches!(self.text_position, Position::Script | Position::Argument) && logging {
+            self.logging_command(span);
         }
+    }
+
+    /// A template parameter's text, used whole at `origin` (where its value is
+    /// written) in the current position: its logging commands are judged here.
+    pub(crate) fn check_parameter_text(&mut self, text: &str, origin: Span) {
+        if self.text_position == Position::Text && text.contains(LOGGING) {
+            self.logging_command(origin);
+        }
+    }
+
+    /// W005 for the logging command written in `span`.
+    fn logging_command(&mut self, span: Span) {
+        let at = self.precise(span, LOGGING, "]");
+        self.diags.push(
+            Diagnostic::warning(
+                Code::LoggingCommand,
+                at,
+                "this text holds an Azure logging command, which the agent runs whenever a step prints it",
+            )
+            .label("`##vso[` logging command")
+            .help("logging commands belong in scripts: `script \"echo '##vso[task.setvariable variable=x]1'\"`"),
+        );
     }
 
     fn template_expressions(&mut self, text: &str, span: Span) {

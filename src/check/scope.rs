@@ -257,6 +257,8 @@ impl<'a> Checker<'a> {
                             visit_body(branch, out);
                         }
                     }
+                    // A template's arguments may be the scripts it runs.
+                    ast::Item::Use(u) => u.args.iter().for_each(|a| visit_value(a, out)),
                     ast::Item::Step(s) => {
                         if let ast::StepKind::Script { text, .. } = &s.kind {
                             visit_value(text, out);

@@ -201,7 +201,17 @@ impl Checker<'_> {
                 self.check_azure_syntax(judged.as_deref().unwrap_or(&out), v.span);
                 Some(out)
             }
-            ValueKind::Path(path) => self.path_text(path, scope),
+            ValueKind::Path(path) => {
+                let text = self.path_text(path, scope)?;
+                // A `string` parameter used whole: its text is judged here, where it is used.
+                if let [only] = path.segments.as_slice()
+                    && let Some(ParamValue::Text(_)) = scope.params.get(&only.text)
+                {
+                    let origin = scope.param_origins.get(&only.text).copied();
+                    self.check_parameter_text(&text, origin.unwrap_or(v.span));
+                }
+                Some(text)
+            }
             _ => {
                 self.wrong_kind(v, "text");
                 None

@@ -251,7 +251,17 @@ impl<'a> Checker<'a> {
             None
         };
         match p.ty.text.as_str() {
-            "string" => self.text(v, scope).map(ParamValue::Text),
+            "string" => {
+                // Logging commands are judged where the template uses the text (a
+                // script prints them on purpose), not here.
+                let outer = std::mem::replace(
+                    &mut self.text_position,
+                    super::azure_syntax::Position::Argument,
+                );
+                let text = self.text(v, scope);
+                self.text_position = outer;
+                text.map(ParamValue::Text)
+            }
             "number" => match (&v.kind, single.and_then(|n| scope.params.get(&n.text))) {
                 (ast::ValueKind::Number(n), _) => Some(ParamValue::Number(*n)),
                 (_, Some(ParamValue::Number(n))) => Some(ParamValue::Number(*n)),
