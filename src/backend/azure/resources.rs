@@ -111,8 +111,15 @@ fn pipeline(m: &mut Map, p: &ir::PipelineResource) {
         }) => {
             m.map("trigger", |m| {
                 m.opt_bool("enabled", *enabled);
-                if let Some(b) = branches {
-                    super::filter(m, "branches", b);
+                // Only branches to include: the list form, as a CI trigger is written.
+                match branches {
+                    Some(b) if b.exclude.is_empty() && !b.include.is_empty() => {
+                        m.strs("branches", &b.include);
+                    }
+                    Some(b) => {
+                        super::filter(m, "branches", b);
+                    }
+                    None => {}
                 }
                 if !stages.is_empty() {
                     m.strs("stages", stages);
