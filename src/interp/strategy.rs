@@ -59,7 +59,10 @@ pub fn localize(mut p: ir::Pipeline) -> ir::Pipeline {
 
 /// The copies of a matrix or parallel job, then the job itself, which waits for them.
 fn copies(name: String, mut job: ir::Job, out: &mut IndexMap<String, ir::Job>) {
-    let (legs, max_parallel, strategy) = match job.strategy.as_deref() {
+    // Out of the job while it is copied, so a copy does not carry every leg
+    // (which would make a matrix quadratic in its legs); put back after.
+    let taken = job.strategy.take();
+    let (legs, max_parallel, strategy) = match taken.as_deref() {
         Some(Strategy::Matrix { legs, max_parallel }) => (legs.clone(), *max_parallel, "matrix"),
         // Slices are legs named by their number, with no variables of their own.
         Some(Strategy::Parallel { count }) => (
@@ -72,7 +75,11 @@ fn copies(name: String, mut job: ir::Job, out: &mut IndexMap<String, ir::Job>) {
             None,
             "parallel",
         ),
-        _ => return,
+        _ => {
+            job.strategy = taken;
+            out.insert(name, job);
+            return;
+        }
     };
     let total = legs.len();
     let mut names = Vec::with_capacity(total);
@@ -87,7 +94,6 @@ fn copies(name: String, mut job: ir::Job, out: &mut IndexMap<String, ir::Job>) {
         let mut copy = job.clone();
         copy.name = format!("{name} {leg}");
         copy.display = Some(format!("{} {leg}", job.display.as_deref().unwrap_or(&name)));
-        copy.strategy = None;
         let var = |name: &str, value: String| Variable::Value {
             name: name.to_string(),
             value,
@@ -103,6 +109,7 @@ fn copies(name: String, mut job: ir::Job, out: &mut IndexMap<String, ir::Job>) {
         names.push(copy.name.clone());
         out.insert(copy.name.clone(), copy);
     }
+    job.strategy = taken;
     job.steps = Vec::new();
     job.condition = None;
     job.depends_on = names.clone();
