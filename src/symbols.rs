@@ -400,6 +400,12 @@ impl Indexer<'_> {
                 }
                 Item::Var(v) => self.var_value(v, scope),
                 Item::Step(s) => self.step(s, scope),
+                // Parameters of a template of another file: values, as anywhere.
+                Item::External(t) => {
+                    for e in &t.parameters.entries {
+                        self.value(&e.value, scope);
+                    }
+                }
             }
         }
     }
