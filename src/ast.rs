@@ -27,6 +27,12 @@ pub struct File {
     pub gates: Vec<GateDecl>,
     pub templates: Vec<Template>,
     pub stages: Vec<Stage>,
+    /// `extends "…" from ALIAS { … }`: the template this pipeline extends (the
+    /// first one; a second is reported by the syntax phase).
+    pub extends: Option<ExternalTemplate>,
+    /// `use "…"` written where a stage goes, each with the number of stages of
+    /// `stages` written before it (where it sits among them).
+    pub external_stages: Vec<(usize, ExternalTemplate)>,
     /// Declarations that did not parse (each reported as a syntax error).
     pub broken: Vec<Broken>,
 }
@@ -212,6 +218,21 @@ pub struct Use {
     pub args: Vec<Value>,
 }
 
+/// A template file relc cannot see: `use "jobs/build.yml" from templates { … }`
+/// or the target of `extends`. Only its reference and the shape of its
+/// parameters are known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalTemplate {
+    /// The path as written, without quotes.
+    pub path: String,
+    pub path_span: Span,
+    /// `from ALIAS`: a repository resource (or `self`); `None`: this repository.
+    pub repository: Option<Name>,
+    /// `{ key = value … }`: its parameters, as written.
+    pub parameters: Object,
+    pub span: Span,
+}
+
 /// The items of a stage, job or template body, in source order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Body {
@@ -227,6 +248,8 @@ pub enum Item {
     When(Expr),
     Var(VarDecl),
     Step(Step),
+    /// `use "path" from ALIAS { … }`: a template file of another repository.
+    External(ExternalTemplate),
     /// `if … { … } else …`: decided before the run.
     If(If),
 }

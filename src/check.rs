@@ -19,6 +19,7 @@
 //!    strategies ([`strategies`]) and containers ([`containers`]) of jobs,
 //!    [`gates`] placed, conditions checked ([`expr`]), and the dependency
 //!    graphs checked ([`graph`]).
+//!    [`extends`]: templates of other files, used among stages or extended.
 //! 6. [`templates`]: the templates nothing used, checked with stand-in arguments.
 //! 7. [`graph`]: the order of artifact publications and downloads.
 //! 8. [`declarations`]: declarations never used.
@@ -36,6 +37,7 @@ mod declarations;
 pub mod duration;
 mod environments;
 mod expr;
+mod extends;
 pub mod functions;
 mod gates;
 mod graph;
@@ -199,6 +201,8 @@ impl<'a> Checker<'a> {
         pipeline.artifacts = self.declared_artifacts();
         pipeline.stages = self.stages();
         pipeline.root = ast.stages.iter().find_map(|s| s.root).unwrap_or_default();
+        pipeline.stage_templates = self.external_stages();
+        pipeline.extends = self.extends(&pipeline);
         self.check_unused_templates();
         self.check_artifacts(&mut pipeline);
         self.report_unused();

@@ -91,6 +91,10 @@ enum Command {
         /// Write the checks manifest (approvals and checks Azure keeps outside YAML) here.
         #[arg(long)]
         checks: Option<PathBuf>,
+        /// Write a template other pipelines use (`- template: x.yml`): `parameters:`
+        /// from the runtime parameters, then only `stages:`, `jobs:` or `steps:`.
+        #[arg(long, value_enum, value_name = "LEVEL")]
+        as_template: Option<TemplateLevel>,
     },
     /// Draw the stages and jobs of a file's pipeline (stdout unless -o).
     Graph {
@@ -252,6 +256,19 @@ pub fn main() -> ExitCode {
             output,
             emit,
             checks,
+            as_template: Some(level),
+        } => {
+            if emit != Emit::Yaml || checks.is_some() {
+                return usage_error("--as-template writes YAML alone: drop --emit and --checks");
+            }
+            build_template(&file, root.as_deref(), output.as_deref(), level, color)
+        }
+        Command::Build {
+            file,
+            output,
+            emit,
+            checks,
+            as_template: None,
         } => build(
             &file,
             root.as_deref(),
@@ -614,7 +631,10 @@ pub(crate) fn compile_pipeline(
         );
         return Err(ExitCode::from(1));
     };
-    if pipeline.stages.is_empty() {
+    if pipeline.stages.is_empty()
+        && pipeline.stage_templates.is_empty()
+        && pipeline.extends.is_none()
+    {
         eprintln!(
             "error: `{name}` declares no stages, so there is no pipeline to {verb}: it is a module \
              for other files to import; {verb} the file that imports it"
@@ -643,6 +663,11 @@ fn graph(
         GraphFormat::Mermaid => backend::graph::mermaid(pipeline),
         GraphFormat::Dot => backend::graph::dot(pipeline),
     };
+    write_text(output, &text, &c)
+}
+
+/// `text` to `output` (replacing it whole, never a source file), or to stdout.
+fn write_text(output: Option<&Path>, text: &str, c: &Compilation) -> ExitCode {
     match output {
         Some(path) => {
             if let Err(e) = write_all(&[Output::bytes(path, text.as_bytes())], &c.files) {
@@ -657,6 +682,45 @@ fn graph(
         }
     }
     ExitCode::SUCCESS
+}
+
+/// What `relc build --as-template` writes the file as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TemplateLevel {
+    Stages,
+    Jobs,
+    Steps,
+}
+
+/// `relc build FILE --as-template LEVEL`: the file as a template of other pipelines.
+fn build_template(
+    file: &Path,
+    root: Option<&Path>,
+    output: Option<&Path>,
+    level: TemplateLevel,
+    color: bool,
+) -> ExitCode {
+    let (name, c) = match compile_pipeline(file, root, color, "build") {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
+    let pipeline = c
+        .pipeline
+        .as_ref()
+        .expect("compile_pipeline gives a pipeline");
+    let form = match level {
+        TemplateLevel::Stages => crate::ir::RootForm::Stages,
+        TemplateLevel::Jobs => crate::ir::RootForm::Jobs,
+        TemplateLevel::Steps => crate::ir::RootForm::Steps,
+    };
+    let text = match backend::azure::emit_template(pipeline, &name, form) {
+        Ok(text) => text,
+        Err(why) => {
+            eprintln!("error: `{name}` cannot be written as a template: {why}");
+            return ExitCode::from(1);
+        }
+    };
+    write_text(output, &text, &c)
 }
 
 fn build(

@@ -95,6 +95,7 @@ codes! {
     AgentTaskInAgentlessJob = "E135", "task that needs an agent in an agentless job";
     ParameterValue = "E140", "runtime parameter value of the wrong type or outside its values";
     StrategyMisplaced = "E150", "strategy that does not fit its job";
+    ExtendsStages = "E170", "stages of a pipeline that extends a template, not passed to it as a parameter";
     Unused = "W001", "unused declaration";
     UndeclaredVariable = "W002", "variable not declared in this file";
     GateAlwaysPasses = "W003", "gate that passes without checking anything";

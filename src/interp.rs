@@ -33,6 +33,7 @@ macro_rules! say_inline {
 pub mod container;
 pub mod context;
 pub mod exec;
+pub mod external;
 pub mod files;
 pub mod gates;
 pub mod http;

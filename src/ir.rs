@@ -38,6 +38,55 @@ pub struct Pipeline {
     /// the one implicit job's steps (Azure's root `jobs:` / `steps:`).
     #[serde(default)]
     pub root: RootForm,
+    /// `extends:`: the template this pipeline extends, if any (see [`Extends`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<Box<Extends>>,
+    /// Stage templates of other files (`- template:` among `stages:`), each
+    /// placed after that many of `stages` (a template relc cannot see has no
+    /// stage names: nothing depends on it, and it depends on what Azure gives it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stage_templates: Vec<Placed>,
+}
+
+/// A template file relc cannot see, by reference: `path@repository` and its
+/// parameters. Invariants (checked): `path` ends in `.yml`/`.yaml` and has no
+/// `@`; `repository` is `self` or a declared repository alias as declared
+/// (`None`: the pipeline's own repository, written without `@`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TemplateRef {
+    pub path: String,
+    pub repository: Option<String>,
+    pub parameters: IndexMap<String, Data>,
+    pub span: Span,
+}
+
+impl TemplateRef {
+    /// What YAML's `template:` says: `path@alias`, or the path alone.
+    pub fn reference(&self) -> String {
+        match &self.repository {
+            Some(r) => format!("{}@{r}", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
+
+/// A template placed among nodes that have names: after `at` of them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Placed {
+    pub at: usize,
+    pub template: TemplateRef,
+}
+
+/// `extends: { template, parameters }`. When `slot` is set, the pipeline's own
+/// stages (or root jobs or steps, as [`Pipeline::root`] says) are the value of
+/// the parameter at that key path, where `template.parameters` holds an empty
+/// list; the YAML then has no root `stages:`/`jobs:`/`steps:`. Invariant: a
+/// pipeline with stages has a slot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Extends {
+    pub template: TemplateRef,
+    #[serde(default)]
+    pub slot: Option<Vec<String>>,
 }
 
 /// The shape of a pipeline's root. For `Jobs` and `Steps`, `stages` holds one
@@ -273,6 +322,9 @@ pub struct Stage {
     pub manual: bool,
     pub skippable: Option<bool>,
     pub jobs: IndexMap<String, Job>,
+    /// Job templates of other files, each placed after that many of `jobs`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub job_templates: Vec<Placed>,
     pub span: Span,
 }
 
@@ -560,6 +612,8 @@ pub enum StepKind {
         artifact: Option<String>,
         patterns: Option<String>,
     },
+    /// A step template of another file, whose steps relc cannot see.
+    Template(Box<TemplateRef>),
 }
 
 /// The program that runs a script step; its YAML key is its name.

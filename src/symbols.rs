@@ -408,6 +408,12 @@ impl Indexer<'_> {
                         self.body(branch, scope, parent, stage_level);
                     }
                 }
+                // Parameters of a template of another file: values, as anywhere.
+                Item::External(t) => {
+                    for e in &t.parameters.entries {
+                        self.value(&e.value, scope);
+                    }
+                }
             }
         }
     }

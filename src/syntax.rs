@@ -109,7 +109,7 @@ pub fn parse(file: FileId, source: &SourceFile) -> (Option<ast::File>, Diagnosti
         }
         from = end;
     }
-    if let Some(stage) = lower.root_stage(&ast) {
+    if let Some(stage) = lower.root_stage(&mut ast) {
         ast.stages.push(stage);
     }
     for e in errors {
@@ -160,7 +160,7 @@ mod tests {
                 let mut ast = ast::File::default();
                 let mut lower = lower::Lower::new(FileId(0), &mut diagnostics);
                 lower.declarations(0, pairs, &mut ast);
-                if let Some(stage) = lower.root_stage(&ast) {
+                if let Some(stage) = lower.root_stage(&mut ast) {
                     ast.stages.push(stage);
                 }
                 Some(ast)

@@ -38,6 +38,15 @@ const EXPECTED_STAGES: &[(&str, &[&str])] = &[
     ("release-branch", &["Build", "Deploy"]),
     ("gated-release", &["Build", "QA", "Production"]),
     ("integration-tests", &["integrationTests"]),
+    // Extends a template: its stages are the `stages` parameter; a stage
+    // template of another file is listed by its reference.
+    (
+        "onebranch-release",
+        &[
+            "Validate",
+            "template: templates/stages/PowerShell-Release-Stages.yml",
+        ],
+    ),
 ];
 
 fn examples_dir() -> PathBuf {
@@ -89,13 +98,16 @@ fn stage_names(name: &str, yaml: &str) -> Vec<String> {
     let docs = YamlLoader::load_from_str(yaml)
         .unwrap_or_else(|e| panic!("{name}: the emitted YAML does not parse: {e}\n{yaml}"));
     assert_eq!(docs.len(), 1, "{name}: expected one YAML document");
+    // A pipeline that extends a template passes its stages as a parameter.
     let stages = docs[0]["stages"]
         .as_vec()
+        .or_else(|| docs[0]["extends"]["parameters"]["stages"].as_vec())
         .unwrap_or_else(|| panic!("{name}: the YAML has no `stages` list"));
     stages
         .iter()
-        .map(|s| match &s["stage"] {
-            Yaml::String(n) => n.clone(),
+        .map(|s| match (&s["stage"], &s["template"]) {
+            (Yaml::String(n), _) => n.clone(),
+            (_, Yaml::String(t)) => format!("template: {t}"),
             other => panic!("{name}: a stage without a name: {other:?}"),
         })
         .collect()

@@ -11,6 +11,9 @@
 //! top-level sections and between stages.
 
 mod resources;
+mod templates;
+
+pub use templates::emit_template;
 
 use super::expr::to_azure_pretty;
 use super::yaml::{Map, Seq, comment_text};
@@ -59,7 +62,7 @@ pub fn emit(p: &ir::Pipeline, source_name: &str) -> Result<String, EmitError> {
     let mut out = String::with_capacity(4096 + p.stages.len() * 8192);
     write_header(p, source_name, &mut out);
     let mut blank = false;
-    for (i, st) in staged(p).enumerate() {
+    for (i, st) in staged(p).into_iter().enumerate() {
         blank = write_stage(st, &p.environments, i == 0, blank, &mut out);
     }
     Ok(out)
@@ -78,7 +81,7 @@ pub fn emit_to(
     let mut buf = String::with_capacity(FLUSH_AT + FLUSH_AT / 4);
     write_header(p, source_name, &mut buf);
     let mut blank = false;
-    for (i, st) in staged(p).enumerate() {
+    for (i, st) in staged(p).into_iter().enumerate() {
         blank = write_stage(st, &p.environments, i == 0, blank, &mut buf);
         if buf.len() >= FLUSH_AT {
             w.write_all(buf.as_bytes())?;
@@ -89,9 +92,13 @@ pub fn emit_to(
     Ok(())
 }
 
-/// The stages written as items of `stages:` (none when the root is jobs or steps).
-fn staged(p: &ir::Pipeline) -> impl Iterator<Item = &ir::Stage> {
-    p.stages.values().filter(|_| p.root == ir::RootForm::Stages)
+/// The items of `stages:`, stage templates among them (none when the root is
+/// jobs or steps, or when the stages are a parameter of `extends`).
+fn staged(p: &ir::Pipeline) -> Vec<templates::Node<'_, ir::Stage>> {
+    if p.root != ir::RootForm::Stages || p.extends.is_some() {
+        return Vec::new();
+    }
+    templates::interleave(p.stages.values(), &p.stage_templates)
 }
 
 /// The header comment, the settings before `stages:`, and `stages:` (or the
@@ -108,12 +115,17 @@ fn write_header(p: &ir::Pipeline, source_name: &str, out: &mut String) {
     out.push('\n');
     let mut doc = Map::document(out);
     pipeline_settings(p, &mut doc);
+    if let Some(e) = &p.extends {
+        templates::extends(p, e, &mut doc);
+        out.push('\n');
+        return;
+    }
     if p.root != ir::RootForm::Stages {
         root_shorthand(p, &mut doc);
         out.push('\n');
         return;
     }
-    if p.stages.is_empty() {
+    if p.stages.is_empty() && p.stage_templates.is_empty() {
         doc.token("stages", "[]");
     } else {
         // The items follow, one [`write_stage`] each.
@@ -131,7 +143,7 @@ fn root_shorthand(p: &ir::Pipeline, doc: &mut Map) {
     };
     match p.root {
         ir::RootForm::Jobs => {
-            doc.seq("jobs", |s| jobs(s, st, &p.environments));
+            doc.seq("jobs", |s| templates::jobs(st, &p.environments, s));
         }
         _ => {
             let all: Vec<&ir::Step> = st.jobs.values().flat_map(|j| &j.steps).collect();
@@ -144,7 +156,7 @@ fn root_shorthand(p: &ir::Pipeline, doc: &mut Map) {
 /// stages (unless `previous_blank`: the previous stage ended with empty lines
 /// of its own). Returns whether this stage ends with an empty line.
 fn write_stage(
-    st: &ir::Stage,
+    st: templates::Node<'_, ir::Stage>,
     envs: &Environments,
     first: bool,
     previous_blank: bool,
@@ -154,7 +166,10 @@ fn write_stage(
         out.push('\n');
     }
     out.push_str("  ");
-    Seq::here(out, 2).map(|m| stage(st, envs, m));
+    Seq::here(out, 2).map(|m| match st {
+        templates::Node::Named(st) => stage(st, envs, m),
+        templates::Node::Template(t) => templates::template_ref(t, m),
+    });
     out.push('\n');
     out.ends_with("\n\n")
 }
@@ -365,11 +380,10 @@ fn stage(st: &ir::Stage, envs: &Environments, m: &mut Map) {
         pool(m, p);
     }
     variables(m, &st.variables);
-    m.seq("jobs", |s| jobs(s, st, envs));
+    m.seq("jobs", |s| templates::jobs(st, envs, s));
 }
-
 /// A stage's jobs, as items of `jobs:`.
-fn jobs(s: &mut Seq, st: &ir::Stage, envs: &Environments) {
+pub(super) fn guarded_jobs(s: &mut Seq, st: &ir::Stage, envs: &Environments) {
     let all: Vec<&ir::Job> = st.jobs.values().collect();
     guarded(
         s,
@@ -677,6 +691,8 @@ fn scalar(m: &mut Map, key: &str, v: &Scalar) {
 fn step(st: &ir::Step, m: &mut Map) {
     let o = st.options();
     match &st.kind {
+        // A template is a step of its own kind: nothing but its reference.
+        StepKind::Template(t) => return templates::template_ref(t, m),
         StepKind::Script { shell, text } => {
             m.str(shell.key(), text);
         }

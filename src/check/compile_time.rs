@@ -172,6 +172,7 @@ fn body_span(body: &ast::Body) -> crate::source::Span {
             ast::Item::Gate(g) => g.span,
             ast::Item::When(e) => e.span,
             ast::Item::If(i) => i.span,
+            ast::Item::External(t) => t.span,
             ast::Item::Var(_) => crate::source::Span::new(crate::source::FileId(0), 0, 0),
         })
         .unwrap_or(crate::source::Span::new(crate::source::FileId(0), 0, 0))

@@ -183,6 +183,7 @@ impl<'a> Checker<'a> {
                     let c = self.condition(e, scope);
                     parts.conditions.push(c);
                 }
+                Item::External(t) => parts.steps.extend(self.external_step(t, scope)),
                 Item::Var(v) => parts.vars.extend(self.variable(v, scope)),
                 Item::Gate(g) => {
                     self.diags.push(

@@ -254,11 +254,7 @@ impl Checker<'_> {
     /// Structured data for an object parameter: lists, `{ key = value }` blocks, scalars.
     fn object_data(&mut self, v: &ast::Value, scope: &Scope, depth: usize) -> Option<Data> {
         use ast::ValueKind as V;
-        if depth > 64 {
-            self.diags.push(
-                Diagnostic::error(Code::TooLarge, v.span, "this value is nested too deeply")
-                    .label("more than 64 levels"),
-            );
+        if self.too_deep(v, depth) {
             return None;
         }
         Some(match &v.kind {
@@ -288,6 +284,17 @@ impl Checker<'_> {
         })
     }
 
+    /// Data is at most 64 levels deep (reported, E120), so later phases can recurse on it.
+    pub(super) fn too_deep(&mut self, v: &ast::Value, depth: usize) -> bool {
+        if depth > 64 {
+            self.diags.push(
+                Diagnostic::error(Code::TooLarge, v.span, "this value is nested too deeply")
+                    .label("more than 64 levels"),
+            );
+        }
+        depth > 64
+    }
+
     /// `parameters.NAME[.field…]` in text: Azure's template expression for it.
     /// `None` (reported) when no such parameter is declared.
     pub(crate) fn parameter_text(&mut self, path: &ast::Path) -> Option<String> {
@@ -313,6 +320,19 @@ impl Checker<'_> {
             return None;
         }
         let mut text = format!("${{{{ parameters.{}", info);
+        for f in fields {
+            text.push('.');
+            text.push_str(&f.text);
+        }
+        text.push_str(" }}");
+        Some(text)
+    }
+
+    /// `parameters.NAME[.field…]` as a whole value of data (a template's
+    /// parameter): Azure inserts any value there, an object too.
+    pub(crate) fn parameter_data_text(&mut self, path: &ast::Path) -> Option<String> {
+        let (info, fields) = self.parameter_ref(&path.segments[1..])?;
+        let mut text = format!("${{{{ parameters.{info}");
         for f in fields {
             text.push('.');
             text.push_str(&f.text);
@@ -440,7 +460,7 @@ impl Checker<'_> {
     }
 }
 
-fn number(n: f64) -> Scalar {
+pub(super) fn number(n: f64) -> Scalar {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         Scalar::Int(n as i64)
     } else {

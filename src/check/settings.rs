@@ -593,7 +593,7 @@ pub(super) fn azure_spelling(key: &str) -> Option<String> {
 }
 
 /// `parameters.NAME…`: a runtime parameter, unless a template parameter is named `parameters`.
-fn is_runtime_parameter(path: &crate::ast::Path, scope: &Scope) -> bool {
+pub(super) fn is_runtime_parameter(path: &crate::ast::Path, scope: &Scope) -> bool {
     path.segments.len() > 1
         && path.segments[0].text == "parameters"
         && !scope.params.contains_key("parameters")

@@ -22,6 +22,8 @@ pub(super) struct StageParts<'a> {
     conditions: Vec<Expr>,
     gates: Vec<Term>,
     settings: Vec<&'a ast::Setting>,
+    /// Job templates of other files (`use "…"`), placed among `jobs`.
+    templates: Vec<ir::Placed>,
 }
 
 /// The full condition of a node: the user's conditions, with Azure's implicit
@@ -53,6 +55,8 @@ impl<'a> Checker<'a> {
         // Stages that did not parse are reported already; the pipeline has them. A
         // file without a pipeline block or stages is a module for others to import.
         if ast.stages.is_empty()
+            && ast.external_stages.is_empty()
+            && ast.extends.is_none()
             && ast.pipeline.is_some()
             && !ast.broken.iter().any(|b| b.keyword == "stage")
         {
@@ -184,10 +188,12 @@ impl<'a> Checker<'a> {
             }
             if inherited_server
                 && job.pool.is_none()
-                && let Some(step) = job
-                    .steps
-                    .iter()
-                    .find(|s| !matches!(s.kind, ir::StepKind::Task { .. }))
+                && let Some(step) = job.steps.iter().find(|s| {
+                    !matches!(
+                        s.kind,
+                        ir::StepKind::Task { .. } | ir::StepKind::Template(_)
+                    )
+                })
             {
                 let origin = st.get("pool").map_or(s.name.span, |v| v.span);
                 self.diags.push(
@@ -243,7 +249,10 @@ impl<'a> Checker<'a> {
         }
         self.graph_broken |= graph::check_nodes(&mut self.diags, "job", &nodes, Code::UnknownJob);
         // An empty stage is worth reporting only if nothing else went wrong in it.
-        if jobs.is_empty() && self.diags.error_count() == errors_before {
+        if jobs.is_empty()
+            && parts.templates.is_empty()
+            && self.diags.error_count() == errors_before
+        {
             self.diags.push(
                 Diagnostic::error(
                     Code::InvalidValue,
@@ -265,6 +274,7 @@ impl<'a> Checker<'a> {
             manual,
             skippable,
             jobs,
+            job_templates: parts.templates,
             span: s.span,
         }
     }
@@ -311,6 +321,10 @@ impl<'a> Checker<'a> {
                     parts.conditions.push(c);
                 }
                 Item::Var(v) => parts.vars.extend(self.variable(v, scope)),
+                Item::External(t) => {
+                    let at = parts.jobs.len();
+                    parts.templates.extend(self.external_job(t, scope, at));
+                }
                 Item::Step(st) => {
                     self.diags.push(
                         Diagnostic::error(

@@ -730,6 +730,19 @@ impl JobRun {
                 )
             }
             StepKind::Task { task, inputs } => self.task(step, i, task, inputs).await,
+            StepKind::Template(t) => {
+                let note = super::external::note(t);
+                self.line(&format!("warning: {note}"));
+                StepEnd {
+                    outcome: Some(Outcome::Skipped),
+                    reason: Some(note),
+                    issues: vec![format!(
+                        "warning: external template {} was not run locally",
+                        t.reference()
+                    )],
+                    ..StepEnd::default()
+                }
+            }
         }
     }
 
@@ -919,6 +932,7 @@ pub fn step_display(step: &ir::Step) -> String {
         StepKind::Download { artifact, .. } => format!("Download {artifact}"),
         StepKind::NoDownload => "Download none".to_string(),
         StepKind::Checkout { repository, .. } => format!("Checkout {repository}"),
+        StepKind::Template(t) => format!("Template {}", t.reference()),
         StepKind::DownloadPipeline {
             pipeline, artifact, ..
         } => match artifact {

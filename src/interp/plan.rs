@@ -37,6 +37,10 @@ pub struct Plan {
     /// The declared resources, one line each (`container mysql: mysql:8.0`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<String>,
+    /// Templates of other files at the pipeline's level (`extends`, stage
+    /// templates), one "not run locally" line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<String>,
     pub stages: Vec<StagePlan>,
 }
 
@@ -49,6 +53,9 @@ pub struct StagePlan {
     pub reason: String,
     pub gates: Vec<GatePlan>,
     pub jobs: Vec<JobPlan>,
+    /// Its job templates of other files, one "not run locally" line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -397,6 +404,7 @@ pub fn plan(p: &ir::Pipeline, start: &Start, vars: &Vars, at: DateTime) -> Plan 
                 reason,
                 gates: gate_plans,
                 jobs,
+                templates: super::external::stage_notes(stage),
             },
         );
     }
@@ -412,6 +420,7 @@ pub fn plan(p: &ir::Pipeline, start: &Start, vars: &Vars, at: DateTime) -> Plan 
         reason: start.not_started.clone(),
         variables: start.variables.iter().cloned().collect(),
         resources: resource_lines(&p.resources),
+        templates: super::external::pipeline_notes(p),
         stages,
     }
 }
@@ -535,6 +544,7 @@ fn plan_job(
                 Some(a) => format!("download {pipeline}.{a}"),
                 None => format!("download {pipeline}"),
             }),
+            StepKind::Template(t) => not_local.push(format!("external template {}", t.reference())),
             StepKind::Publish { artifact, .. } => publishes.push(artifact.clone()),
             StepKind::Download { artifact, .. } => {
                 downloads.push(match publisher.get(artifact.as_str()) {
@@ -608,6 +618,12 @@ pub fn render(plan: &Plan) -> String {
             let _ = writeln!(out, "      {r}");
         }
     }
+    if !plan.templates.is_empty() {
+        let _ = writeln!(out);
+        for t in &plan.templates {
+            let _ = writeln!(out, "{t}");
+        }
+    }
     for s in &plan.stages {
         let word = decision_word(s.decision);
         let because = if s.reason.is_empty() {
@@ -624,6 +640,9 @@ pub fn render(plan: &Plan) -> String {
                 decision_word(g.decision),
                 g.reason
             );
+        }
+        for t in &s.templates {
+            let _ = writeln!(out, "      {t}");
         }
         for j in &s.jobs {
             let env = j

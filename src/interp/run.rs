@@ -126,7 +126,15 @@ impl Runner {
             }
         }
         let line = match e {
-            Event::StageStarted { stage } => format!("▶ {stage}"),
+            Event::StageStarted { stage } => {
+                let mut line = format!("▶ {stage}");
+                if let Some(s) = self.state.pipeline.stages.get(stage) {
+                    for n in super::external::stage_notes(s) {
+                        line.push_str(&format!("\n  warning: {n}"));
+                    }
+                }
+                line
+            }
             Event::StageSkipped { stage, reason } => format!("- {stage}: skipped: {reason}"),
             Event::GateWaiting { gate, reason, .. } => format!("⏸ {gate}: {reason}"),
             Event::GatePassed { gate, reason, .. } => format!("✓ {gate}: {reason}"),
@@ -997,6 +1005,14 @@ impl Runner {
         for n in &self.state.not_local {
             say!("  note: {n}");
         }
+        let p = &self.state.pipeline;
+        let stage_notes = p.stages.values().flat_map(super::external::stage_notes);
+        for n in super::external::pipeline_notes(p)
+            .into_iter()
+            .chain(stage_notes)
+        {
+            say!("  note: {n}");
+        }
     }
 }
 
@@ -1071,6 +1087,11 @@ pub async fn drive(state: State, record: Record, options: Options) -> Stop {
             comment: v.comment,
             at: record::unix_now(),
         });
+    }
+    if !runner.options.json && !runner.options.quiet {
+        for n in super::external::pipeline_notes(&runner.state.pipeline) {
+            runner.progress.borrow_mut().line(&format!("warning: {n}"));
+        }
     }
     let stop = runner.drive().await;
     runner.summary();

@@ -12,6 +12,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::EOI => "the end of the file",
         Rule::pipeline | Rule::kw_pipeline => "`pipeline`",
         Rule::import | Rule::kw_import => "`import`",
+        Rule::extends | Rule::kw_extends => "`extends`",
         Rule::var_decl | Rule::kw_var => "`var`",
         Rule::secret_decl | Rule::kw_secret => "`secret`",
         Rule::group_decl | Rule::kw_group => "`group`",
@@ -35,7 +36,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::hook => "a hook such as `deploy { … }`",
         Rule::pr_trigger | Rule::kw_pr => "`pr`",
         Rule::schedule | Rule::kw_schedule => "`schedule`",
-        Rule::use_decl | Rule::kw_use => "`use`",
+        Rule::use_decl | Rule::external_use | Rule::kw_use => "`use`",
+        Rule::template_from => "`from`",
         Rule::when | Rule::gate_when | Rule::kw_when => "`when`",
         Rule::after | Rule::kw_after => "`after`",
         Rule::kw_to => "`to`",
@@ -507,6 +509,7 @@ fn declaration_words(before: &str) -> Option<(String, Option<String>)> {
 /// The declarations a file is made of.
 pub(crate) const TOP_LEVEL: &[&str] = &[
     "import",
+    "extends",
     "pipeline",
     "resources",
     "var",

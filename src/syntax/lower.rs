@@ -20,8 +20,10 @@ pub(super) struct Lower<'d> {
     /// How deep the expression being lowered is nested: a bound on the depth
     /// of the expression trees it builds (see [`MAX_EXPR_DEPTH`]).
     expr_depth: usize,
-    /// Jobs and steps written at the root of the file, in order (see [`Lower::root_stage`]).
+    /// Jobs, steps and `use "…"` written at the root of the file, in order (see [`Lower::root_stage`]).
     root: Vec<Item>,
+    /// For each `use "…"` of `root`, in order: how many stages came before it.
+    root_use_at: Vec<usize>,
 }
 
 /// Expression trees are at most this deep, so that every later phase can walk
@@ -37,18 +39,40 @@ impl<'d> Lower<'d> {
             diagnostics,
             expr_depth: 0,
             root: Vec::new(),
+            root_use_at: Vec::new(),
         }
     }
 
     /// The implicit stage of jobs or steps written at the root of the file, once
     /// every piece is lowered: a pipeline is stages, or jobs, or steps (E006).
-    pub(super) fn root_stage(&mut self, file: &File) -> Option<Stage> {
-        let items = std::mem::take(&mut self.root);
+    ///
+    /// A `use "…"` at the root has the level of the root: among root jobs it is a
+    /// job template, among root steps a step template; in a pipeline of stages,
+    /// or with nothing else at the root, it is a stage template and moves to
+    /// [`File::external_stages`].
+    pub(super) fn root_stage(&mut self, file: &mut File) -> Option<Stage> {
+        let mut items = std::mem::take(&mut self.root);
+        let mut at = std::mem::take(&mut self.root_use_at).into_iter();
+        let stage_level = !file.stages.is_empty()
+            || !items
+                .iter()
+                .any(|i| matches!(i, Item::Job(_) | Item::Step(_)));
+        if stage_level {
+            items.retain(|i| match i {
+                Item::External(t) => {
+                    let before = at.next().unwrap_or(file.stages.len());
+                    file.external_stages.push((before, t.clone()));
+                    false
+                }
+                _ => true,
+            });
+        }
         let first = items.first()?;
         let span_of = |i: &Item| match i {
             Item::Job(j) => j.name.span,
             Item::Step(s) => s.span,
-            _ => unreachable!("only jobs and steps are root items"),
+            Item::External(t) => t.span,
+            _ => unreachable!("only jobs, steps and external templates are root items"),
         };
         let at = span_of(first);
         if let Some(stage) = file.stages.first() {
@@ -182,6 +206,28 @@ fn lower_declarations(cx: &mut Lower<'_>, mut pairs: Pairs<'_, Rule>, out: &mut 
                 out.gates.push(GateDecl { name, span, gate });
             }
             Rule::template => out.templates.push(cx.template(item)),
+            Rule::extends => {
+                let t = cx.external_template(item);
+                if let Some(first) = &out.extends {
+                    cx.diagnostics.push(
+                        Diagnostic::error(
+                            Code::RepeatedSetting,
+                            t.span,
+                            "a pipeline extends at most one template",
+                        )
+                        .label("second `extends`")
+                        .related(first.span, "first `extends` here")
+                        .help("keep one of them"),
+                    );
+                } else {
+                    out.extends = Some(t);
+                }
+            }
+            Rule::external_use => {
+                let t = cx.external_template(item);
+                cx.root_use_at.push(out.stages.len());
+                cx.root.push(Item::External(t));
+            }
             Rule::stage => out.stages.push(cx.stage(item)),
             Rule::job | Rule::deployment => {
                 let job = cx.job(item);
@@ -505,6 +551,7 @@ impl Lower<'_> {
                     args,
                 })
             }
+            Rule::external_use => Item::External(self.external_template(item)),
             Rule::gate_use => Item::Gate(self.gate_expr(next(&mut item.into_inner().skip(1)))),
             Rule::when => Item::When(self.expr(next(&mut item.into_inner().skip(1)))),
             Rule::var_decl | Rule::secret_decl | Rule::group_decl => Item::Var(self.var(item)),
@@ -521,6 +568,32 @@ impl Lower<'_> {
             r => unreachable!("body item {r:?}"),
         };
         body.items.push(it);
+    }
+
+    /// `extends "PATH" from ALIAS { … }` or `use "PATH" from ALIAS { … }`.
+    fn external_template(&mut self, pair: Pair<'_, Rule>) -> ExternalTemplate {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let path_pair = next(&mut inner);
+        let path_span = self.span(&path_pair);
+        let path = self.string(path_pair);
+        let mut t = ExternalTemplate {
+            path,
+            path_span,
+            repository: None,
+            parameters: Object::default(),
+            span,
+        };
+        for item in inner {
+            match item.as_rule() {
+                Rule::template_from => {
+                    t.repository = Some(self.name(next(&mut item.into_inner().skip(1))))
+                }
+                Rule::object => t.parameters = self.object(item),
+                r => unreachable!("external template item {r:?}"),
+            }
+        }
+        t
     }
 
     fn after(&self, pair: Pair<'_, Rule>) -> After {

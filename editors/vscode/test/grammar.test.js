@@ -127,6 +127,12 @@ test("every keyword of grammar/release.pest is highlighted as a keyword", async 
     powershell: 'stage S { job J { powershell "make" } }',
     in: 'stage S { when branch in ["main"] }',
     not: 'stage S { when branch not in ["main"] }',
+    parameter: 'parameter env: string = "dev"',
+    if: 'stage S { job J { if parameters.env == "prod" { script "a" } } }',
+    else: 'stage S { job J { if parameters.fast { script "a" } else { script "b" } } }',
+    resources: 'resources { repository tools { type git  name "t" } }',
+    strategy: "stage S { deployment D to dev { strategy rolling { } } }",
+    extends: 'extends "v2/x.yml" from tools { stages = pipeline.stages }',
   };
   assert.deepEqual([...words].sort(), Object.keys(snippets).sort(), "keywords of the pest grammar and of this test differ");
   for (const [word, snippet] of Object.entries(snippets)) {
