@@ -67,20 +67,18 @@ impl<'a> Checker<'a> {
     ) {
         let depth = self.guards.len();
         self.guards.extend(guard);
-        if !body.settings.is_empty() || body.items.iter().any(|i| matches!(i, ast::Item::Var(_))) {
-            let at = body
-                .settings
-                .first()
-                .map(|s| s.key.span)
-                .or_else(|| {
-                    body.items.iter().find_map(|i| match i {
-                        ast::Item::Var(
-                            ast::VarDecl::Var { name, .. } | ast::VarDecl::Secret { name },
-                        ) => Some(name.span),
-                        _ => None,
-                    })
-                })
-                .unwrap_or(body_span(body));
+        // The first setting or variable of the branch: neither can depend on a
+        // runtime parameter yet.
+        let conditional = body.settings.first().map(|s| s.key.span).or_else(|| {
+            body.items.iter().find_map(|i| match i {
+                ast::Item::Var(ast::VarDecl::Var { name, .. } | ast::VarDecl::Secret { name }) => {
+                    Some(name.span)
+                }
+                ast::Item::Var(ast::VarDecl::Group { value }) => Some(value.span),
+                _ => None,
+            })
+        });
+        if let Some(at) = conditional {
             self.diags.push(
                 Diagnostic::error(
                     Code::InvalidValue,
@@ -160,20 +158,4 @@ fn run_time_part(e: &Expr) -> Option<&Expr> {
         ExprKind::Index(b, i) => run_time_part(b).or_else(|| run_time_part(i)),
         _ => None,
     }
-}
-
-fn body_span(body: &ast::Body) -> crate::source::Span {
-    body.items
-        .first()
-        .map(|i| match i {
-            ast::Item::Job(j) => j.name.span,
-            ast::Item::Step(s) => s.span,
-            ast::Item::Use(u) => u.span,
-            ast::Item::Gate(g) => g.span,
-            ast::Item::When(e) => e.span,
-            ast::Item::If(i) => i.span,
-            ast::Item::External(t) => t.span,
-            ast::Item::Var(_) => crate::source::Span::new(crate::source::FileId(0), 0, 0),
-        })
-        .unwrap_or(crate::source::Span::new(crate::source::FileId(0), 0, 0))
 }
